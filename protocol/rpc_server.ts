@@ -1,0 +1,108 @@
+/**
+ * Serves one control connection: reads JSON lines, hands each request to a
+ * handler, and writes its reply. This is the only place control-protocol
+ * errors become replies: an `AppError` keeps its code, anything else is logged
+ * and answered as INTERNAL. Requests on one connection are handled one at a
+ * time, which bounds the memory a single peer can hold. Broken framing (an
+ * over-long line) gets an error reply and the connection is closed.
+ */
+import { AppError } from "./errors.ts";
+import { encodeLine, LineDecoder, MAX_LINE_BYTES } from "./framing.ts";
+import { errorReply, okReply, parseEnvelope, type RequestId } from "./envelope.ts";
+import { SerialWriter } from "./conn_io.ts";
+
+/** What a handler learns about the request besides its fields. */
+export interface RequestContext {
+  id: RequestId;
+  /** Sends a message with no id on the same connection. */
+  push(message: unknown): Promise<void>;
+}
+
+/** Answers one request; returns reply data or throws an `AppError`. */
+export type RequestHandler = (
+  raw: Record<string, unknown>,
+  ctx: RequestContext,
+) => unknown | Promise<unknown>;
+
+/** Options of {@link serveControlConn}. */
+export interface ServeControlOptions {
+  /** Longest request line. @default MAX_LINE_BYTES */
+  maxLineBytes?: number;
+  /** Called with errors that are bugs, not peer mistakes. @default console.error via the caller */
+  onInternalError?: (error: unknown) => void;
+}
+
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Reads requests from `conn` until it closes, replying to each. Never throws.
+ * @param conn an accepted connection; closed when this returns
+ * @param handler answers one request
+ */
+export async function serveControlConn(
+  conn: Deno.Conn,
+  handler: RequestHandler,
+  options: ServeControlOptions = {},
+): Promise<void> {
+  const decoder = new LineDecoder(options.maxLineBytes ?? MAX_LINE_BYTES);
+  const writer = new SerialWriter(conn);
+  const push = (message: unknown) => writer.write(encodeLine(message));
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  try {
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      let lines: string[];
+      try {
+        lines = decoder.push(buffer.subarray(0, n));
+      } catch (error) {
+        const message = error instanceof AppError ? error.message : "Bad framing";
+        await push(errorReply(null, "FRAME_TOO_LARGE", message)).catch(() => {});
+        break;
+      }
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        await writer.write(encodeLine(await answer(line, handler, push, options)));
+      }
+    }
+  } catch {
+    // The peer reset or half-closed the connection: nothing to answer.
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+async function answer(
+  line: string,
+  handler: RequestHandler,
+  push: (message: unknown) => Promise<void>,
+  options: ServeControlOptions,
+): Promise<unknown> {
+  let id: RequestId | null = null;
+  try {
+    const envelope = parseEnvelope(line);
+    id = envelope.id;
+    return okReply(id, (await handler(envelope.raw, { id, push })) ?? {});
+  } catch (error) {
+    if (error instanceof AppError) {
+      return errorReply(id ?? recoverId(line), error.code, error.message);
+    }
+    options.onInternalError?.(error);
+    return errorReply(id, "INTERNAL", "Internal error");
+  }
+}
+
+function recoverId(line: string): RequestId | null {
+  try {
+    const raw = JSON.parse(line);
+    const id = raw?.id;
+    return typeof id === "number" || (typeof id === "string" && id.length <= 64) ? id : null;
+  } catch {
+    return null;
+  }
+}

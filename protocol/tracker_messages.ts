@@ -1,0 +1,133 @@
+/**
+ * The client-to-tracker commands: a discriminated union on `cmd` and the one
+ * parser that turns a raw JSON object into a typed, validated request.
+ * Every request carries an `id` that its reply echoes.
+ */
+import { AppError } from "./errors.ts";
+import { type Manifest, parseManifest } from "./manifest.ts";
+import { fileName, hostPort, ident, obj, str } from "./validate.ts";
+
+/** Commands that need no session. */
+export type PublicRequest =
+  | { cmd: "ping" }
+  | { cmd: "create_user"; user: string; password: string }
+  | { cmd: "login"; user: string; password: string }
+  | { cmd: "status" }
+  | { cmd: "digest" };
+
+/** Commands that need a session token. */
+export type SessionRequest =
+  | { cmd: "logout"; token: string }
+  | { cmd: "whoami"; token: string }
+  | { cmd: "list_groups"; token: string }
+  | { cmd: "create_group"; token: string; group: string }
+  | { cmd: "join_group"; token: string; group: string }
+  | { cmd: "leave_group"; token: string; group: string }
+  | { cmd: "list_requests"; token: string; group: string }
+  | { cmd: "accept_request"; token: string; group: string; user: string }
+  | { cmd: "reject_request"; token: string; group: string; user: string }
+  | { cmd: "list_files"; token: string; group: string }
+  | {
+    cmd: "upload_file";
+    token: string;
+    group: string;
+    name: string;
+    /** The uploader's seeder address, host:port. */
+    addr: string;
+    manifest: Manifest;
+  }
+  | { cmd: "download_file"; token: string; group: string; name: string }
+  | { cmd: "stop_share"; token: string; group: string; name: string };
+
+/** Any client-to-tracker command. */
+export type TrackerRequest = PublicRequest | SessionRequest;
+/** The command names. */
+export type TrackerCommand = TrackerRequest["cmd"];
+
+const MAX_PASSWORD_CHARS = 256;
+const MAX_TOKEN_CHARS = 128;
+
+type Raw = Record<string, unknown>;
+type Parser = (raw: Raw) => TrackerRequest;
+
+const token = (raw: Raw) => str(raw, "token", MAX_TOKEN_CHARS);
+const group = (raw: Raw) => ident(raw, "group");
+
+const PARSERS: Record<TrackerCommand, Parser> = {
+  ping: () => ({ cmd: "ping" }),
+  status: () => ({ cmd: "status" }),
+  digest: () => ({ cmd: "digest" }),
+  create_user: (raw) => ({
+    cmd: "create_user",
+    user: ident(raw, "user"),
+    password: str(raw, "password", MAX_PASSWORD_CHARS),
+  }),
+  login: (raw) => ({
+    cmd: "login",
+    user: ident(raw, "user"),
+    password: str(raw, "password", MAX_PASSWORD_CHARS),
+  }),
+  logout: (raw) => ({ cmd: "logout", token: token(raw) }),
+  whoami: (raw) => ({ cmd: "whoami", token: token(raw) }),
+  list_groups: (raw) => ({ cmd: "list_groups", token: token(raw) }),
+  create_group: (raw) => ({ cmd: "create_group", token: token(raw), group: group(raw) }),
+  join_group: (raw) => ({ cmd: "join_group", token: token(raw), group: group(raw) }),
+  leave_group: (raw) => ({ cmd: "leave_group", token: token(raw), group: group(raw) }),
+  list_requests: (raw) => ({ cmd: "list_requests", token: token(raw), group: group(raw) }),
+  accept_request: (raw) => ({
+    cmd: "accept_request",
+    token: token(raw),
+    group: group(raw),
+    user: ident(raw, "user"),
+  }),
+  reject_request: (raw) => ({
+    cmd: "reject_request",
+    token: token(raw),
+    group: group(raw),
+    user: ident(raw, "user"),
+  }),
+  list_files: (raw) => ({ cmd: "list_files", token: token(raw), group: group(raw) }),
+  upload_file: (raw) => ({
+    cmd: "upload_file",
+    token: token(raw),
+    group: group(raw),
+    name: fileName(raw, "name"),
+    addr: hostPort(raw, "addr"),
+    manifest: parseManifest(obj(raw, "manifest")),
+  }),
+  download_file: (raw) => ({
+    cmd: "download_file",
+    token: token(raw),
+    group: group(raw),
+    name: fileName(raw, "name"),
+  }),
+  stop_share: (raw) => ({
+    cmd: "stop_share",
+    token: token(raw),
+    group: group(raw),
+    name: fileName(raw, "name"),
+  }),
+};
+
+/** Every command name the tracker answers. */
+export const TRACKER_COMMANDS: readonly TrackerCommand[] = Object.keys(
+  PARSERS,
+) as TrackerCommand[];
+
+/**
+ * Validates a raw message as a tracker command.
+ * @param raw the parsed JSON object (its `id` and `v` already checked)
+ * @returns the typed request
+ * @throws {AppError} UNKNOWN_COMMAND or BAD_REQUEST
+ */
+export function parseTrackerRequest(raw: Raw): TrackerRequest {
+  const cmd = raw["cmd"];
+  if (typeof cmd !== "string") {
+    throw new AppError("BAD_REQUEST", 'Field "cmd" must be a command name');
+  }
+  const parser = Object.hasOwn(PARSERS, cmd) ? PARSERS[cmd as TrackerCommand] : undefined;
+  if (parser === undefined) {
+    throw new AppError("UNKNOWN_COMMAND", `Unknown command "${cmd.slice(0, 64)}"`);
+  }
+  return parser(raw);
+}
