@@ -131,3 +131,59 @@ export function parseTrackerRequest(raw: Raw): TrackerRequest {
   }
   return parser(raw);
 }
+
+/** A group as `list_groups` shows it. */
+export interface GroupInfo {
+  group: string;
+  owner: string;
+  /** Number of members, the owner included. */
+  members: number;
+  /** The asking user's relation to the group. */
+  role: "owner" | "member" | "pending" | "none";
+}
+
+/** A file as `list_files` shows it. */
+export interface FileInfo {
+  name: string;
+  size: number;
+  fileHash: string;
+  /** Users currently sharing it. */
+  seeders: number;
+}
+
+/** A peer that holds a file. */
+export interface PeerInfo {
+  user: string;
+  /** Its seeder address, host:port. */
+  addr: string;
+}
+
+/** One cluster link as `status` shows it. */
+export interface LinkStatus {
+  peer: string;
+  state: "connected" | "connecting" | "refused" | "down";
+  /** Ops this tracker has that the peer is not known to have. */
+  behind: number;
+}
+
+/** The data of a successful reply, per command. */
+export interface TrackerReplies {
+  ping: { pong: true };
+  create_user: { user: string };
+  login: { user: string; token: string };
+  logout: Record<string, never>;
+  whoami: { user: string };
+  list_groups: { groups: GroupInfo[] };
+  create_group: { group: string };
+  join_group: { group: string; status: "pending" };
+  leave_group: { group: string; newOwner: string | null; removed: boolean };
+  list_requests: { group: string; requests: string[] };
+  accept_request: { group: string; user: string };
+  reject_request: { group: string; user: string };
+  list_files: { group: string; files: FileInfo[] };
+  upload_file: { group: string; name: string; fileHash: string; seeders: number };
+  download_file: { group: string; name: string; manifest: Manifest; peers: PeerInfo[] };
+  stop_share: { group: string; name: string };
+  status: { id: number; addr: string; links: LinkStatus[]; versionVector: Record<string, number> };
+  digest: { digest: string; ops: number };
+}
