@@ -1,0 +1,92 @@
+/**
+ * The balancer's own health checks: it pings each tracker with the tracker's
+ * `ping` command over a kept-open control connection, and feeds the result to
+ * the pool. At most one check per tracker runs at a time, so a flood of
+ * `report_dead` hints costs one ping, and only a real unanswered ping counts
+ * as a miss.
+ */
+import { RpcClient } from "../protocol/rpc_client.ts";
+import type { TrackerPool } from "./pool.ts";
+
+/** Options of {@link HealthChecker}. */
+export interface CheckerOptions {
+  /** How long connect + ping may take. */
+  pingTimeoutMs: number;
+  /** Receives one line per transition. */
+  log: (line: string) => void;
+  /** The clock. @default Date.now */
+  now?: () => number;
+}
+
+/** Pings trackers and records the answers in a pool. */
+export class HealthChecker {
+  #pool: TrackerPool;
+  #options: CheckerOptions;
+  #clients = new Map<string, RpcClient>();
+  #running = new Map<string, Promise<void>>();
+  #closed = false;
+
+  /** @param pool where results go */
+  constructor(pool: TrackerPool, options: CheckerOptions) {
+    this.#pool = pool;
+    this.#options = options;
+  }
+
+  /**
+   * Pings one tracker now, or joins the ping already under way.
+   * @returns a promise that settles once the result is recorded; never rejects
+   */
+  check(addr: string): Promise<void> {
+    const running = this.#running.get(addr);
+    if (running !== undefined) return running;
+    if (this.#closed) return Promise.resolve();
+    const done = this.#ping(addr).then((ok) => this.#record(addr, ok)).finally(() => {
+      this.#running.delete(addr);
+    });
+    this.#running.set(addr, done);
+    return done;
+  }
+
+  /** Drops the connection to a tracker the pool forgot. */
+  drop(addr: string): void {
+    this.#clients.get(addr)?.close();
+    this.#clients.delete(addr);
+  }
+
+  /** Closes every connection and waits for running checks. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const client of this.#clients.values()) client.close();
+    await Promise.all(this.#running.values());
+    await Promise.all([...this.#clients.values()].map((client) => client.closed));
+    this.#clients.clear();
+  }
+
+  async #ping(addr: string): Promise<boolean> {
+    const timeoutMs = this.#options.pingTimeoutMs;
+    let client = this.#clients.get(addr);
+    try {
+      if (client === undefined || client.isClosed) {
+        client = await RpcClient.connect(addr, { connectTimeoutMs: timeoutMs });
+        this.#clients.set(addr, client);
+        if (this.#closed) client.close();
+      }
+      const reply = await client.request<{ pong?: unknown }>("ping", {}, timeoutMs);
+      return reply?.pong === true;
+    } catch {
+      client?.close();
+      if (client !== undefined) await client.closed;
+      this.#clients.delete(addr);
+      return false;
+    }
+  }
+
+  #record(addr: string, ok: boolean): void {
+    if (this.#closed) return;
+    const now = (this.#options.now ?? Date.now)();
+    const transition = ok ? this.#pool.answered(addr, now) : this.#pool.missed(addr);
+    if (transition === "up") this.#options.log(`tracker ${addr} is live`);
+    if (transition === "back") this.#options.log(`tracker ${addr} is back`);
+    if (transition === "out") this.#options.log(`tracker ${addr} is out: it missed its pings`);
+  }
+}

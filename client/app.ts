@@ -1,0 +1,96 @@
+/**
+ * Wires one client together: registry, seeder, tracker session, shares and
+ * downloads. `startClient()` returns a handle that runs shell lines and
+ * closes everything in order; `main.ts` only adds arguments, printing and
+ * signals.
+ */
+import { join } from "node:path";
+import { DownloadManager } from "./downloads.ts";
+import { Registry } from "./registry.ts";
+import { startSeeder } from "./seeder.ts";
+import { LocalCatalog } from "./share_catalog.ts";
+import { ShareManager } from "./shares.ts";
+import { runLine, type ShellResult } from "./shell.ts";
+import { TrackerSession } from "./tracker_session.ts";
+import type { ClientConfig } from "./config.ts";
+
+/** A running client. */
+export interface ClientHandle extends AsyncDisposable {
+  /** The seeder's address, host:port. */
+  seederAddr: string;
+  /** Runs one shell line. */
+  run(line: string): Promise<ShellResult>;
+  /** Stops downloads (keeping verified pieces), the session and the seeder. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startClient} besides the config. */
+export interface StartClientOptions {
+  /** The trackers to use (flags and file merged). */
+  trackers: string[];
+  /** Receives notice lines for the user. */
+  onNotice(line: string): void;
+  /** Directory relative paths are resolved against. */
+  cwd: string;
+}
+
+/**
+ * Starts a client: opens its registry, starts its seeder, connects in the background.
+ * @returns its handle once the seeder listens
+ */
+export async function startClient(
+  config: ClientConfig,
+  options: StartClientOptions,
+): Promise<ClientHandle> {
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  const registry = new Registry(join(config.dataDir, "client.db"));
+  const catalog = new LocalCatalog();
+  let seeder;
+  try {
+    seeder = await startSeeder({ hostname: config.host, port: config.port, catalog });
+  } catch (error) {
+    registry.close();
+    throw error;
+  }
+  const { onNotice, cwd } = options;
+  const late: { shares?: ShareManager; downloads?: DownloadManager } = {};
+  const session = new TrackerSession({
+    ...config,
+    trackers: options.trackers,
+    store: registry,
+    onNotice,
+    onSessionStarted: (user) => {
+      void late.shares?.announceAll(user).then(() => late.downloads?.resumePending(user));
+    },
+  });
+  const seederAddr = seeder.addr;
+  const shares = new ShareManager({ registry, session, catalog, seederAddr, cwd, onNotice });
+  const downloads = new DownloadManager({
+    registry,
+    session,
+    catalog,
+    shares,
+    seederAddr,
+    workers: config.workers,
+    cwd,
+    onNotice,
+  });
+  late.shares = shares;
+  late.downloads = downloads;
+  session.start();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await downloads.close();
+    session.close();
+    await seeder.close();
+    registry.close();
+  };
+  return {
+    seederAddr,
+    run: (line) => runLine({ session, shares, downloads }, line),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

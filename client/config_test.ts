@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import {
+  defaultClientConfig,
+  parseClientArgs,
+  parseTrackerList,
+  trackerCandidates,
+  UsageError,
+} from "./config.ts";
+
+Deno.test("parseClientArgs() gives the defaults for no flags", () => {
+  const { config, help } = parseClientArgs([], {});
+  assert.deepEqual(config, defaultClientConfig());
+  assert.equal(help, false);
+  assert.deepEqual(trackerCandidates(config, []), ["127.0.0.1:7000"]);
+});
+
+Deno.test("parseClientArgs() reads repeated flags and numbers", () => {
+  const { config } = parseClientArgs([
+    "--tracker",
+    "127.0.0.1:7001",
+    "--tracker",
+    "127.0.0.1:7002",
+    "--balancer",
+    "127.0.0.1:7100",
+    "--json",
+    "--heartbeat-interval",
+    "200",
+    "--port",
+    "0",
+  ], {});
+  assert.deepEqual(config.trackers, ["127.0.0.1:7001", "127.0.0.1:7002"]);
+  assert.deepEqual(config.balancers, ["127.0.0.1:7100"]);
+  assert.equal(config.json, true);
+  assert.equal(config.heartbeatIntervalMs, 200);
+});
+
+Deno.test("parseClientArgs() takes the environment under the flags", () => {
+  const env = { CLIENT_TRACKERS: "h:1, h:2", CLIENT_WORKERS: "3", CLIENT_JSON: "1" };
+  const { config } = parseClientArgs(["--workers", "4"], env);
+  assert.deepEqual(config.trackers, ["h:1", "h:2"]);
+  assert.equal(config.workers, 4);
+  assert.equal(config.json, true);
+});
+
+Deno.test("parseClientArgs() refuses bad flags with one line", () => {
+  for (
+    const args of [
+      ["--nope"],
+      ["--port", "x"],
+      ["--port", "70000"],
+      ["--tracker", "nohost"],
+      ["--workers", "0"],
+      ["extra"],
+    ]
+  ) {
+    assert.throws(
+      () => parseClientArgs(args, {}),
+      (e: unknown) => e instanceof UsageError && !e.message.includes("\n"),
+    );
+  }
+});
+
+Deno.test("parseTrackerList() skips blanks and comments and names a bad line", () => {
+  assert.deepEqual(parseTrackerList("# trackers\n127.0.0.1:7001\n\n  h:2  # second\r\n"), [
+    "127.0.0.1:7001",
+    "h:2",
+  ]);
+  assert.throws(() => parseTrackerList("h:1\nbad\n"), /line 2: "bad"/);
+});
+
+Deno.test("trackerCandidates() merges flags and file without repeats", () => {
+  const { config } = parseClientArgs(["--tracker", "h:1"], {});
+  assert.deepEqual(trackerCandidates(config, ["h:2", "h:1"]), ["h:1", "h:2"]);
+  const withBalancer = parseClientArgs(["--balancer", "b:1"], {}).config;
+  assert.deepEqual(trackerCandidates(withBalancer, []), []);
+});

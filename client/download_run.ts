@@ -1,0 +1,383 @@
+/**
+ * One download's main-thread side: prepares the `.part` file, re-verifies
+ * what an earlier run left in it, probes peers for what they hold, hands the
+ * picker's assignments to the worker pool, feeds verified pieces to the
+ * whole-file hash, and renames the file once it all matches. See
+ * client/downloader.ts for the files it leaves behind.
+ */
+import { pieceLength } from "../protocol/manifest.ts";
+import type { DownloadProgress, ResolvedDownloadOptions } from "./downloader.ts";
+import { PiecePicker } from "./piece_picker.ts";
+import { WholeFileHasher } from "./whole_file_hasher.ts";
+import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
+import type { TaskReply, WorkerTask } from "./worker_messages.ts";
+
+type TaskInfo =
+  | { kind: "fetch"; index: number; peer: string }
+  | { kind: "verify"; index: number }
+  | { kind: "probe"; peer: string };
+
+const RATE_WINDOW_MS = 3000;
+
+/** The state of one download; created and driven by `startDownload`. */
+export class DownloadRun {
+  #o: ResolvedDownloadOptions;
+  #partPath: string;
+  #picker: PiecePicker;
+  #hasher: WholeFileHasher;
+  #state: DownloadProgress["state"] = "running";
+  #error: string | undefined;
+  #file: Deno.FsFile | null = null;
+  #pool: WorkerPool | null = null;
+  #jobId = 0;
+  #tasks = new Map<number, TaskInfo>();
+  #nextTaskId = 1;
+  #fetching = 0;
+  #probing = new Set<string>();
+  #peers: string[] = [];
+  #stopped = Promise.withResolvers<void>();
+  #verifyQueue: number[] = [];
+  #verifying = 0;
+  #verified = Promise.withResolvers<void>();
+  #fetchStarted = false;
+  #bytesDone = 0;
+  #resumedBytes = 0;
+  #piecesResumed = 0;
+  #completions: [number, number][] = [];
+  #startMs = 0;
+  #endMs = 0;
+  #refreshTimer: ReturnType<typeof setInterval> | undefined;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** @param options every option resolved */
+  constructor(options: ResolvedDownloadOptions) {
+    this.#o = options;
+    this.#partPath = `${options.destPath}.part`;
+    const pieceCount = options.manifest.pieceHashes.length;
+    this.#picker = new PiecePicker({
+      pieceCount,
+      maxTries: options.maxTries,
+      peerMaxFailures: options.peerMaxFailures,
+    });
+    this.#hasher = new WholeFileHasher({
+      pieceCount,
+      holdBytes: options.holdBytes,
+      isDone: (i) => this.#picker.isDone(i),
+      readPiece: (i) => this.#readPiece(i),
+    });
+    this.addPeers(options.peers);
+  }
+
+  /**
+   * Runs the download to its end.
+   * @returns the final progress; never rejects
+   */
+  async run(): Promise<DownloadProgress> {
+    try {
+      const existingBytes = await this.#prepareFile();
+      if (this.#picker.pieceCount > 0 && this.#state === "running") {
+        this.#pool = this.#o.pool ?? createWorkerPool(this.#o.workers);
+        this.#jobId = this.#pool.newJobId();
+        this.#pool.listen(this.#jobId, (reply) => this.#onReply(reply));
+        await this.#resume(existingBytes);
+        this.#startFetching();
+        await this.#stopped.promise;
+      }
+      if (this.#state === "running") await this.#complete();
+    } catch (error) {
+      this.#fail(error instanceof Error ? error.message : String(error));
+    } finally {
+      await this.#cleanup();
+    }
+    return this.progress();
+  }
+
+  /** @returns the current progress */
+  progress(): DownloadProgress {
+    const peers = this.#picker.peers().map((p) => ({
+      addr: p.id,
+      state: p.dropped ? "dropped" as const : "active" as const,
+      bytes: p.bytes,
+    }));
+    return {
+      state: this.#state,
+      ...(this.#error !== undefined ? { error: this.#error } : {}),
+      piecesDone: this.#picker.doneCount,
+      pieces: this.#picker.pieceCount,
+      piecesResumed: this.#piecesResumed,
+      bytesDone: this.#bytesDone,
+      size: this.#o.manifest.size,
+      rateBytesPerSec: this.#rate(),
+      peers,
+    };
+  }
+
+  /** @returns true when piece `index` is verified on disk */
+  hasPiece(index: number): boolean {
+    return this.#picker.isDone(index);
+  }
+
+  /** Stops the download; `run()` then cleans up and resolves as failed. */
+  cancel(): void {
+    this.#fail("Download cancelled");
+  }
+
+  /** Adds peers not known yet and, once fetching, asks them what they hold. */
+  addPeers(addrs: string[]): void {
+    const empty = new Uint8Array(Math.ceil(this.#picker.pieceCount / 8));
+    for (const addr of addrs) {
+      if (this.#peers.includes(addr)) continue;
+      this.#peers.push(addr);
+      this.#picker.setPeerPieces(addr, empty);
+      if (this.#fetchStarted) this.#probe(addr);
+    }
+  }
+
+  async #prepareFile(): Promise<number> {
+    let existingBytes = 0;
+    try {
+      const info = await Deno.stat(this.#partPath);
+      if (!info.isFile) throw new Error(`"${this.#partPath}" exists and is not a file`);
+      existingBytes = info.size;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    this.#file = await Deno.open(this.#partPath, { read: true, write: true, create: true });
+    await this.#file.truncate(this.#o.manifest.size);
+    return Math.min(existingBytes, this.#o.manifest.size);
+  }
+
+  /** Re-verifies the pieces an earlier run left in the `.part` file. */
+  async #resume(existingBytes: number): Promise<void> {
+    const { manifest } = this.#o;
+    for (let i = 0; i < this.#picker.pieceCount; i++) {
+      if (i * manifest.pieceSize + pieceLength(manifest, i) <= existingBytes) this.#verifyQueue.push(i);
+    }
+    this.#pumpVerify();
+    await this.#verified.promise;
+  }
+
+  #pumpVerify(): void {
+    const { manifest } = this.#o;
+    while (this.#state === "running" && this.#verifying < this.#slots() && this.#verifyQueue.length > 0) {
+      const index = this.#verifyQueue.shift()!;
+      this.#verifying++;
+      this.#submit({ kind: "verify", index }, (taskId) => ({
+        type: "verify",
+        jobId: this.#jobId,
+        taskId,
+        path: this.#partPath,
+        index,
+        offset: index * manifest.pieceSize,
+        length: pieceLength(manifest, index),
+        pieceHash: manifest.pieceHashes[index]!,
+      }));
+    }
+    if (this.#verifying === 0 || this.#state !== "running") this.#verified.resolve();
+  }
+
+  #startFetching(): void {
+    if (this.#state !== "running") return;
+    this.#fetchStarted = true;
+    this.#startMs = performance.now();
+    if (this.#picker.isComplete()) return this.#stopped.resolve();
+    if (this.#peers.length === 0) return this.#fail("No peers to download from");
+    for (const peer of this.#peers) this.#probe(peer);
+    this.#refreshTimer = setInterval(() => this.#refresh(), this.#o.peerRefreshMs);
+    this.#schedule();
+  }
+
+  #probe(peer: string): void {
+    if (this.#state !== "running" || this.#probing.has(peer) || this.#picker.isDropped(peer)) return;
+    this.#probing.add(peer);
+    this.#submit({ kind: "probe", peer }, (taskId) => ({
+      type: "probe",
+      jobId: this.#jobId,
+      taskId,
+      peer,
+      fileHash: this.#o.manifest.fileHash,
+      timeoutMs: this.#o.pieceTimeoutMs,
+    }));
+  }
+
+  #refresh(): void {
+    for (const peer of this.#picker.peers()) if (!peer.dropped && !peer.holdsAll) this.#probe(peer.id);
+  }
+
+  #slots(): number {
+    return (this.#pool?.size ?? 1) * this.#o.requestsPerWorker;
+  }
+
+  #submit(info: TaskInfo, task: (taskId: number) => WorkerTask): void {
+    const taskId = this.#nextTaskId++;
+    this.#tasks.set(taskId, info);
+    this.#pool!.submit(task(taskId));
+  }
+
+  #schedule(): void {
+    if (this.#state !== "running" || !this.#fetchStarted) return;
+    if (this.#picker.isComplete()) return this.#stopped.resolve();
+    const { manifest } = this.#o;
+    const slots = this.#slots();
+    while (this.#fetching < slots) {
+      const next = this.#picker.pick(slots, performance.now());
+      if (next === null) break;
+      const { index, peer } = next;
+      this.#fetching++;
+      this.#submit({ kind: "fetch", index, peer }, (taskId) => ({
+        type: "fetch",
+        jobId: this.#jobId,
+        taskId,
+        path: this.#partPath,
+        peer,
+        fileHash: manifest.fileHash,
+        index,
+        offset: index * manifest.pieceSize,
+        length: pieceLength(manifest, index),
+        pieceHash: manifest.pieceHashes[index]!,
+        timeoutMs: this.#o.pieceTimeoutMs,
+      }));
+    }
+    this.#watchStall();
+  }
+
+  #watchStall(): void {
+    if (this.#fetching > 0) {
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = undefined;
+      return;
+    }
+    if (this.#probing.size > 0) return;
+    if (this.#picker.activePeerCount() === 0) {
+      return this.#fail("No peer left to download from: every peer failed or was dropped");
+    }
+    this.#stallTimer ??= setTimeout(() => {
+      this.#fail(`Download stalled: no peer sent a piece for ${this.#o.stallTimeoutMs} ms`);
+    }, this.#o.stallTimeoutMs);
+  }
+
+  #onReply(reply: TaskReply): void {
+    const info = this.#tasks.get(reply.taskId);
+    if (info === undefined) return;
+    this.#tasks.delete(reply.taskId);
+    if (info.kind === "verify") return this.#onVerified(info.index, reply);
+    if (info.kind === "probe") return this.#onProbed(info.peer, reply);
+    this.#fetching--;
+    if (this.#state !== "running") return;
+    const now = performance.now();
+    if (reply.type === "piece") {
+      const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
+      if (this.#picker.pieceDone(info.index, info.peer, data.length, now)) {
+        this.#bytesDone += data.length;
+        this.#completions.push([now, data.length]);
+        if (this.#completions.length > 256) this.#trimCompletions(now);
+        this.#hasher.offer(info.index, data);
+      }
+    } else if (reply.type === "failed") {
+      const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind);
+      if (outcome.peerDropped) this.#pool!.dropPeer(info.peer);
+      if (outcome.exhausted) {
+        return this.#fail(
+          `Piece ${info.index} failed ${this.#o.maxTries} times; last: ${reply.message}`,
+        );
+      }
+    }
+    this.#schedule();
+  }
+
+  #onVerified(index: number, reply: TaskReply): void {
+    this.#verifying--;
+    if (reply.type === "piece" && this.#picker.pieceDone(index, null, reply.dataLength, 0)) {
+      this.#piecesResumed++;
+      this.#bytesDone += reply.dataLength;
+      this.#resumedBytes += reply.dataLength;
+      this.#hasher.offer(index, new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength));
+    }
+    this.#pumpVerify();
+  }
+
+  #onProbed(peer: string, reply: TaskReply): void {
+    this.#probing.delete(peer);
+    if (this.#state !== "running") return;
+    if (reply.type === "have" && reply.pieceCount === this.#picker.pieceCount) {
+      this.#picker.setPeerPieces(peer, reply.bits);
+    } else if (reply.type === "have") {
+      this.#picker.dropPeer(peer);
+    } else if (this.#picker.peerFailed(peer)) {
+      this.#pool!.dropPeer(peer);
+    }
+    this.#schedule();
+  }
+
+  async #complete(): Promise<void> {
+    const digest = await this.#hasher.digest();
+    if (this.#pool !== null) await this.#pool.closeJob(this.#jobId);
+    this.#file?.close();
+    this.#file = null;
+    if (digest !== this.#o.manifest.fileHash) {
+      await Deno.remove(this.#partPath).catch(() => {});
+      throw new Error(
+        `The whole file hashes to ${digest}, not ${this.#o.manifest.fileHash}: the manifest is inconsistent`,
+      );
+    }
+    await Deno.rename(this.#partPath, this.#o.destPath);
+    this.#endMs = performance.now();
+    this.#state = "complete";
+  }
+
+  #fail(message: string): void {
+    if (this.#state !== "running") return;
+    this.#state = "failed";
+    this.#error = message;
+    this.#endMs = performance.now();
+    this.#stopped.resolve();
+    this.#verified.resolve();
+  }
+
+  async #cleanup(): Promise<void> {
+    clearInterval(this.#refreshTimer);
+    clearTimeout(this.#stallTimer);
+    if (this.#pool !== null) {
+      await this.#pool.closeJob(this.#jobId);
+      if (this.#o.pool === undefined) await this.#pool.close();
+    }
+    try {
+      this.#file?.close();
+    } catch {
+      // already closed
+    }
+    this.#file = null;
+  }
+
+  async #readPiece(index: number): Promise<Uint8Array> {
+    const { manifest } = this.#o;
+    const data = new Uint8Array(pieceLength(manifest, index));
+    const file = this.#file!;
+    await file.seek(index * manifest.pieceSize, Deno.SeekMode.Start);
+    for (let done = 0; done < data.length;) {
+      const n = await file.read(data.subarray(done));
+      if (n === null) throw new Error(`Piece ${index} is missing from "${this.#partPath}"`);
+      done += n;
+    }
+    return data;
+  }
+
+  #trimCompletions(now: number): void {
+    const cutoff = now - RATE_WINDOW_MS;
+    const first = this.#completions.findIndex(([t]) => t >= cutoff);
+    this.#completions.splice(0, first === -1 ? this.#completions.length : first);
+  }
+
+  #rate(): number {
+    if (this.#state === "complete") {
+      const seconds = Math.max(1e-3, (this.#endMs - this.#startMs) / 1000);
+      return Math.round((this.#bytesDone - this.#resumedBytes) / seconds);
+    }
+    if (this.#state !== "running" || !this.#fetchStarted) return 0;
+    const now = performance.now();
+    this.#trimCompletions(now);
+    const bytes = this.#completions.reduce((sum, [, b]) => sum + b, 0);
+    const seconds = Math.max(1e-3, Math.min(RATE_WINDOW_MS, now - this.#startMs) / 1000);
+    return Math.round(bytes / seconds);
+  }
+}

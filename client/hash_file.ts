@@ -1,0 +1,90 @@
+/**
+ * Builds a file's manifest in one streaming pass with constant memory: each
+ * chunk read feeds the piece hash and the whole-file hash, so a 10 GiB file
+ * needs no more memory than a small one.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { AppError } from "../protocol/errors.ts";
+import { type Manifest, MAX_PIECES, PIECE_SIZE_BYTES } from "../protocol/manifest.ts";
+
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Hashes a file into its manifest.
+ * @param path the file to share
+ * @param pieceSize bytes per piece @default PIECE_SIZE_BYTES
+ * @returns its size, piece hashes and whole-file hash
+ * @throws {AppError} NOT_FOUND when it does not exist, BAD_REQUEST when it is not a
+ *   regular file or has too many pieces, FORBIDDEN when it cannot be read
+ */
+export async function hashFile(
+  path: string,
+  pieceSize: number = PIECE_SIZE_BYTES,
+): Promise<Manifest> {
+  if (!Number.isSafeInteger(pieceSize) || pieceSize <= 0) {
+    throw new AppError("BAD_REQUEST", `Piece size ${pieceSize} must be a positive integer`);
+  }
+  const file = await openForHashing(path);
+  try {
+    const whole = createHash("sha256");
+    const pieceHashes: string[] = [];
+    const buffer = new Uint8Array(Math.max(CHUNK_BYTES, pieceSize));
+    let piece: Hash = createHash("sha256");
+    let inPiece = 0;
+    let size = 0;
+    while (true) {
+      const n = await file.read(buffer);
+      if (n === null) break;
+      const chunk = buffer.subarray(0, n);
+      whole.update(chunk);
+      size += n;
+      let offset = 0;
+      while (offset < n) {
+        const take = Math.min(pieceSize - inPiece, n - offset);
+        piece.update(chunk.subarray(offset, offset + take));
+        inPiece += take;
+        offset += take;
+        if (inPiece === pieceSize) {
+          pieceHashes.push(piece.digest("hex"));
+          piece = createHash("sha256");
+          inPiece = 0;
+        }
+      }
+      if (pieceHashes.length > MAX_PIECES) throw tooManyPieces(path, pieceSize);
+    }
+    if (inPiece > 0) pieceHashes.push(piece.digest("hex"));
+    if (pieceHashes.length > MAX_PIECES) throw tooManyPieces(path, pieceSize);
+    return { fileHash: whole.digest("hex"), size, pieceSize, pieceHashes };
+  } finally {
+    file.close();
+  }
+}
+
+function tooManyPieces(path: string, pieceSize: number): AppError {
+  return new AppError(
+    "BAD_REQUEST",
+    `Cannot share "${path}": more than ${MAX_PIECES} pieces of ${pieceSize} bytes`,
+  );
+}
+
+async function openForHashing(path: string): Promise<Deno.FsFile> {
+  try {
+    const info = await Deno.stat(path);
+    if (info.isDirectory) {
+      throw new AppError("BAD_REQUEST", `Cannot share "${path}": it is a directory`);
+    }
+    if (!info.isFile) {
+      throw new AppError("BAD_REQUEST", `Cannot share "${path}": it is not a regular file`);
+    }
+    return await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof Deno.errors.NotFound) {
+      throw new AppError("NOT_FOUND", `Cannot share "${path}": no such file`);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new AppError("FORBIDDEN", `Cannot share "${path}": permission denied`);
+    }
+    throw error;
+  }
+}

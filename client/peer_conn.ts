@@ -1,0 +1,217 @@
+/**
+ * The downloading side of one peer connection: a hello exchange, then
+ * numbered requests with several in flight, replies matched by request id, a
+ * timeout per request. Bodies of large frames are read straight into their
+ * own buffer (see FrameDecoder.directTarget), so a piece arrives with one
+ * kernel copy and its buffer can be transferred to another thread as is.
+ */
+import { AppError } from "../protocol/errors.ts";
+import { parseHostPort, SerialWriter } from "../protocol/conn_io.ts";
+import {
+  encodeHaveRequest,
+  encodeHello,
+  encodeRequest,
+  FrameDecoder,
+  MAX_REPLY_BODY_BYTES,
+  PEER_PROTOCOL_VERSION,
+  type PeerFrame,
+} from "../protocol/peer_frames.ts";
+
+/** A received piece: `data` is a view into `body`, whose buffer is the frame's own. */
+export interface PieceReply {
+  body: Uint8Array;
+  data: Uint8Array;
+}
+
+/** A peer's bitfield. */
+export interface HaveReply {
+  pieceCount: number;
+  bits: Uint8Array;
+}
+
+type Reply = PieceReply | HaveReply;
+
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(error: AppError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const READ_BUFFER_BYTES = 256 * 1024;
+const DIRECT_READ_MIN_BYTES = 16 * 1024;
+
+/** One connection to a seeder. */
+export class PeerConn {
+  /** The peer's address. */
+  readonly addr: string;
+  #conn: Deno.TcpConn;
+  #writer: SerialWriter;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closedError: AppError | null = null;
+  #hello: PromiseWithResolvers<void> = Promise.withResolvers();
+  /** Settles when the read loop has ended. */
+  readonly closed: Promise<void>;
+
+  private constructor(addr: string, conn: Deno.TcpConn) {
+    this.addr = addr;
+    this.#conn = conn;
+    this.#writer = new SerialWriter(conn);
+    conn.setNoDelay(true);
+    this.closed = this.#readLoop();
+  }
+
+  /**
+   * Connects and exchanges hellos.
+   * @param addr the seeder's host:port
+   * @returns the open connection
+   * @throws {AppError} UNAVAILABLE when it cannot connect, TIMEOUT, VERSION_MISMATCH
+   */
+  static async connect(addr: string, timeoutMs: number): Promise<PeerConn> {
+    const { hostname, port } = parseHostPort(addr);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Deno.connect({ hostname, port, signal: timeout });
+    } catch {
+      throw new AppError("UNAVAILABLE", `Cannot connect to peer ${addr}`);
+    }
+    const peer = new PeerConn(addr, conn);
+    const timer = setTimeout(
+      () => peer.#fail(new AppError("TIMEOUT", `Peer ${addr} did not say hello`)),
+      timeoutMs,
+    );
+    try {
+      await peer.#writer.write(encodeHello());
+      await peer.#hello.promise;
+      return peer;
+    } catch (error) {
+      peer.close();
+      await peer.closed;
+      throw peer.#closedError ?? error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** True once the connection has failed or been closed. */
+  get isClosed(): boolean {
+    return this.#closedError !== null;
+  }
+
+  /** Requests currently awaiting a reply. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Asks for one piece.
+   * @returns the piece frame's body and data
+   * @throws {AppError} the peer's error code (NOT_FOUND when it lacks the piece), TIMEOUT,
+   *   UNAVAILABLE when the connection went away
+   */
+  requestPiece(fileHash: string, index: number, timeoutMs: number): Promise<PieceReply> {
+    return this.#request((id) => encodeRequest(id, fileHash, index), timeoutMs) as Promise<
+      PieceReply
+    >;
+  }
+
+  /**
+   * Asks which pieces of a file the peer holds.
+   * @returns its bitfield
+   * @throws {AppError} as {@link requestPiece}
+   */
+  requestHave(fileHash: string, timeoutMs: number): Promise<HaveReply> {
+    return this.#request((id) => encodeHaveRequest(id, fileHash), timeoutMs) as Promise<
+      HaveReply
+    >;
+  }
+
+  /** Closes the connection; pending requests fail with UNAVAILABLE. */
+  close(): void {
+    this.#fail(new AppError("UNAVAILABLE", `Connection to peer ${this.addr} was closed`));
+  }
+
+  #request(encode: (id: number) => Uint8Array, timeoutMs: number): Promise<Reply> {
+    if (this.#closedError !== null) return Promise.reject(this.#closedError);
+    const id = this.#nextId++;
+    if (this.#nextId > 0xffffffff) this.#nextId = 1;
+    const { promise, resolve, reject } = Promise.withResolvers<Reply>();
+    const timer = setTimeout(() => {
+      this.#pending.delete(id);
+      reject(new AppError("TIMEOUT", `Peer ${this.addr} did not answer in ${timeoutMs} ms`));
+    }, timeoutMs);
+    this.#pending.set(id, { resolve, reject, timer });
+    this.#writer.write(encode(id)).catch(() => {
+      this.#fail(new AppError("UNAVAILABLE", `Peer ${this.addr} went away`));
+    });
+    return promise;
+  }
+
+  async #readLoop(): Promise<void> {
+    const decoder = new FrameDecoder(MAX_REPLY_BODY_BYTES);
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (this.#closedError === null) {
+        const target = decoder.directTarget(DIRECT_READ_MIN_BYTES);
+        const n = await this.#conn.read(target ?? buffer);
+        if (n === null) break;
+        const frames = target !== null
+          ? decoder.commitDirect(n)
+          : decoder.push(buffer.subarray(0, n));
+        for (const frame of frames) this.#dispatch(frame);
+      }
+      this.#fail(new AppError("UNAVAILABLE", `Peer ${this.addr} closed the connection`));
+    } catch (error) {
+      this.#fail(
+        error instanceof AppError && this.#closedError === null
+          ? new AppError("UNAVAILABLE", `Peer ${this.addr} sent broken framing: ${error.message}`)
+          : new AppError("UNAVAILABLE", `Peer ${this.addr} went away`),
+      );
+    }
+  }
+
+  #dispatch(frame: PeerFrame): void {
+    if (frame.type === "hello") {
+      if (frame.version !== PEER_PROTOCOL_VERSION) {
+        this.#fail(
+          new AppError("VERSION_MISMATCH", `Peer ${this.addr} speaks version ${frame.version}`),
+        );
+      }
+      this.#hello.resolve();
+      return;
+    }
+    if (frame.type === "request" || frame.type === "have_request") return;
+    if (frame.reqId === 0 && frame.type === "error") {
+      this.#fail(new AppError(frame.code, `Peer ${this.addr}: ${frame.message}`));
+      return;
+    }
+    const pending = this.#pending.get(frame.reqId);
+    if (pending === undefined) return; // late reply to a request that timed out
+    this.#pending.delete(frame.reqId);
+    clearTimeout(pending.timer);
+    if (frame.type === "piece") pending.resolve({ body: frame.body, data: frame.data });
+    else if (frame.type === "have") {
+      pending.resolve({ pieceCount: frame.pieceCount, bits: frame.bits });
+    } else if (frame.type === "error") {
+      pending.reject(new AppError(frame.code, `Peer ${this.addr}: ${frame.message}`));
+    } else pending.reject(new AppError("BAD_REQUEST", `Peer ${this.addr} sent ${frame.message}`));
+  }
+
+  #fail(error: AppError): void {
+    if (this.#closedError !== null) return;
+    this.#closedError = error;
+    this.#hello.reject(error);
+    this.#hello.promise.catch(() => {});
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.#pending.clear();
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}

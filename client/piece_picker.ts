@@ -1,0 +1,400 @@
+/**
+ * The piece picker: decides which piece to ask for next and from which peer.
+ * Pure: no I/O, no timers; time comes in as `nowMs`.
+ *
+ * Pieces are taken in one total order. First priority: a piece that already
+ * failed once comes before fresh ones, so a retry never becomes the straggler
+ * that the whole download waits for at the end. Then availability, rarest
+ * first: a piece that few peers hold is fetched while they are still here,
+ * and spreading rare pieces makes a swarm of partial peers useful to each
+ * other. Then the index, lowest first: with equal availability (the usual case
+ * of full seeders) the file fills in order, which lets the whole-file hash run
+ * alongside the download instead of after it. The order is total because
+ * indices are distinct.
+ *
+ * A piece goes to the peer that holds it and would finish it soonest: the
+ * fewest requests in flight per unit of measured throughput (bytes per
+ * millisecond, a moving average of how fast its recent pieces completed). A
+ * peer that failed this piece before is avoided while another holder exists.
+ * No peer is given more than its share of the request slots, in proportion to
+ * its throughput (and never fewer than `minShare`, so a slow start can still
+ * be measured), so a slow peer cannot hold many pieces hostage.
+ *
+ * End-game: once every missing piece is in flight, a free slot asks a second
+ * peer for the in-flight piece with the fewest fetchers (lowest index first);
+ * the first copy to arrive wins. A failure bumps the piece's tries (the
+ * download fails after `maxTries`); `missing` (the peer lacks it) only clears
+ * that peer's bit. A peer with `peerMaxFailures` failures in a row is dropped.
+ */
+
+/** Why a fetch failed, as the picker sees it. */
+export type PieceFailure = "hash" | "missing" | "timeout" | "gone" | "refused" | "io";
+
+/** Options of {@link PiecePicker}. */
+export interface PickerOptions {
+  pieceCount: number;
+  /** Tries per piece before it is exhausted. @default 5 */
+  maxTries?: number;
+  /** Consecutive failures that drop a peer. @default 3 */
+  peerMaxFailures?: number;
+  /** Peers fetching one piece at once in end-game. @default 2 */
+  maxFetchersPerPiece?: number;
+  /** Fewest slots a peer's share may be. @default 2 */
+  minShare?: number;
+}
+
+/** A piece to fetch and the peer to fetch it from. */
+export interface Assignment {
+  index: number;
+  peer: string;
+  /** True when another peer is already fetching this piece. */
+  endgame: boolean;
+}
+
+/** What a failure led to. */
+export interface FailureOutcome {
+  /** The piece has used up its tries. */
+  exhausted: boolean;
+  /** The peer was dropped by this failure. */
+  peerDropped: boolean;
+}
+
+/** The fields of a piece that order it. */
+export interface PieceRank {
+  retried: boolean;
+  availability: number;
+  index: number;
+}
+
+/**
+ * The picker's total order on pieces: retried first, then rarest, then lowest index.
+ * @returns negative when `a` comes first
+ */
+export function comparePieces(a: PieceRank, b: PieceRank): number {
+  if (a.retried !== b.retried) return a.retried ? -1 : 1;
+  if (a.availability !== b.availability) return a.availability - b.availability;
+  return a.index - b.index;
+}
+
+/**
+ * Each peer's share of the request slots, in proportion to its throughput.
+ * A peer not measured yet counts as the mean of the measured ones (or 1).
+ * @param rates bytes per ms of each peer, 0 when unknown
+ * @returns slots per peer, each at least `minShare`
+ */
+export function peerShares(rates: readonly number[], totalSlots: number, minShare: number): number[] {
+  const known = rates.filter((r) => r > 0);
+  const mean = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const effective = rates.map((r) => (r > 0 ? r : mean));
+  const sum = effective.reduce((a, b) => a + b, 0);
+  return effective.map((r) => Math.max(minShare, Math.round((totalSlots * r) / sum)));
+}
+
+interface PeerState {
+  id: string;
+  have: Uint8Array;
+  rate: number;
+  inFlight: number;
+  lastDoneMs: number;
+  consecutiveFailures: number;
+  dropped: boolean;
+  bytes: number;
+}
+
+/** Per-peer figures the downloader shows. */
+export interface PeerSummary {
+  id: string;
+  dropped: boolean;
+  bytes: number;
+  inFlight: number;
+  holdsAll: boolean;
+}
+
+const RATE_WEIGHT = 0.3;
+
+/** Which pieces are needed, who holds them, and who is fetching what. See the module comment. */
+export class PiecePicker {
+  readonly pieceCount: number;
+  #maxTries: number;
+  #peerMaxFailures: number;
+  #maxFetchers: number;
+  #minShare: number;
+  #done: Uint8Array;
+  #doneCount = 0;
+  #tries: Uint8Array;
+  #retried: Uint8Array;
+  #availability: Uint32Array;
+  #queued: Uint8Array;
+  #queue: number[] = [];
+  /** In-flight pieces: peer -> time assigned. */
+  #fetchers = new Map<number, Map<string, number>>();
+  #failedBy = new Map<number, Set<string>>();
+  #peers = new Map<string, PeerState>();
+
+  /** @param options piece count and policy */
+  constructor(options: PickerOptions) {
+    const n = options.pieceCount;
+    this.pieceCount = n;
+    this.#maxTries = options.maxTries ?? 5;
+    this.#peerMaxFailures = options.peerMaxFailures ?? 3;
+    this.#maxFetchers = options.maxFetchersPerPiece ?? 2;
+    this.#minShare = options.minShare ?? 2;
+    this.#done = new Uint8Array(n);
+    this.#tries = new Uint8Array(n);
+    this.#retried = new Uint8Array(n);
+    this.#availability = new Uint32Array(n);
+    this.#queued = new Uint8Array(n).fill(1);
+    this.#queue = Array.from({ length: n }, (_, i) => i);
+  }
+
+  /** Pieces done. */
+  get doneCount(): number {
+    return this.#doneCount;
+  }
+
+  /** Pieces in flight (each counted once). */
+  get inFlightCount(): number {
+    return this.#fetchers.size;
+  }
+
+  /** @returns true when every piece is done */
+  isComplete(): boolean {
+    return this.#doneCount === this.pieceCount;
+  }
+
+  /** @returns true when piece `index` is done */
+  isDone(index: number): boolean {
+    return this.#done[index] === 1;
+  }
+
+  /** @returns the peers, in the order they were added */
+  peers(): PeerSummary[] {
+    return [...this.#peers.values()].map((p) => ({
+      id: p.id,
+      dropped: p.dropped,
+      bytes: p.bytes,
+      inFlight: p.inFlight,
+      holdsAll: this.#holdsAll(p),
+    }));
+  }
+
+  /** @returns how many peers are not dropped */
+  activePeerCount(): number {
+    let count = 0;
+    for (const p of this.#peers.values()) if (!p.dropped) count++;
+    return count;
+  }
+
+  /** @returns true when some needed piece is held by no live peer */
+  hasUnavailablePiece(): boolean {
+    return this.#queue.some((i) => this.#availability[i] === 0);
+  }
+
+  /**
+   * Sets which pieces a peer holds (adding the peer if new). Ignored for a dropped peer.
+   * @param bits bitfield, most significant bit first
+   */
+  setPeerPieces(peer: string, bits: Uint8Array): void {
+    let state = this.#peers.get(peer);
+    if (state === undefined) {
+      state = {
+        id: peer,
+        have: new Uint8Array(Math.ceil(this.pieceCount / 8)),
+        rate: 0,
+        inFlight: 0,
+        lastDoneMs: 0,
+        consecutiveFailures: 0,
+        dropped: false,
+        bytes: 0,
+      };
+      this.#peers.set(peer, state);
+    }
+    if (state.dropped) return;
+    for (let i = 0; i < this.pieceCount; i++) {
+      const before = bit(state.have, i);
+      const after = bit(bits, i);
+      if (before !== after) this.#availability[i]! += after ? 1 : -1;
+    }
+    state.have = bits.slice(0, state.have.length);
+    this.#resort();
+  }
+
+  /** Drops a peer: it is never picked again and its pieces no longer count. */
+  dropPeer(peer: string): void {
+    const state = this.#peers.get(peer);
+    if (state === undefined || state.dropped) return;
+    state.dropped = true;
+    for (let i = 0; i < this.pieceCount; i++) if (bit(state.have, i)) this.#availability[i]!--;
+    this.#resort();
+  }
+
+  /** @returns true when the peer is known and dropped */
+  isDropped(peer: string): boolean {
+    return this.#peers.get(peer)?.dropped ?? false;
+  }
+
+  /**
+   * Counts a failure of a peer outside any piece (a failed probe).
+   * @returns true when that dropped the peer
+   */
+  peerFailed(peer: string): boolean {
+    const state = this.#peers.get(peer);
+    if (state === undefined || state.dropped) return false;
+    if (++state.consecutiveFailures < this.#peerMaxFailures) return false;
+    this.dropPeer(peer);
+    return true;
+  }
+
+  /**
+   * Picks the next piece and peer, or null when no slot can be used now.
+   * @param totalSlots request slots of the whole download, for the shares
+   * @param nowMs the current time, remembered to measure the peer
+   */
+  pick(totalSlots: number, nowMs: number): Assignment | null {
+    const live = [...this.#peers.values()].filter((p) => !p.dropped);
+    const shares = peerShares(live.map((p) => p.rate), totalSlots, this.#minShare);
+    const free = live.filter((p, i) => p.inFlight < shares[i]!);
+    if (free.length === 0) return null;
+    for (let q = 0; q < this.#queue.length; q++) {
+      const index = this.#queue[q]!;
+      const peer = this.#bestPeer(index, free);
+      if (peer === undefined) continue;
+      this.#queue.splice(q, 1);
+      this.#queued[index] = 0;
+      return this.#assign(index, peer, nowMs, false);
+    }
+    if (this.#queue.length > 0) return null;
+    const inFlight = [...this.#fetchers.entries()]
+      .filter(([, f]) => f.size < this.#maxFetchers)
+      .sort(([a, fa], [b, fb]) => fa.size - fb.size || a - b);
+    for (const [index] of inFlight) {
+      const peer = this.#bestPeer(index, free);
+      if (peer !== undefined) return this.#assign(index, peer, nowMs, true);
+    }
+    return null;
+  }
+
+  /**
+   * Records a verified piece (from `peer`, or from disk when `peer` is null).
+   * @returns true when the piece was not done before
+   */
+  pieceDone(index: number, peer: string | null, bytes: number, nowMs: number): boolean {
+    if (peer !== null) {
+      const assigned = this.#fetchers.get(index)?.get(peer) ?? nowMs;
+      const state = this.#release(index, peer);
+      if (state !== undefined) {
+        const sample = bytes / Math.max(1, nowMs - Math.max(state.lastDoneMs, assigned));
+        state.rate = state.rate === 0 ? sample : state.rate + RATE_WEIGHT * (sample - state.rate);
+        state.lastDoneMs = nowMs;
+        state.consecutiveFailures = 0;
+        state.bytes += bytes;
+      }
+    }
+    if (this.#done[index] === 1) return false;
+    this.#done[index] = 1;
+    this.#doneCount++;
+    if (this.#queued[index] === 1) {
+      this.#queued[index] = 0;
+      this.#queue.splice(this.#queue.indexOf(index), 1);
+    }
+    return true;
+  }
+
+  /**
+   * Records a failed fetch of `index` from `peer`.
+   * @returns whether the piece is exhausted and whether the peer was dropped
+   */
+  pieceFailed(index: number, peer: string, kind: PieceFailure): FailureOutcome {
+    const state = this.#release(index, peer);
+    let peerDropped = false;
+    if (kind === "missing") {
+      if (state !== undefined && bit(state.have, index)) {
+        state.have[index >> 3]! &= ~(0x80 >> (index & 7));
+        if (!state.dropped) this.#availability[index]!--;
+      }
+    } else if (this.#done[index] === 0) {
+      this.#tries[index] = Math.min(255, this.#tries[index]! + 1);
+      let failed = this.#failedBy.get(index);
+      if (failed === undefined) this.#failedBy.set(index, failed = new Set());
+      failed.add(peer);
+      if (kind !== "io") peerDropped = this.peerFailed(peer);
+    }
+    const exhausted = this.#done[index] === 0 && this.#tries[index]! >= this.#maxTries;
+    if (this.#done[index] === 0 && !exhausted && !this.#fetchers.has(index)) {
+      this.#retried[index] = kind === "missing" ? this.#retried[index]! : 1;
+      this.#enqueue(index);
+    }
+    return { exhausted, peerDropped };
+  }
+
+  #assign(index: number, peer: PeerState, nowMs: number, endgame: boolean): Assignment {
+    let fetchers = this.#fetchers.get(index);
+    if (fetchers === undefined) this.#fetchers.set(index, fetchers = new Map());
+    fetchers.set(peer.id, nowMs);
+    peer.inFlight++;
+    return { index, peer: peer.id, endgame };
+  }
+
+  #release(index: number, peer: string): PeerState | undefined {
+    const fetchers = this.#fetchers.get(index);
+    if (fetchers?.delete(peer) && fetchers.size === 0) this.#fetchers.delete(index);
+    const state = this.#peers.get(peer);
+    if (state !== undefined && state.inFlight > 0) state.inFlight--;
+    return state;
+  }
+
+  #bestPeer(index: number, free: PeerState[]): PeerState | undefined {
+    const fetching = this.#fetchers.get(index);
+    const failed = this.#failedBy.get(index);
+    const known = free.filter((p) => p.rate > 0);
+    const mean = known.length > 0 ? known.reduce((a, p) => a + p.rate, 0) / known.length : 1;
+    let best: PeerState | undefined;
+    let bestScore = Infinity;
+    for (const p of free) {
+      if (!bit(p.have, index) || fetching?.has(p.id)) continue;
+      // A peer that failed this piece scores as if far busier.
+      const penalty = failed?.has(p.id) ? 1e6 : 0;
+      const score = penalty + (p.inFlight + 1) / (p.rate > 0 ? p.rate : mean);
+      if (score < bestScore) {
+        best = p;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  #rank(index: number): PieceRank {
+    return {
+      retried: this.#retried[index] === 1,
+      availability: this.#availability[index]!,
+      index,
+    };
+  }
+
+  #resort(): void {
+    this.#queue.sort((a, b) => comparePieces(this.#rank(a), this.#rank(b)));
+  }
+
+  #enqueue(index: number): void {
+    if (this.#queued[index] === 1) return;
+    const rank = this.#rank(index);
+    let lo = 0;
+    let hi = this.#queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (comparePieces(this.#rank(this.#queue[mid]!), rank) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#queue.splice(lo, 0, index);
+    this.#queued[index] = 1;
+  }
+
+  #holdsAll(p: PeerState): boolean {
+    for (let i = 0; i < this.pieceCount; i++) if (!bit(p.have, i)) return false;
+    return true;
+  }
+}
+
+function bit(bits: Uint8Array, index: number): boolean {
+  return ((bits[index >> 3] ?? 0) & (0x80 >> (index & 7))) !== 0;
+}

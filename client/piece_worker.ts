@@ -1,0 +1,198 @@
+/**
+ * A piece worker (a module Web Worker of the download pool). It keeps its own
+ * connections to peers, fetches the pieces the main thread assigns, checks
+ * each against its SHA-256, writes it at its offset through its own handle on
+ * the `.part` file, and hands the verified buffer back (transferred, not
+ * copied) so the main thread can feed the whole-file hash.
+ *
+ * File writes are synchronous on purpose: a worker exists to do this work, a
+ * sync seek + write pair cannot be interleaved with another task's, and it
+ * skips a hop through the runtime's blocking pool.
+ */
+import { createHash } from "node:crypto";
+import { AppError } from "../protocol/errors.ts";
+import { PeerConn } from "./peer_conn.ts";
+import type { FailureKind, WorkerControl, WorkerReply, WorkerTask } from "./worker_messages.ts";
+
+interface WorkerScope {
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<WorkerTask | WorkerControl>) => void) | null;
+}
+
+interface Job {
+  path: string;
+  file: Deno.FsFile | null;
+}
+
+const scope = self as unknown as WorkerScope;
+const jobs = new Map<number, Job>();
+const closedJobs = new Set<number>();
+const conns = new Map<string, Promise<PeerConn>>();
+
+function jobFor(jobId: number, path: string): Job | undefined {
+  if (closedJobs.has(jobId)) return undefined;
+  let job = jobs.get(jobId);
+  if (job === undefined) {
+    job = { path, file: null };
+    jobs.set(jobId, job);
+  }
+  return job;
+}
+
+function fileOf(job: Job): Deno.FsFile {
+  job.file ??= Deno.openSync(job.path, { read: true, write: true });
+  return job.file;
+}
+
+async function connTo(peer: string, timeoutMs: number): Promise<PeerConn> {
+  const existing = conns.get(peer);
+  if (existing !== undefined) {
+    const conn = await existing.catch(() => null);
+    if (conn !== null && !conn.isClosed) return conn;
+    if (conns.get(peer) === existing) conns.delete(peer);
+  }
+  const connecting = PeerConn.connect(peer, timeoutMs);
+  conns.set(peer, connecting);
+  connecting.catch(() => {
+    if (conns.get(peer) === connecting) conns.delete(peer);
+  });
+  return await connecting;
+}
+
+function kindOf(error: unknown): FailureKind {
+  if (!(error instanceof AppError)) return "refused";
+  if (error.code === "NOT_FOUND") return "missing";
+  if (error.code === "TIMEOUT") return "timeout";
+  if (error.code === "UNAVAILABLE") return "gone";
+  return "refused";
+}
+
+function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function fail(task: WorkerTask, kind: FailureKind, message: string): void {
+  scope.postMessage({ type: "failed", jobId: task.jobId, taskId: task.taskId, kind, message });
+}
+
+function sendPiece(task: WorkerTask & { index: number }, body: Uint8Array, data: Uint8Array): void {
+  const buffer = body.buffer as ArrayBuffer;
+  scope.postMessage({
+    type: "piece",
+    jobId: task.jobId,
+    taskId: task.taskId,
+    index: task.index,
+    buffer,
+    dataOffset: data.byteOffset,
+    dataLength: data.length,
+  }, [buffer]);
+}
+
+async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise<void> {
+  let reply;
+  try {
+    const conn = await connTo(task.peer, task.timeoutMs);
+    reply = await conn.requestPiece(task.fileHash, task.index, task.timeoutMs);
+  } catch (error) {
+    return fail(task, kindOf(error), error instanceof Error ? error.message : String(error));
+  }
+  const { body, data } = reply;
+  if (data.length !== task.length) {
+    return fail(task, "refused", `Peer sent ${data.length} bytes for piece ${task.index}`);
+  }
+  if (sha256Hex(data) !== task.pieceHash) {
+    return fail(task, "hash", `Piece ${task.index} from ${task.peer} failed its hash`);
+  }
+  const job = jobFor(task.jobId, task.path);
+  if (job === undefined) return fail(task, "io", "The download was closed");
+  try {
+    const file = fileOf(job);
+    file.seekSync(task.offset, Deno.SeekMode.Start);
+    for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
+  } catch (error) {
+    return fail(task, "io", `Cannot write piece ${task.index}: ${(error as Error).message}`);
+  }
+  sendPiece(task, body, data);
+}
+
+function verifyPiece(task: Extract<WorkerTask, { type: "verify" }>): void {
+  const job = jobFor(task.jobId, task.path);
+  if (job === undefined) return fail(task, "io", "The download was closed");
+  const data = new Uint8Array(task.length);
+  try {
+    const file = fileOf(job);
+    file.seekSync(task.offset, Deno.SeekMode.Start);
+    for (let done = 0; done < data.length;) {
+      const n = file.readSync(data.subarray(done));
+      if (n === null) return fail(task, "hash", `Piece ${task.index} is past the end of the file`);
+      done += n;
+    }
+  } catch (error) {
+    return fail(task, "io", `Cannot read piece ${task.index}: ${(error as Error).message}`);
+  }
+  if (sha256Hex(data) !== task.pieceHash) {
+    return fail(task, "hash", `Piece ${task.index} on disk failed its hash`);
+  }
+  sendPiece(task, data, data);
+}
+
+async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void> {
+  try {
+    const conn = await connTo(task.peer, task.timeoutMs);
+    const have = await conn.requestHave(task.fileHash, task.timeoutMs);
+    scope.postMessage({
+      type: "have",
+      jobId: task.jobId,
+      taskId: task.taskId,
+      pieceCount: have.pieceCount,
+      bits: have.bits.slice(),
+    });
+  } catch (error) {
+    fail(task, kindOf(error), error instanceof Error ? error.message : String(error));
+  }
+}
+
+function closeJob(jobId: number): void {
+  closedJobs.add(jobId);
+  const job = jobs.get(jobId);
+  jobs.delete(jobId);
+  try {
+    job?.file?.close();
+  } catch {
+    // already closed
+  }
+}
+
+async function dropPeer(peer: string): Promise<void> {
+  const connecting = conns.get(peer);
+  conns.delete(peer);
+  const conn = await connecting?.catch(() => null);
+  conn?.close();
+}
+
+async function handle(message: WorkerTask | WorkerControl): Promise<void> {
+  switch (message.type) {
+    case "fetch":
+      return await fetchPiece(message);
+    case "verify":
+      return verifyPiece(message);
+    case "probe":
+      return await probe(message);
+    case "close_job":
+      closeJob(message.jobId);
+      return scope.postMessage({ type: "job_closed", jobId: message.jobId });
+    case "drop_peer":
+      return await dropPeer(message.peer);
+    case "shutdown":
+      for (const jobId of [...jobs.keys()]) closeJob(jobId);
+      await Promise.all([...conns.keys()].map(dropPeer));
+      return scope.postMessage({ type: "shutdown_done" });
+  }
+}
+
+scope.onmessage = (event) => {
+  const message = event.data;
+  handle(message).catch((error) => {
+    if ("taskId" in message) fail(message, "io", String(error));
+  });
+};

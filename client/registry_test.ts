@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Registry } from "./registry.ts";
+
+const MANIFEST = {
+  fileHash: "a".repeat(64),
+  size: 3,
+  pieceSize: 524288,
+  pieceHashes: ["b".repeat(64)],
+};
+
+async function withRegistry(fn: (path: string) => void): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "registry-test-" });
+  try {
+    fn(join(dir, "client.db"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("Registry keeps the session, shares and downloads across reopening", async () => {
+  await withRegistry((path) => {
+    const first = new Registry(path);
+    try {
+      first.saveSession({ user: "alice", token: "t1", password: "pw" });
+      first.putShare({
+        user: "alice",
+        group: "g1",
+        name: "my file",
+        path: "/x",
+        manifest: MANIFEST,
+      });
+      const id = first.addDownload({
+        user: "alice",
+        group: "g1",
+        name: "other",
+        dest: "/y",
+        manifest: MANIFEST,
+        startedMs: 5,
+      });
+      first.finishDownload(id, "failed", "no peers");
+      first.addDownload({
+        user: "alice",
+        group: "g1",
+        name: "z",
+        dest: "/z",
+        manifest: MANIFEST,
+        startedMs: 6,
+      });
+    } finally {
+      first.close();
+    }
+    const again = new Registry(path);
+    try {
+      assert.deepEqual(again.session(), { user: "alice", token: "t1", password: "pw" });
+      assert.deepEqual(again.shares("alice").map((s) => [s.name, s.manifest]), [[
+        "my file",
+        MANIFEST,
+      ]]);
+      assert.deepEqual(again.shares("bob"), []);
+      const downloads = again.downloads();
+      assert.deepEqual(downloads.map((d) => [d.name, d.state, d.error]), [
+        ["other", "failed", "no peers"],
+        ["z", "running", null],
+      ]);
+    } finally {
+      again.close();
+    }
+  });
+});
+
+Deno.test("Registry forgets a share, a group's shares and the session", async () => {
+  await withRegistry((path) => {
+    const registry = new Registry(path);
+    try {
+      registry.saveSession({ user: "bob", token: null, password: "pw" });
+      registry.clearSession();
+      assert.equal(registry.session(), undefined);
+      for (const name of ["a", "b"]) {
+        registry.putShare({ user: "bob", group: "g", name, path: "/p", manifest: MANIFEST });
+      }
+      registry.putShare({ user: "bob", group: "h", name: "c", path: "/p", manifest: MANIFEST });
+      assert.equal(registry.deleteShare("bob", "g", "a"), true);
+      assert.equal(registry.deleteShare("bob", "g", "a"), false);
+      registry.deleteGroupShares("bob", "g");
+      assert.deepEqual(registry.shares().map((s) => s.name), ["c"]);
+    } finally {
+      registry.close();
+    }
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * The seeder: serves pieces of the files in its catalog over the peer
+ * protocol (protocol/peer_frames.ts). A peer names a file only by its content
+ * hash and a piece by its index; the seeder looks both up in its catalog and
+ * never opens a path a peer chose. Each connection is served one request at a
+ * time, and the next bytes are read only after the frames already read are
+ * answered, so a peer holds at most one read buffer and one piece of our
+ * memory however fast it sends. Broken framing (an oversized or empty frame)
+ * gets an error frame and the connection is closed; a well-framed bad request
+ * gets an error frame and the connection stays.
+ */
+import { AppError } from "../protocol/errors.ts";
+import { formatAddr, writeAll } from "../protocol/conn_io.ts";
+import { type Manifest, pieceLength } from "../protocol/manifest.ts";
+import {
+  encodeError,
+  encodeHave,
+  encodeHello,
+  FrameDecoder,
+  makeBitfield,
+  MAX_REQUEST_BODY_BYTES,
+  PEER_PROTOCOL_VERSION,
+  type PeerFrame,
+} from "../protocol/peer_frames.ts";
+import { defaultTransferConfig } from "./transfer_config.ts";
+import { PieceReader } from "./piece_reader.ts";
+
+/** A file the seeder may serve. */
+export interface SharedFile {
+  /** Where its bytes are (for a download in progress, the `.part` file). */
+  path: string;
+  manifest: Manifest;
+  /** True when piece `index` is on disk and verified. */
+  hasPiece(index: number): boolean;
+}
+
+/** What the seeder serves, by file hash. */
+export interface ShareCatalog {
+  lookup(fileHash: string): SharedFile | undefined;
+}
+
+/** Options of {@link startSeeder}. */
+export interface SeederOptions {
+  /** Listen host. @default "127.0.0.1" */
+  hostname?: string;
+  /** Listen port; 0 picks a free one. @default 0 */
+  port?: number;
+  catalog: ShareCatalog;
+  /** Connections served at once. @default 256 */
+  maxConnections?: number;
+  /** Receives errors that are bugs, not peer mistakes. */
+  onInternalError?: (error: unknown) => void;
+}
+
+/** Counters of what a seeder did. */
+export interface SeederStats {
+  connections: number;
+  piecesServed: number;
+  bytesServed: number;
+  errorsSent: number;
+}
+
+/** A running seeder. */
+export interface Seeder extends AsyncDisposable {
+  /** Its listen address, host:port. */
+  addr: string;
+  stats(): SeederStats;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+const READ_BUFFER_BYTES = 16 * 1024;
+
+/**
+ * Starts a seeder.
+ * @returns its handle, listening
+ * @throws {Deno.errors.AddrInUse} when the port is taken
+ */
+export function startSeeder(options: SeederOptions): Promise<Seeder> {
+  const listener = Deno.listen({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+  });
+  const maxConnections = options.maxConnections ?? defaultTransferConfig().seederMaxConnections;
+  const stats: SeederStats = { connections: 0, piecesServed: 0, bytesServed: 0, errorsSent: 0 };
+  const conns = new Map<Deno.Conn, Promise<void>>();
+  const acceptLoop = (async () => {
+    try {
+      for await (const conn of listener) {
+        if (conns.size >= maxConnections) {
+          conn.close();
+          continue;
+        }
+        stats.connections++;
+        const served = servePeerConn(conn, options, stats).finally(() => conns.delete(conn));
+        conns.set(conn, served);
+      }
+    } catch {
+      // The listener was closed.
+    }
+  })();
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      listener.close();
+      await acceptLoop;
+      for (const conn of conns.keys()) closeQuietly(conn);
+      await Promise.all(conns.values());
+    })();
+  return Promise.resolve({
+    addr: formatAddr(listener.addr),
+    stats: () => ({ ...stats }),
+    close,
+    [Symbol.asyncDispose]: close,
+  });
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Serves one connection until it closes. Never throws. */
+async function servePeerConn(
+  conn: Deno.Conn,
+  options: SeederOptions,
+  stats: SeederStats,
+): Promise<void> {
+  const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
+  const reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  const sendError = (reqId: number, error: AppError) => {
+    stats.errorsSent++;
+    return writeAll(conn, encodeError(reqId, error.code, error.message));
+  };
+  let greeted = false;
+  try {
+    (conn as Deno.TcpConn).setNoDelay?.(true);
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      let frames: PeerFrame[];
+      try {
+        frames = decoder.push(buffer.subarray(0, n));
+      } catch (error) {
+        if (error instanceof AppError) await sendError(0, error);
+        break;
+      }
+      for (const frame of frames) {
+        if (!greeted) {
+          const refusal = checkHello(frame);
+          if (refusal !== null) return void await sendError(0, refusal);
+          greeted = true;
+          await writeAll(conn, encodeHello());
+          continue;
+        }
+        try {
+          await answer(conn, frame, options.catalog, reader, stats);
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          await sendError(frame.type === "hello" ? 0 : frame.reqId, error);
+        }
+      }
+    }
+  } catch (error) {
+    if (!isConnectionError(error)) options.onInternalError?.(error);
+  } finally {
+    reader.close();
+    closeQuietly(conn);
+  }
+}
+
+function isConnectionError(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.ConnectionAborted;
+}
+
+function checkHello(frame: PeerFrame): AppError | null {
+  if (frame.type !== "hello") {
+    return new AppError("BAD_REQUEST", "Expected a peer-protocol hello first");
+  }
+  if (frame.version !== PEER_PROTOCOL_VERSION) {
+    return new AppError(
+      "VERSION_MISMATCH",
+      `Peer protocol version ${frame.version} is not supported; this seeder speaks ${PEER_PROTOCOL_VERSION}`,
+    );
+  }
+  return null;
+}
+
+/** Answers one frame after the hello; throws AppError for a bad request. */
+async function answer(
+  conn: Deno.Conn,
+  frame: PeerFrame,
+  catalog: ShareCatalog,
+  reader: PieceReader,
+  stats: SeederStats,
+): Promise<void> {
+  switch (frame.type) {
+    case "request": {
+      const shared = sharedFile(catalog, frame.fileHash);
+      const { manifest } = shared;
+      if (frame.index >= manifest.pieceHashes.length) {
+        throw new AppError(
+          "BAD_REQUEST",
+          `Piece ${frame.index} is out of range: the file has ${manifest.pieceHashes.length}`,
+        );
+      }
+      if (!shared.hasPiece(frame.index)) {
+        throw new AppError("NOT_FOUND", `Piece ${frame.index} is not held here`);
+      }
+      const length = pieceLength(manifest, frame.index);
+      const bytes = await reader.readFrame(shared, frame.reqId, frame.index, length);
+      await writeAll(conn, bytes);
+      stats.piecesServed++;
+      stats.bytesServed += length;
+      return;
+    }
+    case "have_request": {
+      const shared = sharedFile(catalog, frame.fileHash);
+      const count = shared.manifest.pieceHashes.length;
+      const bits = makeBitfield(count, (i) => shared.hasPiece(i));
+      return await writeAll(conn, encodeHave(frame.reqId, count, bits));
+    }
+    case "invalid":
+      throw new AppError("BAD_REQUEST", frame.message);
+    default:
+      throw new AppError("BAD_REQUEST", `A seeder does not accept ${frame.type} frames`);
+  }
+}
+
+function sharedFile(catalog: ShareCatalog, fileHash: string): SharedFile {
+  const shared = catalog.lookup(fileHash);
+  if (shared === undefined) throw new AppError("NOT_FOUND", `File ${fileHash} is not shared here`);
+  return shared;
+}

@@ -1,0 +1,160 @@
+/**
+ * The files this client shares: uploading (hash, announce, record),
+ * stopping, and re-announcing every share after a login or a failover so the
+ * tracker in use knows this client seeds them.
+ */
+import { basename, resolve } from "node:path";
+import { AppError } from "../protocol/errors.ts";
+import type { Manifest } from "../protocol/manifest.ts";
+import type { TrackerReplies } from "../protocol/tracker_messages.ts";
+import { hashFile } from "./hash_file.ts";
+import type { Registry, ShareRecord } from "./registry.ts";
+import type { LocalCatalog } from "./share_catalog.ts";
+import type { TrackerSession } from "./tracker_session.ts";
+
+/** Options of {@link ShareManager}. */
+export interface ShareManagerOptions {
+  registry: Registry;
+  session: TrackerSession;
+  catalog: LocalCatalog;
+  /** This client's seeder address, announced with every share. */
+  seederAddr: string;
+  /** Directory relative paths are resolved against. */
+  cwd: string;
+  onNotice(line: string): void;
+}
+
+/** Uploads, stops and re-announces this client's shares. */
+export class ShareManager {
+  #o: ShareManagerOptions;
+
+  /** @param options the registry, session, catalog and seeder address */
+  constructor(options: ShareManagerOptions) {
+    this.#o = options;
+    this.#refreshCatalog();
+  }
+
+  /**
+   * Shares a file with a group: hashes it, announces it, records it.
+   * @returns the tracker's reply and the absolute path
+   * @throws {AppError} NOT_FOUND, BAD_REQUEST (a directory), FORBIDDEN, CONFLICT
+   */
+  async upload(
+    path: string,
+    group: string,
+  ): Promise<TrackerReplies["upload_file"] & { path: string; size: number }> {
+    const user = this.#requireUser();
+    const full = resolve(this.#o.cwd, path);
+    await checkRegularFile(full, path);
+    const manifest = await hashFile(full);
+    const name = basename(full);
+    const reply = await this.#announce(group, name, manifest);
+    this.#o.registry.putShare({ user, group, name, path: full, manifest });
+    this.#refreshCatalog();
+    return { ...reply, path: full, size: manifest.size };
+  }
+
+  /**
+   * Records a finished download as a share and announces it.
+   * @throws never: a failed announcement becomes a notice
+   */
+  async addCompleted(share: ShareRecord): Promise<void> {
+    this.#o.registry.putShare(share);
+    this.#refreshCatalog();
+    if (this.#o.session.user !== share.user) return;
+    try {
+      await this.#announce(share.group, share.name, share.manifest);
+    } catch (error) {
+      this.#o.onNotice(`notice: could not announce ${share.group}/${share.name}: ${text(error)}`);
+    }
+  }
+
+  /**
+   * Stops sharing a file: tells the tracker, then forgets it here.
+   * @returns the tracker's reply
+   */
+  async stop(group: string, name: string): Promise<TrackerReplies["stop_share"]> {
+    const user = this.#requireUser();
+    const reply = await this.#o.session.call("stop_share", { group, name });
+    this.#o.registry.deleteShare(user, group, name);
+    this.#refreshCatalog();
+    return reply;
+  }
+
+  /** Forgets this user's shares in a group they left. */
+  forgetGroup(group: string): void {
+    const user = this.#o.session.user;
+    if (user === undefined) return;
+    this.#o.registry.deleteGroupShares(user, group);
+    this.#refreshCatalog();
+  }
+
+  /** Announces every share of `user` again; failures become notices. */
+  async announceAll(user: string): Promise<void> {
+    for (const share of this.#o.registry.shares(user)) {
+      if (this.#o.session.user !== user) return;
+      if (!(await stillThere(share))) {
+        this.#o.onNotice(`notice: ${share.path} changed or vanished; no longer sharing it`);
+        this.#o.registry.deleteShare(user, share.group, share.name);
+        this.#refreshCatalog();
+        continue;
+      }
+      try {
+        await this.#announce(share.group, share.name, share.manifest);
+      } catch (error) {
+        this.#o.onNotice(`notice: could not announce ${share.group}/${share.name}: ${text(error)}`);
+      }
+    }
+  }
+
+  #announce(group: string, name: string, manifest: Manifest) {
+    return this.#o.session.call("upload_file", {
+      group,
+      name,
+      addr: this.#o.seederAddr,
+      manifest,
+    });
+  }
+
+  #requireUser(): string {
+    const user = this.#o.session.user;
+    if (user === undefined) throw new AppError("NOT_LOGGED_IN", "Log in first");
+    return user;
+  }
+
+  #refreshCatalog(): void {
+    this.#o.catalog.setShares(this.#o.registry.shares());
+  }
+}
+
+async function checkRegularFile(full: string, typed: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(full);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new AppError("NOT_FOUND", `Cannot upload "${typed}": no such file`);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new AppError("FORBIDDEN", `Cannot upload "${typed}": permission denied`);
+    }
+    throw error;
+  }
+  if (info.isDirectory) {
+    throw new AppError("BAD_REQUEST", `Cannot upload "${typed}": it is a directory`);
+  }
+  if (!info.isFile) throw new AppError("BAD_REQUEST", `Cannot upload "${typed}": not a file`);
+}
+
+async function stillThere(share: ShareRecord): Promise<boolean> {
+  try {
+    const info = await Deno.stat(share.path);
+    return info.isFile && info.size === share.manifest.size;
+  } catch {
+    return false;
+  }
+}
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,91 @@
+/**
+ * Runs one line of the shell: split it into words, check it locally, and
+ * carry it out through the tracker session, the shares and the downloads.
+ * Returns a result for the output module; never prints.
+ */
+import { AppError, type ErrorCode } from "../protocol/errors.ts";
+import { helpLines, parseCommand } from "./commands.ts";
+import type { DownloadManager } from "./downloads.ts";
+import type { ShareManager } from "./shares.ts";
+import { splitWords } from "./shell_words.ts";
+import type { TrackerSession } from "./tracker_session.ts";
+
+/** What one line produced. */
+export type ShellResult =
+  | { kind: "empty" }
+  | { kind: "ok"; cmd: string; data: unknown }
+  | { kind: "error"; cmd: string | null; code: ErrorCode; message: string };
+
+/** What the shell drives. */
+export interface ShellDeps {
+  session: TrackerSession;
+  shares: ShareManager;
+  downloads: DownloadManager;
+}
+
+type Handler = (deps: ShellDeps, args: string[]) => Promise<unknown>;
+
+const TRACKER_PASSTHROUGH: Record<string, string[]> = {
+  create_group: ["group"],
+  join_group: ["group"],
+  list_groups: [],
+  list_requests: ["group"],
+  accept_request: ["group", "user"],
+  reject_request: ["group", "user"],
+  list_files: ["group"],
+};
+
+const HANDLERS: Record<string, Handler> = {
+  create_user: (d, [user, password]) => d.session.call("create_user", { user, password }),
+  login: async (d, [user, password]) => {
+    const reply = await d.session.login(user!, password!);
+    return { user: reply.user, tracker: d.session.trackerAddr ?? null };
+  },
+  logout: async (d) => {
+    await d.session.logout();
+    return {};
+  },
+  leave_group: async (d, [group]) => {
+    const reply = await d.session.call("leave_group", { group });
+    d.shares.forgetGroup(group!);
+    return reply;
+  },
+  upload_file: (d, [path, group]) => d.shares.upload(path!, group!),
+  download_file: (d, [group, name, dest]) => d.downloads.start(group!, name!, dest!),
+  stop_share: (d, [group, name]) => d.shares.stop(group!, name!),
+  show_downloads: () => Promise.resolve(undefined), // filled in by runLine (no I/O)
+  wait: async (d) => ({ downloads: await d.downloads.waitAll() }),
+  help: () => Promise.resolve({ commands: helpLines() }),
+  quit: () => Promise.resolve({}),
+};
+
+/**
+ * Runs one line.
+ * @param line what the user typed
+ * @returns the result; errors are results too, never thrown (except bugs)
+ */
+export async function runLine(deps: ShellDeps, line: string): Promise<ShellResult> {
+  let cmd: string | null = null;
+  try {
+    const words = splitWords(line);
+    if (words.length === 0 || words[0]!.startsWith("#")) return { kind: "empty" };
+    cmd = words[0]!;
+    const parsed = parseCommand(words, deps.session.user !== undefined);
+    return { kind: "ok", cmd, data: await execute(deps, parsed.name, parsed.args) };
+  } catch (error) {
+    if (error instanceof AppError) {
+      return { kind: "error", cmd, code: error.code, message: error.message };
+    }
+    throw error;
+  }
+}
+
+function execute(deps: ShellDeps, name: string, args: string[]): Promise<unknown> {
+  if (name === "show_downloads") return Promise.resolve({ downloads: deps.downloads.list() });
+  const fields = TRACKER_PASSTHROUGH[name];
+  if (fields !== undefined) {
+    const body = Object.fromEntries(fields.map((f, i) => [f, args[i]]));
+    return deps.session.call(name as "list_files", body);
+  }
+  return HANDLERS[name]!(deps, args);
+}

@@ -1,0 +1,329 @@
+/**
+ * The client's session with a tracker: one control connection that carries
+ * both the user's commands and the heartbeats, and moves to another tracker
+ * when this one dies.
+ *
+ * Why it works this way: a crashed tracker closes its sockets, so the
+ * connection's `closed` promise notices a crash at once; a hung tracker keeps
+ * its sockets open, so only a heartbeat that goes unanswered for
+ * `heartbeatTimeoutMs` can notice it. Either way the connection is dropped,
+ * which fails every request still waiting on it with UNAVAILABLE. `call()`
+ * treats that (and a request timeout) as "the tracker is gone, not the
+ * command": it waits for the reconnect and sends the same command again, so
+ * the user sees the command's normal answer and one notice line. Reconnecting
+ * asks the balancer for the least-loaded live tracker (and hints that the old
+ * one died), falls back to the configured list when the balancer is down, pings
+ * a candidate before trusting it (a stopped process still accepts TCP), and
+ * resumes the session there: the token first (valid cluster-wide), else a
+ * login with the cached password. When nothing answers it says so once and
+ * keeps trying in the background with a bounded backoff.
+ */
+import { AppError } from "../protocol/errors.ts";
+import { RpcClient } from "../protocol/rpc_client.ts";
+import type { TrackerReplies } from "../protocol/tracker_messages.ts";
+import { planCandidates, retryDelayMs } from "./failover_plan.ts";
+import type { SessionRecord } from "./registry.ts";
+
+/** Where the session is kept between runs. */
+export interface SessionStore {
+  session(): SessionRecord | undefined;
+  saveSession(session: SessionRecord): void;
+  clearSession(): void;
+}
+
+/** Options of {@link TrackerSession}. */
+export interface TrackerSessionOptions {
+  trackers: string[];
+  balancers: string[];
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long a command waits for a tracker while none is reachable. */
+  commandWaitMs: number;
+  maxRetryDelayMs: number;
+  store: SessionStore;
+  /** Receives one line for the user, e.g. `notice: tracker a stopped answering; now using b`. */
+  onNotice(line: string): void;
+  /** Called after every login and every resumed session (to re-announce shares). */
+  onSessionStarted(user: string): void;
+}
+
+const PUBLIC_COMMANDS: ReadonlySet<string> = new Set(["ping", "create_user", "login"]);
+const MAX_ATTEMPTS = 4;
+const FIRST_RETRY_DELAY_MS = 100;
+
+type Cmd = keyof TrackerReplies;
+
+/** A tracker session that survives the loss of its tracker. */
+export class TrackerSession {
+  #o: TrackerSessionOptions;
+  #rpc: RpcClient | undefined;
+  #reconnecting: Promise<RpcClient | undefined> | undefined;
+  #user: string | undefined;
+  #token: string | undefined;
+  #password: string | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #pinging = false;
+  #closed = false;
+  #wake: (() => void) | undefined;
+
+  /** @param options trackers, balancers, timings, the session store and callbacks */
+  constructor(options: TrackerSessionOptions) {
+    this.#o = options;
+    const saved = options.store.session();
+    if (saved !== undefined) {
+      this.#user = saved.user;
+      this.#token = saved.token ?? undefined;
+      this.#password = saved.password ?? undefined;
+    }
+  }
+
+  /** The logged-in user, if any. */
+  get user(): string | undefined {
+    return this.#token !== undefined || this.#password !== undefined ? this.#user : undefined;
+  }
+
+  /** The tracker in use, if connected. */
+  get trackerAddr(): string | undefined {
+    return this.#rpc?.addr;
+  }
+
+  /** Starts connecting (in the background) and the heartbeat. */
+  start(): void {
+    this.#heartbeat = setInterval(() => this.#beat(), this.#o.heartbeatIntervalMs);
+    void this.#ensure(undefined);
+  }
+
+  /** Stops the heartbeat and closes the connection. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.#wake?.();
+    this.#rpc?.close();
+    this.#rpc = undefined;
+  }
+
+  /**
+   * Logs in, caches the credentials and starts the session.
+   * @returns the tracker's reply
+   * @throws {AppError} BAD_CREDENTIALS and the like
+   */
+  async login(user: string, password: string): Promise<TrackerReplies["login"]> {
+    const reply = await this.call("login", { user, password });
+    this.#user = reply.user;
+    this.#token = reply.token;
+    this.#password = password;
+    this.#save();
+    this.#o.onSessionStarted(reply.user);
+    return reply;
+  }
+
+  /** Logs out here and on the tracker, forgetting the cached credentials. */
+  async logout(): Promise<void> {
+    try {
+      await this.call("logout", {});
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === "NOT_LOGGED_IN")) throw error;
+    }
+    this.#user = this.#token = this.#password = undefined;
+    this.#o.store.clearSession();
+  }
+
+  /**
+   * Sends a command (with the session token), retrying on another tracker if this one dies.
+   * @returns the reply's data
+   * @throws {AppError} the tracker's error, or UNAVAILABLE when no tracker can be reached
+   */
+  async call<C extends Cmd>(cmd: C, fields: Record<string, unknown>): Promise<TrackerReplies[C]> {
+    let lastError: AppError | undefined;
+    let relogged = false;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const rpc = await this.#ready();
+      const body = PUBLIC_COMMANDS.has(cmd) || this.#token === undefined
+        ? fields
+        : { ...fields, token: this.#token };
+      try {
+        return await rpc.request<TrackerReplies[C]>(cmd, body, this.#o.requestTimeoutMs);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        lastError = error;
+        if (isConnectionLoss(error, rpc)) {
+          this.#lost(rpc);
+        } else if (error.code === "NOT_LOGGED_IN" && !PUBLIC_COMMANDS.has(cmd) && !relogged) {
+          relogged = true;
+          if (!(await this.#relogin(rpc))) throw error;
+        } else {
+          throw error;
+        }
+      }
+    }
+    throw lastError ?? new AppError("UNAVAILABLE", "No tracker answered");
+  }
+
+  #save(): void {
+    if (this.#user === undefined) return;
+    this.#o.store.saveSession({
+      user: this.#user,
+      token: this.#token ?? null,
+      password: this.#password ?? null,
+    });
+  }
+
+  async #ready(): Promise<RpcClient> {
+    if (this.#rpc !== undefined && !this.#rpc.isClosed) return this.#rpc;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.#o.commandWaitMs);
+    });
+    try {
+      const rpc = await Promise.race([this.#ensure(undefined), timeout]);
+      if (rpc !== undefined) return rpc;
+    } finally {
+      clearTimeout(timer);
+    }
+    throw new AppError("UNAVAILABLE", "No tracker is reachable; still trying in the background");
+  }
+
+  #ensure(dead: string | undefined): Promise<RpcClient | undefined> {
+    if (this.#rpc !== undefined && !this.#rpc.isClosed) return Promise.resolve(this.#rpc);
+    this.#reconnecting ??= this.#reconnect(dead).finally(() => this.#reconnecting = undefined);
+    return this.#reconnecting;
+  }
+
+  #lost(rpc: RpcClient): void {
+    rpc.close();
+    if (this.#rpc !== rpc || this.#closed) return;
+    this.#rpc = undefined;
+    void this.#ensure(rpc.addr);
+  }
+
+  #beat(): void {
+    const rpc = this.#rpc;
+    if (rpc === undefined || this.#pinging) return;
+    this.#pinging = true;
+    rpc.request("ping", {}, this.#o.heartbeatTimeoutMs)
+      .catch(() => this.#lost(rpc))
+      .finally(() => this.#pinging = false);
+  }
+
+  async #reconnect(dead: string | undefined): Promise<RpcClient | undefined> {
+    let saidDown = false;
+    for (let round = 0; !this.#closed; round++) {
+      const exclude = round === 0 && dead !== undefined ? [dead] : [];
+      const suggested = await this.#askBalancers(exclude, round === 0 ? dead : undefined);
+      const candidates = planCandidates({ trackers: this.#o.trackers, suggested, exclude, dead });
+      for (const addr of candidates) {
+        if (this.#closed) return undefined;
+        const rpc = await this.#tryTracker(addr);
+        if (rpc === undefined) continue;
+        this.#adopt(rpc);
+        if (dead !== undefined && !saidDown) {
+          this.#o.onNotice(`notice: tracker ${dead} stopped answering; now using ${addr}`);
+        } else if (saidDown) {
+          this.#o.onNotice(`notice: reached tracker ${addr}; carrying on`);
+        }
+        return rpc;
+      }
+      if (!saidDown) {
+        const lost = dead === undefined ? "" : `tracker ${dead} stopped answering; `;
+        this.#o.onNotice(`notice: ${lost}no tracker is reachable; retrying in the background`);
+        saidDown = true;
+      }
+      await this.#sleep(retryDelayMs(round, FIRST_RETRY_DELAY_MS, this.#o.maxRetryDelayMs));
+    }
+    return undefined;
+  }
+
+  #adopt(rpc: RpcClient): void {
+    this.#rpc = rpc;
+    rpc.closed.then(() => this.#lost(rpc));
+    if (this.#closed) rpc.close();
+    const user = this.user;
+    if (user !== undefined && this.#token !== undefined) this.#o.onSessionStarted(user);
+  }
+
+  async #tryTracker(addr: string): Promise<RpcClient | undefined> {
+    let rpc: RpcClient | undefined;
+    try {
+      rpc = await RpcClient.connect(addr, { connectTimeoutMs: this.#o.connectTimeoutMs });
+      await rpc.request("ping", {}, this.#o.heartbeatTimeoutMs);
+      await this.#restore(rpc);
+      return rpc;
+    } catch {
+      rpc?.close();
+      return undefined;
+    }
+  }
+
+  /** Resumes the session on a fresh connection: the token, else the cached password. */
+  async #restore(rpc: RpcClient): Promise<void> {
+    if (this.#token !== undefined) {
+      try {
+        await rpc.request("whoami", { token: this.#token }, this.#o.heartbeatTimeoutMs);
+        return;
+      } catch (error) {
+        if (!(error instanceof AppError) || isConnectionLoss(error, rpc)) throw error;
+        this.#token = undefined;
+      }
+    }
+    if (this.#user !== undefined && this.#password !== undefined) await this.#relogin(rpc);
+  }
+
+  /** Logs in again with the cached password; @returns whether it worked */
+  async #relogin(rpc: RpcClient): Promise<boolean> {
+    if (this.#user === undefined || this.#password === undefined) return false;
+    try {
+      const reply = await rpc.request<TrackerReplies["login"]>(
+        "login",
+        { user: this.#user, password: this.#password },
+        Math.max(this.#o.heartbeatTimeoutMs, 5000),
+      );
+      this.#token = reply.token;
+      this.#save();
+      return true;
+    } catch (error) {
+      if (!(error instanceof AppError) || isConnectionLoss(error, rpc)) throw error;
+      this.#o.onNotice(`notice: could not log in again as ${this.#user}: ${error.message}`);
+      this.#user = this.#token = this.#password = undefined;
+      this.#o.store.clearSession();
+      return false;
+    }
+  }
+
+  async #askBalancers(exclude: string[], dead: string | undefined): Promise<string | undefined> {
+    for (const addr of this.#o.balancers) {
+      let rpc: RpcClient | undefined;
+      try {
+        rpc = await RpcClient.connect(addr, { connectTimeoutMs: this.#o.connectTimeoutMs });
+        const timeout = this.#o.heartbeatTimeoutMs;
+        const hint = dead === undefined
+          ? Promise.resolve()
+          : rpc.request("report_dead", { addr: dead }, timeout).catch(() => {});
+        const reply = await rpc.request<{ addr: string }>("get_tracker", { exclude }, timeout);
+        await hint;
+        if (typeof reply.addr === "string") return reply.addr;
+      } catch {
+        // this balancer is down or has no live tracker: try the next, then the list
+      } finally {
+        rpc?.close();
+      }
+    }
+    return undefined;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}
+
+function isConnectionLoss(error: AppError, rpc: RpcClient): boolean {
+  return rpc.isClosed || error.code === "TIMEOUT";
+}

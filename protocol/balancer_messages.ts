@@ -1,0 +1,96 @@
+/**
+ * The balancer commands: trackers register and report their load, clients
+ * ask for the least-loaded live tracker and hint that one seems dead. A
+ * discriminated union on `cmd` and the one parser that validates a raw object.
+ */
+import { AppError } from "./errors.ts";
+import { hostPort, uint } from "./validate.ts";
+
+/** Most addresses one `get_tracker` may exclude. */
+export const MAX_EXCLUDED = 64;
+/** Largest client count a tracker may report. */
+export const MAX_REPORTED_CLIENTS = 1_000_000_000;
+
+/** Any request the balancer answers. */
+export type BalancerRequest =
+  | { cmd: "ping" }
+  | { cmd: "register_tracker"; addr: string; clients: number }
+  | { cmd: "report_load"; addr: string; clients: number }
+  | { cmd: "get_tracker"; exclude: string[] }
+  | { cmd: "report_dead"; addr: string }
+  | { cmd: "list_trackers" };
+
+/** The command names. */
+export type BalancerCommand = BalancerRequest["cmd"];
+
+/** A tracker as `list_trackers` shows it. */
+export interface TrackerLoad {
+  addr: string;
+  clients: number;
+  live: boolean;
+}
+
+/** The data of a successful reply, per command. */
+export interface BalancerReplies {
+  ping: { pong: true };
+  register_tracker: { live: boolean };
+  report_load: { live: boolean };
+  get_tracker: { addr: string; clients: number };
+  report_dead: { checking: true };
+  list_trackers: { trackers: TrackerLoad[] };
+}
+
+type Raw = Record<string, unknown>;
+type Parser = (raw: Raw) => BalancerRequest;
+
+function excludeList(raw: Raw): string[] {
+  const value = raw["exclude"];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > MAX_EXCLUDED) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Field "exclude" must be a list of at most ${MAX_EXCLUDED} addresses`,
+    );
+  }
+  return value.map((addr) => hostPort({ exclude: addr }, "exclude"));
+}
+
+const PARSERS: Record<BalancerCommand, Parser> = {
+  ping: () => ({ cmd: "ping" }),
+  register_tracker: (raw) => ({
+    cmd: "register_tracker",
+    addr: hostPort(raw, "addr"),
+    clients: uint(raw, "clients", MAX_REPORTED_CLIENTS),
+  }),
+  report_load: (raw) => ({
+    cmd: "report_load",
+    addr: hostPort(raw, "addr"),
+    clients: uint(raw, "clients", MAX_REPORTED_CLIENTS),
+  }),
+  get_tracker: (raw) => ({ cmd: "get_tracker", exclude: excludeList(raw) }),
+  report_dead: (raw) => ({ cmd: "report_dead", addr: hostPort(raw, "addr") }),
+  list_trackers: () => ({ cmd: "list_trackers" }),
+};
+
+/** Every command name the balancer answers. */
+export const BALANCER_COMMANDS: readonly BalancerCommand[] = Object.keys(
+  PARSERS,
+) as BalancerCommand[];
+
+/**
+ * Validates a raw message as a balancer command.
+ * @param raw the parsed JSON object (its `id` and `v` already checked)
+ * @returns the typed request
+ * @throws {AppError} UNKNOWN_COMMAND or BAD_REQUEST
+ */
+export function parseBalancerRequest(raw: Raw): BalancerRequest {
+  const cmd = raw["cmd"];
+  if (typeof cmd !== "string") {
+    throw new AppError("BAD_REQUEST", 'Field "cmd" must be a command name');
+  }
+  const parser = Object.hasOwn(PARSERS, cmd) ? PARSERS[cmd as BalancerCommand] : undefined;
+  if (parser === undefined) {
+    throw new AppError("UNKNOWN_COMMAND", `Unknown command "${cmd.slice(0, 64)}"`);
+  }
+  return parser(raw);
+}

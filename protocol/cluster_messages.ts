@@ -1,0 +1,172 @@
+/**
+ * Messages between trackers, on the same control port and framing as client
+ * commands. The dialing tracker sends its ops; the accepting one stores them.
+ *
+ * A link opens with a challenge-response over the shared cluster secret, so
+ * the secret itself never crosses the wire and both ends prove they know it:
+ * 1. dialer → `peer_hello { from, nonce: a, addr }`;
+ *    acceptor → `{ id, nonce: b, proof: HMAC(secret, "acceptor|a|b|from|id") }`
+ * 2. dialer checks the proof, then → `peer_auth { proof: HMAC(secret, "dialer|a|b|from|id") }`;
+ *    acceptor → `{ versionVector }`: what it already holds.
+ * 3. dialer → `peer_ops { ops }` batches, each answered `{ accepted, versionVector }`
+ *    once the ops are durable on the acceptor.
+ * The dialer's `addr` lets the acceptor dial back: a tracker told of one peer
+ * learns the rest of the cluster as they dial it, and follows a peer that
+ * restarts on another port.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { AppError } from "./errors.ts";
+import { hostPort, optional, uint } from "./validate.ts";
+
+/** Most ops in one `peer_ops` message. */
+export const MAX_PEER_BATCH_OPS = 10_000;
+/** Most origins in a version vector. */
+export const MAX_VERSION_VECTOR_ORIGINS = 1024;
+/** Largest tracker id. */
+export const MAX_TRACKER_ID = 99_999;
+
+/** A version vector on the wire: origin id (as a string key) → highest contiguous seq. */
+export type WireVersionVector = Record<string, number>;
+
+/** Any tracker-to-tracker request. */
+export type PeerRequest =
+  | {
+    cmd: "peer_hello";
+    from: number;
+    nonce: string;
+    /** The dialer's own control address, so the acceptor can dial it back. */
+    addr?: string;
+  }
+  | { cmd: "peer_auth"; proof: string }
+  | { cmd: "peer_ops"; ops: unknown[] };
+
+/** Reply data per tracker-to-tracker command. */
+export interface PeerReplies {
+  peer_hello: { id: number; nonce: string; proof: string };
+  peer_auth: { versionVector: WireVersionVector };
+  peer_ops: { accepted: number; versionVector: WireVersionVector };
+}
+
+const HEX32 = /^[0-9a-f]{64}$/;
+
+function hex32(raw: Record<string, unknown>, field: string): string {
+  const value = raw[field];
+  if (typeof value !== "string" || !HEX32.test(value)) {
+    throw new AppError("BAD_REQUEST", `Field "${field}" must be 32 bytes in lowercase hex`);
+  }
+  return value;
+}
+
+/**
+ * Tells whether a raw message is a tracker-to-tracker command.
+ * @returns true when `cmd` starts with `peer_`
+ */
+export function isPeerCommand(raw: Record<string, unknown>): boolean {
+  return typeof raw["cmd"] === "string" && raw["cmd"].startsWith("peer_");
+}
+
+/**
+ * Validates a tracker-to-tracker request (the ops inside `peer_ops` are checked one by one later).
+ * @returns the typed request
+ * @throws {AppError} UNKNOWN_COMMAND or BAD_REQUEST
+ */
+export function parsePeerRequest(raw: Record<string, unknown>): PeerRequest {
+  switch (raw["cmd"]) {
+    case "peer_hello": {
+      const from = uint(raw, "from", MAX_TRACKER_ID);
+      if (from === 0) throw new AppError("BAD_REQUEST", 'Field "from" must be a tracker id');
+      const addr = optional(raw, "addr", hostPort);
+      return {
+        cmd: "peer_hello",
+        from,
+        nonce: hex32(raw, "nonce"),
+        ...(addr === undefined ? {} : { addr }),
+      };
+    }
+    case "peer_auth":
+      return { cmd: "peer_auth", proof: hex32(raw, "proof") };
+    case "peer_ops": {
+      const ops = raw["ops"];
+      if (!Array.isArray(ops) || ops.length > MAX_PEER_BATCH_OPS) {
+        throw new AppError(
+          "BAD_REQUEST",
+          `Field "ops" must be a list of at most ${MAX_PEER_BATCH_OPS}`,
+        );
+      }
+      return { cmd: "peer_ops", ops };
+    }
+    default:
+      throw new AppError("UNKNOWN_COMMAND", `Unknown command "${String(raw["cmd"]).slice(0, 64)}"`);
+  }
+}
+
+/**
+ * Reads a version vector from a reply.
+ * @returns origin → seq
+ * @throws {AppError} BAD_REQUEST when it is not an object of positive integers keyed by tracker id
+ */
+export function parseVersionVector(raw: unknown): Map<number, number> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new AppError("BAD_REQUEST", "A version vector must be an object");
+  }
+  const entries = Object.entries(raw);
+  if (entries.length > MAX_VERSION_VECTOR_ORIGINS) {
+    throw new AppError("BAD_REQUEST", "A version vector has too many origins");
+  }
+  const vv = new Map<number, number>();
+  for (const [key, seq] of entries) {
+    const origin = Number(key);
+    if (
+      !/^\d{1,5}$/.test(key) || origin > MAX_TRACKER_ID || typeof seq !== "number" ||
+      !Number.isSafeInteger(seq) || seq < 0
+    ) {
+      throw new AppError("BAD_REQUEST", `Version vector entry "${key.slice(0, 16)}" is not valid`);
+    }
+    if (seq > 0) vv.set(origin, seq);
+  }
+  return vv;
+}
+
+/**
+ * A fresh random nonce for the handshake.
+ * @returns 32 random bytes in hex
+ */
+export function newNonce(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/** What a handshake proof binds together. */
+export interface ProofInput {
+  role: "acceptor" | "dialer";
+  dialerNonce: string;
+  acceptorNonce: string;
+  dialerId: number;
+  acceptorId: number;
+}
+
+/**
+ * Computes one side's handshake proof.
+ * @param secret the shared cluster secret
+ * @returns HMAC-SHA256 in hex
+ */
+export function linkProof(secret: string, input: ProofInput): string {
+  const text = [
+    input.role,
+    input.dialerNonce,
+    input.acceptorNonce,
+    input.dialerId,
+    input.acceptorId,
+  ]
+    .join("|");
+  return createHmac("sha256", secret).update(text).digest("hex");
+}
+
+/**
+ * Checks a proof in constant time.
+ * @returns true when `got` equals `expected`
+ */
+export function proofMatches(expected: string, got: string): boolean {
+  const a = new TextEncoder().encode(expected);
+  const b = new TextEncoder().encode(got);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { AppError, type ErrorCode } from "./errors.ts";
+import { parseJsonObject } from "./framing.ts";
+import { parseTrackerRequest, TRACKER_COMMANDS } from "./tracker_messages.ts";
+
+const H = "a".repeat(64);
+const T = "t".repeat(64);
+const MANIFEST = { fileHash: H, size: 3, pieceSize: 2, pieceHashes: [H, H] };
+
+function codeOf(raw: Record<string, unknown>): ErrorCode | undefined {
+  try {
+    parseTrackerRequest(raw);
+    return undefined;
+  } catch (error) {
+    assert.ok(error instanceof AppError, String(error));
+    return error.code;
+  }
+}
+
+/** One valid request per command. */
+const VALID: Record<string, Record<string, unknown>> = {
+  ping: {},
+  status: {},
+  digest: {},
+  create_user: { user: "bob", password: "pw" },
+  login: { user: "bob", password: "pw" },
+  logout: { token: T },
+  whoami: { token: T },
+  list_groups: { token: T },
+  create_group: { token: T, group: "g1" },
+  join_group: { token: T, group: "g1" },
+  leave_group: { token: T, group: "g1" },
+  list_requests: { token: T, group: "g1" },
+  accept_request: { token: T, group: "g1", user: "amy" },
+  reject_request: { token: T, group: "g1", user: "amy" },
+  list_files: { token: T, group: "g1" },
+  upload_file: {
+    token: T,
+    group: "g1",
+    name: "a b.txt",
+    addr: "127.0.0.1:9000",
+    manifest: MANIFEST,
+  },
+  download_file: { token: T, group: "g1", name: "a b.txt" },
+  stop_share: { token: T, group: "g1", name: "a b.txt" },
+};
+
+Deno.test("parseTrackerRequest() accepts every command with its fields", () => {
+  assert.deepEqual([...TRACKER_COMMANDS].sort(), Object.keys(VALID).sort());
+  for (const [cmd, fields] of Object.entries(VALID)) {
+    const req = parseTrackerRequest({ id: 1, cmd, ...fields, extra: "ignored" });
+    assert.equal(req.cmd, cmd);
+    assert.ok(!("extra" in req) && !("id" in req));
+  }
+});
+
+Deno.test("parseTrackerRequest() refuses each missing or ill-typed field with BAD_REQUEST", () => {
+  for (const [cmd, fields] of Object.entries(VALID)) {
+    for (const field of Object.keys(fields)) {
+      const missing = { cmd, ...fields };
+      delete (missing as Record<string, unknown>)[field];
+      assert.equal(codeOf(missing), "BAD_REQUEST", `${cmd} without ${field}`);
+      assert.equal(codeOf({ cmd, ...fields, [field]: 12 }), "BAD_REQUEST", `${cmd} ${field}=12`);
+    }
+  }
+});
+
+Deno.test("parseTrackerRequest() refuses unknown commands and a missing cmd", () => {
+  assert.equal(codeOf({ cmd: "format_disk" }), "UNKNOWN_COMMAND");
+  assert.equal(codeOf({ cmd: "__proto__" }), "UNKNOWN_COMMAND");
+  assert.equal(codeOf({ cmd: "toString" }), "UNKNOWN_COMMAND");
+  assert.equal(codeOf({}), "BAD_REQUEST");
+  assert.equal(codeOf({ cmd: ["ping"] }), "BAD_REQUEST");
+});
+
+Deno.test("parseTrackerRequest() refuses a manifest that does not match its size", () => {
+  const raw = { cmd: "upload_file", ...VALID["upload_file"], manifest: { ...MANIFEST, size: 99 } };
+  assert.equal(codeOf(raw), "BAD_REQUEST");
+});
+
+Deno.test("parseTrackerRequest() throws only AppError on random JSON", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const values = [null, 0, -1, 1.5, "", "x", "g1", T, H, [], {}, [H], MANIFEST, { size: 1 }, true];
+  const fields = ["token", "group", "user", "password", "name", "addr", "manifest", "cmd"];
+  for (let i = 0; i < 3000; i++) {
+    const raw: Record<string, unknown> = { cmd: pick(TRACKER_COMMANDS) };
+    for (let j = 0; j < 5; j++) raw[pick(fields)] = pick(values);
+    codeOf(parseJsonObject(JSON.stringify(raw)));
+  }
+});

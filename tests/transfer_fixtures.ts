@@ -1,0 +1,79 @@
+/**
+ * Fixtures of the transfer tests: random files, a catalog over a few shared
+ * files, and seeders started in-process on 127.0.0.1 port 0.
+ */
+import { hashFile } from "../client/hash_file.ts";
+import { type Seeder, type ShareCatalog, type SharedFile, startSeeder } from "../client/seeder.ts";
+import type { Manifest } from "../protocol/manifest.ts";
+
+/** A test file on disk and its manifest. */
+export interface TestFile {
+  path: string;
+  bytes: Uint8Array;
+  manifest: Manifest;
+}
+
+/**
+ * Writes `size` pseudo-random bytes (seeded, so runs repeat) and hashes them.
+ * @returns the file, its bytes and its manifest
+ */
+export async function makeTestFile(
+  dir: string,
+  name: string,
+  size: number,
+  pieceSize: number,
+  seed = size + 1,
+): Promise<TestFile> {
+  const bytes = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  const path = `${dir}/${name}`;
+  await Deno.writeFile(path, bytes);
+  return { path, bytes, manifest: await hashFile(path, pieceSize) };
+}
+
+/**
+ * A catalog serving `files`; `hasPiece` may be narrowed per test.
+ * @returns the catalog
+ */
+export function catalogOf(
+  files: { path: string; manifest: Manifest }[],
+  hasPiece: (index: number) => boolean = () => true,
+): ShareCatalog {
+  const byHash = new Map<string, SharedFile>();
+  for (const f of files) byHash.set(f.manifest.fileHash, { ...f, hasPiece });
+  return { lookup: (hash) => byHash.get(hash) };
+}
+
+/**
+ * Starts `count` seeders on the same catalog.
+ * @returns the seeders (close them all with {@link closeAll})
+ */
+export async function startSeeders(count: number, catalog: ShareCatalog): Promise<Seeder[]> {
+  const seeders: Seeder[] = [];
+  for (let i = 0; i < count; i++) seeders.push(await startSeeder({ catalog }));
+  return seeders;
+}
+
+/** Closes every seeder. */
+export async function closeAll(seeders: Seeder[]): Promise<void> {
+  await Promise.all(seeders.map((s) => s.close()));
+}
+
+/**
+ * Tells whether a path exists.
+ * @returns true when it does
+ */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * One tracker's replica of the cluster state: the pure state, the HLC clock,
+ * the version vector and the durable op log, kept in step. Local writes and
+ * ops from peers both enter here. Every op is applied to the state at once
+ * (so the next decision sees it) and queued; the queue is committed to SQLite
+ * in one transaction per event-loop turn (group commit), and callers are
+ * answered only after that commit. Only committed ops are ever sent to peers,
+ * so a tracker that crashes never reuses a seq a peer has already seen.
+ *
+ * Each origin's ops are kept contiguous (1..n): an op whose seq is not the
+ * next one for its origin is a duplicate (dropped) or arrived early (dropped,
+ * it comes again in order), so the version vector is simply the highest seq.
+ */
+import { formatStamp, initialClock, observe, type Stamp, tick } from "./hlc.ts";
+import type { Op, OpBody } from "./ops.ts";
+import {
+  applyOp,
+  createState,
+  deserializeState,
+  digestState,
+  serializeState,
+  type TrackerState,
+} from "./state.ts";
+import { OpStore, type VersionVector } from "./storage.ts";
+
+/** Options of {@link Replica.open}. */
+export interface ReplicaOptions {
+  /** This tracker's id, the origin of its own ops. */
+  id: number;
+  /** Data directory of the op log. */
+  dataDir: string;
+  /** Ops between snapshots. */
+  snapshotEveryOps: number;
+  /** Told when a commit fails: the process can no longer promise durability. */
+  onFatal: (error: unknown) => void;
+}
+
+interface Pending {
+  ops: Op[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+const REPLAY_PAGE_OPS = 5000;
+
+/** State, clock, version vector and op log of one tracker. */
+export class Replica {
+  readonly id: number;
+  #store: OpStore;
+  #state: TrackerState;
+  #clock = initialClock();
+  #vv: VersionVector;
+  #committed: VersionVector;
+  #queue: Pending[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #sinceSnapshot = 0;
+  #options: ReplicaOptions;
+  #waiters = new Set<() => void>();
+  #peerKnown = new Map<number, VersionVector>();
+
+  private constructor(options: ReplicaOptions, store: OpStore) {
+    this.id = options.id;
+    this.#options = options;
+    this.#store = store;
+    const snapshot = store.loadSnapshot();
+    this.#state = snapshot === undefined ? createState() : deserializeState(snapshot.state);
+    this.#vv = store.versionVector();
+    this.#committed = new Map(this.#vv);
+    for (const [origin, max] of this.#vv) {
+      let after = snapshot?.versionVector.get(origin) ?? 0;
+      while (after < max) {
+        const page = store.readAfter(origin, after, REPLAY_PAGE_OPS);
+        if (page.length === 0) break;
+        for (const op of page) applyOp(this.#state, op);
+        this.#sinceSnapshot += page.length;
+        after = page[page.length - 1]!.seq;
+      }
+    }
+    const maxStamp = store.maxStamp();
+    if (maxStamp !== undefined) this.#clock = observe(this.#clock, maxStamp, Date.now());
+  }
+
+  /**
+   * Opens the op log in the data directory, loads the snapshot and replays newer ops.
+   * @returns the replica
+   */
+  static open(options: ReplicaOptions): Replica {
+    return new Replica(options, new OpStore(options.dataDir));
+  }
+
+  /** The current state (read-only for callers). */
+  get state(): TrackerState {
+    return this.#state;
+  }
+
+  /** Highest committed seq per origin: what peers can be sent. */
+  get committed(): VersionVector {
+    return this.#committed;
+  }
+
+  /** Total ops committed. */
+  get opCount(): number {
+    let total = 0;
+    for (const seq of this.#committed.values()) total += seq;
+    return total;
+  }
+
+  /** The state digest and op count, for comparing replicas. */
+  digest(): { digest: string; ops: number } {
+    return { digest: digestState(this.#state), ops: this.opCount };
+  }
+
+  /**
+   * Decides and commits a local write. `decide` runs synchronously on the
+   * current state with the stamp its first op will carry.
+   * @returns the decision's data, once its ops are durable
+   * @throws {AppError} whatever `decide` throws
+   */
+  async write<T>(decide: (stamp: Stamp) => { bodies: OpBody[]; data: T }): Promise<T> {
+    this.#clock = tick(this.#clock, Date.now());
+    const { bodies, data } = decide(formatStamp(this.#clock, this.id));
+    const ops: Op[] = [];
+    for (const [i, body] of bodies.entries()) {
+      if (i > 0) this.#clock = tick(this.#clock, Date.now());
+      const seq = (this.#vv.get(this.id) ?? 0) + 1;
+      this.#vv.set(this.id, seq);
+      const op: Op = { origin: this.id, seq, stamp: formatStamp(this.#clock, this.id), body };
+      applyOp(this.#state, op);
+      ops.push(op);
+    }
+    // Even with no ops, wait for queued ones: the answer may rest on them.
+    await this.#enqueue(ops);
+    return data;
+  }
+
+  /**
+   * Takes ops from a peer: drops duplicates and out-of-order ops, applies and commits the rest.
+   * @param ops validated ops
+   * @param fromPeer the sending tracker's id (it has these ops, so they are not echoed back)
+   * @returns how many were new, once they are durable
+   */
+  async receive(ops: readonly Op[], fromPeer: number): Promise<number> {
+    const known = this.#knownBy(fromPeer);
+    const fresh: Op[] = [];
+    let failure: unknown;
+    for (const op of ops) {
+      if (op.seq > (known.get(op.origin) ?? 0)) known.set(op.origin, op.seq);
+      if (op.seq !== (this.#vv.get(op.origin) ?? 0) + 1) continue;
+      try {
+        this.#clock = observe(this.#clock, op.stamp, Date.now());
+      } catch (error) {
+        failure = error; // e.g. a stamp too far ahead: keep what came before it
+        break;
+      }
+      this.#vv.set(op.origin, op.seq);
+      applyOp(this.#state, op);
+      fresh.push(op);
+    }
+    await this.#enqueue(fresh);
+    if (failure !== undefined) throw failure;
+    return fresh.length;
+  }
+
+  /** What a peer is known to hold: from its acknowledgements and the ops it sent us. */
+  knownBy(peer: number): VersionVector {
+    return this.#knownBy(peer);
+  }
+
+  /** Records a peer's reported version vector (from a handshake or an acknowledgement). */
+  noteKnown(peer: number, vv: VersionVector): void {
+    const known = this.#knownBy(peer);
+    for (const [origin, seq] of vv) {
+      if (seq > (known.get(origin) ?? 0)) known.set(origin, seq);
+    }
+  }
+
+  /** Forgets what a peer held (it may have lost data); the next handshake tells again. */
+  resetKnown(peer: number, vv: VersionVector): void {
+    this.#peerKnown.set(peer, new Map(vv));
+  }
+
+  /**
+   * Reads committed ops a peer lacks, in per-origin seq order.
+   * @returns at most `maxOps` ops, stopping early after `maxBytes` of JSON
+   */
+  missingFor(peer: number, maxOps: number, maxBytes: number): Op[] {
+    const known = this.#knownBy(peer);
+    const batch: Op[] = [];
+    let bytes = 0;
+    for (const [origin, max] of this.#committed) {
+      let after = known.get(origin) ?? 0;
+      while (after < max && batch.length < maxOps && bytes < maxBytes) {
+        const page = this.#store.readAfter(origin, after, Math.min(256, maxOps - batch.length));
+        if (page.length === 0) break;
+        for (const op of page) {
+          if (bytes >= maxBytes && batch.length > 0) break;
+          bytes += JSON.stringify(op.body).length + 64;
+          batch.push(op);
+          after = op.seq;
+        }
+      }
+      if (batch.length >= maxOps || bytes >= maxBytes) break;
+    }
+    return batch;
+  }
+
+  /** Ops committed here that a peer is not known to have. */
+  behindFor(peer: number): number {
+    const known = this.#knownBy(peer);
+    let behind = 0;
+    for (const [origin, max] of this.#committed) {
+      behind += Math.max(0, max - (known.get(origin) ?? 0));
+    }
+    return behind;
+  }
+
+  /** Resolves at the next commit of new ops (or when {@link wakeAll} is called). */
+  nextCommit(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.add(resolve));
+  }
+
+  /** Wakes everything waiting in {@link nextCommit}. */
+  wakeAll(): void {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Commits what is queued, saves a snapshot and closes the op log. */
+  close(): void {
+    this.#flush();
+    try {
+      if (this.#sinceSnapshot > 0) this.#snapshot();
+    } finally {
+      this.#store.close();
+      this.wakeAll();
+    }
+  }
+
+  #knownBy(peer: number): VersionVector {
+    let known = this.#peerKnown.get(peer);
+    if (known === undefined) {
+      known = new Map();
+      this.#peerKnown.set(peer, known);
+    }
+    return known;
+  }
+
+  #enqueue(ops: Op[]): Promise<void> {
+    if (ops.length === 0 && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ ops, resolve, reject });
+      this.#flushTimer ??= setTimeout(() => this.#flush(), 0);
+    });
+  }
+
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    const ops = batch.flatMap((pending) => pending.ops);
+    try {
+      if (ops.length > 0) this.#store.append(ops);
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      this.#options.onFatal(error);
+      return;
+    }
+    for (const op of ops) {
+      if (op.seq > (this.#committed.get(op.origin) ?? 0)) this.#committed.set(op.origin, op.seq);
+    }
+    for (const pending of batch) pending.resolve();
+    this.#sinceSnapshot += ops.length;
+    if (this.#sinceSnapshot >= this.#options.snapshotEveryOps) this.#snapshot();
+    if (ops.length > 0) this.wakeAll();
+  }
+
+  #snapshot(): void {
+    this.#store.saveSnapshot(serializeState(this.#state), this.#vv);
+    this.#sinceSnapshot = 0;
+  }
+}

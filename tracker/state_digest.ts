@@ -1,0 +1,35 @@
+/**
+ * A fingerprint of what users can see of a tracker's state, so two trackers
+ * can be compared directly: equal digests mean equal users, credentials,
+ * sessions, groups, owners, members, requests, files, seeders and manifests.
+ */
+import { createHash } from "node:crypto";
+import type { TrackerState } from "./state_types.ts";
+import { sessionOwner, visibleFiles, visibleGroups } from "./state_view.ts";
+
+/**
+ * Digests the visible state in a canonical order (sorted by name everywhere).
+ * @param state the state
+ * @returns the lowercase hex SHA-256 of the canonical serialization
+ */
+export function digestState(state: TrackerState): string {
+  const hash = createHash("sha256");
+  const put = (part: unknown) => hash.update(JSON.stringify(part) + "\n");
+  for (const name of [...state.users.keys()].sort()) {
+    const user = state.users.get(name);
+    if (user !== undefined) put(["user", name, user.stamp, user.salt, user.hash]);
+  }
+  for (const token of [...state.sessions.keys()].sort()) {
+    const user = sessionOwner(state, token);
+    if (user !== undefined) put(["session", token, user]);
+  }
+  for (const group of visibleGroups(state)) {
+    put(["group", group.name, group.epoch, group.owner, group.members, group.pending]);
+    for (const file of visibleFiles(state, group)) {
+      put(["file", file.name, file.fileHash, file.since, file.seeders]);
+      const m = file.manifest;
+      if (m !== undefined) put(["manifest", m.fileHash, m.size, m.pieceSize, m.pieceHashes]);
+    }
+  }
+  return hash.digest("hex");
+}

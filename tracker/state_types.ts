@@ -1,0 +1,67 @@
+/**
+ * The shapes of the tracker's replicated state. Every field is a merge of
+ * registers keyed by name, so applying ops in any order gives the same value;
+ * what users see is derived from these at read time (see state_view.ts).
+ */
+import type { Manifest } from "../protocol/manifest.ts";
+import type { Stamp } from "./hlc.ts";
+import type { MemberStatus } from "./ops.ts";
+
+/** A value with the stamp of the op that wrote it. */
+export interface Register<T> {
+  stamp: Stamp;
+  value: T;
+}
+
+/** A user's winning creation: the smallest stamp. */
+export interface UserRecord {
+  stamp: Stamp;
+  salt: string;
+  hash: string;
+}
+
+/** A session as opened: for `user` as created at `userStamp`. */
+export interface SessionRecord {
+  stamp: Stamp;
+  user: string;
+  userStamp: Stamp;
+}
+
+/** One user's sharing of one file name in a group epoch. */
+export type Seed =
+  | { active: true; addr: string; fileHash: string; since: Stamp }
+  | { active: false };
+
+/** Everything said about one epoch of a group. */
+export interface EpochRecord {
+  /** Last-writer-wins owner; undefined until the create op arrives. */
+  owner: Register<string> | undefined;
+  /** user -> last-writer-wins membership. */
+  members: Map<string, Register<MemberStatus>>;
+  /** file name -> user -> last-writer-wins seed. */
+  files: Map<string, Map<string, Register<Seed>>>;
+}
+
+/** Everything said about one group name, across its epochs. */
+export interface GroupRecord {
+  /** epoch (the create op's stamp) -> creator. */
+  creates: Map<Stamp, string>;
+  /** epoch -> earliest stamp of an op that ended it. */
+  removals: Map<Stamp, Stamp>;
+  /** epoch -> its registers (also for epochs whose create has not arrived yet). */
+  epochs: Map<Stamp, EpochRecord>;
+}
+
+/** The whole replicated state of a tracker. */
+export interface TrackerState {
+  users: Map<string, UserRecord>;
+  /** token -> the earliest open of it. */
+  sessions: Map<string, SessionRecord>;
+  /** Tokens that were closed: grow-only. */
+  closedSessions: Set<string>;
+  groups: Map<string, GroupRecord>;
+  /** fileHash -> its manifest (content-addressed). */
+  manifests: Map<string, Manifest>;
+  /** Index derived from `sessions`: user -> tokens opened for them. Not serialized. */
+  userTokens: Map<string, Set<string>>;
+}

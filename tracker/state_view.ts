@@ -1,0 +1,198 @@
+/**
+ * What users see, derived from the merged registers by pure functions, so
+ * every tracker holding the same ops reads the same answer:
+ *
+ * - a session is valid while its token is not closed and its user's winning
+ *   creation is the one it was opened for;
+ * - a group's current epoch is found by walking its creations in stamp order:
+ *   the first creation is current until removed; after that, the first
+ *   creation stamped after the removal. Creations made while an earlier epoch
+ *   was alive lost the race and stay invisible;
+ * - a group with no member is not there; its owner is the owner register
+ *   while that user is a member, else the member who joined first (then by
+ *   name), so concurrent leaves never leave a group ownerless;
+ * - a seeder counts while its seed is active and it is a member; a file's
+ *   content is the file hash shared the longest (smallest `since`), and
+ *   seeds of any other content are ignored. (Leaving a group and closing a
+ *   user's last session write `unshare_file` ops, so an old seed never comes
+ *   back to life and displaces content shared since.)
+ */
+import type { Manifest } from "../protocol/manifest.ts";
+import type { PeerInfo } from "../protocol/tracker_messages.ts";
+import type { Stamp } from "./hlc.ts";
+import type { MemberStatus } from "./ops.ts";
+import type { EpochRecord, GroupRecord, TrackerState } from "./state_types.ts";
+
+/**
+ * The user a session token belongs to.
+ * @returns the user name, or undefined when the token is unknown, closed or stale
+ */
+export function sessionOwner(state: TrackerState, token: string): string | undefined {
+  const session = state.sessions.get(token);
+  if (session === undefined || state.closedSessions.has(token)) return undefined;
+  const user = state.users.get(session.user);
+  return user !== undefined && user.stamp === session.userStamp ? session.user : undefined;
+}
+
+/**
+ * Tells whether a user has a valid session other than `except`.
+ * @returns true when some token of `user` but `except` is valid
+ */
+export function hasOtherSession(state: TrackerState, user: string, except: string): boolean {
+  for (const token of state.userTokens.get(user) ?? []) {
+    if (token !== except && sessionOwner(state, token) === user) return true;
+  }
+  return false;
+}
+
+/**
+ * The names of the files a user shares in a group epoch, sorted.
+ * @returns the file names whose seed of `user` is active
+ */
+export function sharedBy(record: EpochRecord, user: string): string[] {
+  const names: string[] = [];
+  for (const [name, seeds] of record.files) {
+    if (seeds.get(user)?.value.active === true) names.push(name);
+  }
+  return names.sort();
+}
+
+/**
+ * The current epoch of a group name.
+ * @returns the epoch stamp, or undefined when no creation is current
+ */
+export function currentEpoch(group: GroupRecord): Stamp | undefined {
+  const epochs = [...group.creates.keys()].sort();
+  let i = 0;
+  while (i < epochs.length) {
+    const epoch = epochs[i] as Stamp;
+    const removedAt = group.removals.get(epoch);
+    if (removedAt === undefined) return epoch;
+    const after = removedAt > epoch ? removedAt : epoch;
+    while (i < epochs.length && (epochs[i] as Stamp) <= after) i++;
+  }
+  return undefined;
+}
+
+/** A visible group, as derived from its current epoch. */
+export interface GroupView {
+  name: string;
+  epoch: Stamp;
+  record: EpochRecord;
+  owner: string;
+  /** Members, sorted by name. */
+  members: string[];
+  /** Users with a pending request, sorted by name. */
+  pending: string[];
+}
+
+/**
+ * A group as users see it.
+ * @returns the view, or undefined when the group has no current epoch or no member
+ */
+export function groupView(state: TrackerState, name: string): GroupView | undefined {
+  const group = state.groups.get(name);
+  const epoch = group === undefined ? undefined : currentEpoch(group);
+  const record = epoch === undefined ? undefined : group?.epochs.get(epoch);
+  if (epoch === undefined || record === undefined) return undefined;
+  const members = usersWith(record, "member");
+  if (members.length === 0) return undefined;
+  const owner = record.owner;
+  const ownerName = owner !== undefined && members.includes(owner.value)
+    ? owner.value
+    : heirOf(record, undefined) as string;
+  return { name, epoch, record, owner: ownerName, members, pending: usersWith(record, "pending") };
+}
+
+/**
+ * Every visible group, sorted by name.
+ * @returns the group views
+ */
+export function visibleGroups(state: TrackerState): GroupView[] {
+  const views: GroupView[] = [];
+  for (const name of [...state.groups.keys()].sort()) {
+    const view = groupView(state, name);
+    if (view !== undefined) views.push(view);
+  }
+  return views;
+}
+
+/**
+ * A user's membership status in a group epoch.
+ * @returns the status, or undefined when the user never asked to join
+ */
+export function memberStatus(view: GroupView, user: string): MemberStatus | undefined {
+  return view.record.members.get(user)?.value;
+}
+
+/**
+ * The member who would own a group after `leaving` left: the earliest member, then by name.
+ * @returns the heir's name, or undefined when no other member remains
+ */
+export function heirOf(record: EpochRecord, leaving: string | undefined): string | undefined {
+  let best: { user: string; stamp: Stamp } | undefined;
+  for (const [user, reg] of record.members) {
+    if (reg.value !== "member" || user === leaving) continue;
+    if (
+      best === undefined || reg.stamp < best.stamp || (reg.stamp === best.stamp && user < best.user)
+    ) best = { user, stamp: reg.stamp };
+  }
+  return best?.user;
+}
+
+function usersWith(record: EpochRecord, status: MemberStatus): string[] {
+  const users: string[] = [];
+  for (const [user, reg] of record.members) if (reg.value === status) users.push(user);
+  return users.sort();
+}
+
+/** A file as users see it. */
+export interface FileView {
+  name: string;
+  fileHash: string;
+  /** Undefined while the op carrying it has not arrived. */
+  manifest: Manifest | undefined;
+  /** Active seeders of the winning content, sorted by user. */
+  seeders: PeerInfo[];
+  /** When its earliest seeder began sharing this content. */
+  since: Stamp;
+}
+
+/**
+ * A file of a visible group.
+ * @returns the view, or undefined when no member shares it now
+ */
+export function fileView(state: TrackerState, view: GroupView, name: string): FileView | undefined {
+  const seeds = view.record.files.get(name);
+  if (seeds === undefined) return undefined;
+  let win: { fileHash: string; since: Stamp } | undefined;
+  const active: Array<PeerInfo & { fileHash: string }> = [];
+  for (const [user, reg] of seeds) {
+    const seed = reg.value;
+    if (!seed.active || memberStatus(view, user) !== "member") continue;
+    active.push({ user, addr: seed.addr, fileHash: seed.fileHash });
+    if (
+      win === undefined || seed.since < win.since ||
+      (seed.since === win.since && seed.fileHash < win.fileHash)
+    ) win = { fileHash: seed.fileHash, since: seed.since };
+  }
+  if (win === undefined) return undefined;
+  const fileHash = win.fileHash;
+  const seeders = active.filter((p) => p.fileHash === fileHash)
+    .map((p) => ({ user: p.user, addr: p.addr }))
+    .sort((a, b) => (a.user < b.user ? -1 : 1));
+  return { name, fileHash, manifest: state.manifests.get(fileHash), seeders, since: win.since };
+}
+
+/**
+ * Every file of a visible group that has a seeder and a manifest, sorted by name.
+ * @returns the file views
+ */
+export function visibleFiles(state: TrackerState, view: GroupView): FileView[] {
+  const files: FileView[] = [];
+  for (const name of [...view.record.files.keys()].sort()) {
+    const file = fileView(state, view, name);
+    if (file !== undefined && file.manifest !== undefined) files.push(file);
+  }
+  return files;
+}

@@ -1,0 +1,147 @@
+/**
+ * The tracker's durable op log and snapshots, in one SQLite file in the data
+ * directory (WAL, synchronous=FULL, so a committed transaction survives
+ * `kill -9` and power loss). Ops are keyed by (origin, seq): the same op can
+ * never be stored twice. The log is kept whole, because peers that were away
+ * catch up from it; the snapshot only saves replaying it all at startup.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Op } from "./ops.ts";
+
+/** Highest contiguous seq held per origin. */
+export type VersionVector = Map<number, number>;
+
+/** A saved state and the version vector it covers. */
+export interface StoredSnapshot {
+  state: string;
+  versionVector: VersionVector;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS ops (
+    origin INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    stamp TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (origin, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS snapshot (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1),
+    state TEXT NOT NULL,
+    version_vector TEXT NOT NULL
+  );
+`;
+
+interface OpRow {
+  origin: number;
+  seq: number;
+  stamp: string;
+  body: string;
+}
+
+/** Converts a version vector to a JSON-friendly object keyed by origin. */
+export function vvToObject(vv: VersionVector): Record<string, number> {
+  return Object.fromEntries([...vv].sort(([a], [b]) => a - b).map(([k, v]) => [String(k), v]));
+}
+
+/** Reads a version vector from its JSON object form, skipping malformed entries. */
+export function vvFromObject(raw: Record<string, unknown>): VersionVector {
+  const vv: VersionVector = new Map();
+  for (const [key, value] of Object.entries(raw)) {
+    const origin = Number(key);
+    if (Number.isSafeInteger(origin) && Number.isSafeInteger(value) && (value as number) > 0) {
+      vv.set(origin, value as number);
+    }
+  }
+  return vv;
+}
+
+/** The SQLite op log of one tracker. */
+export class OpStore {
+  #db: DatabaseSync;
+  #insert: StatementSync;
+  #after: StatementSync;
+
+  /**
+   * Opens (or creates) `tracker.db` in `dataDir`.
+   * @param dataDir the directory, created if missing
+   */
+  constructor(dataDir: string) {
+    Deno.mkdirSync(dataDir, { recursive: true });
+    this.#db = new DatabaseSync(`${dataDir}/tracker.db`);
+    this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    this.#db.exec(SCHEMA);
+    this.#insert = this.#db.prepare(
+      "INSERT OR IGNORE INTO ops (origin, seq, stamp, body) VALUES (?, ?, ?, ?)",
+    );
+    this.#after = this.#db.prepare(
+      "SELECT origin, seq, stamp, body FROM ops WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?",
+    );
+  }
+
+  /**
+   * Writes ops in one transaction; returns once it is durable.
+   * @param ops ops not yet stored (duplicates are ignored)
+   */
+  append(ops: readonly Op[]): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const op of ops) {
+        this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body));
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /**
+   * Reads stored ops of one origin after a seq, in seq order.
+   * @returns at most `limit` ops
+   */
+  readAfter(origin: number, afterSeq: number, limit: number): Op[] {
+    const rows = this.#after.all(origin, afterSeq, limit) as unknown as OpRow[];
+    return rows.map((row) => ({
+      origin: row.origin,
+      seq: row.seq,
+      stamp: row.stamp,
+      body: JSON.parse(row.body),
+    }));
+  }
+
+  /** The highest stored seq per origin. */
+  versionVector(): VersionVector {
+    const rows = this.#db.prepare("SELECT origin, MAX(seq) AS seq FROM ops GROUP BY origin")
+      .all() as unknown as { origin: number; seq: number }[];
+    return new Map(rows.map((row) => [row.origin, row.seq]));
+  }
+
+  /** The latest HLC stamp in the log, if any. */
+  maxStamp(): string | undefined {
+    const row = this.#db.prepare("SELECT MAX(stamp) AS stamp FROM ops").get() as
+      | { stamp: string | null }
+      | undefined;
+    return row?.stamp ?? undefined;
+  }
+
+  /** The saved snapshot, if any. */
+  loadSnapshot(): StoredSnapshot | undefined {
+    const row = this.#db.prepare("SELECT state, version_vector FROM snapshot WHERE slot = 1")
+      .get() as { state: string; version_vector: string } | undefined;
+    if (row === undefined) return undefined;
+    return { state: row.state, versionVector: vvFromObject(JSON.parse(row.version_vector)) };
+  }
+
+  /** Replaces the snapshot. */
+  saveSnapshot(state: string, versionVector: VersionVector): void {
+    this.#db.prepare(
+      "INSERT OR REPLACE INTO snapshot (slot, state, version_vector) VALUES (1, ?, ?)",
+    ).run(state, JSON.stringify(vvToObject(versionVector)));
+  }
+
+  /** Closes the database. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
