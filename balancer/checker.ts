@@ -14,6 +14,8 @@ export interface CheckerOptions {
   pingTimeoutMs: number;
   /** Receives one line per transition. */
   log: (line: string) => void;
+  /** A hint right after a check (within this long) is not acted on. */
+  hintMinGapMs: number;
   /** The clock. @default Date.now */
   now?: () => number;
 }
@@ -24,6 +26,7 @@ export class HealthChecker {
   #options: CheckerOptions;
   #clients = new Map<string, RpcClient>();
   #running = new Map<string, Promise<void>>();
+  #lastCheckedMs = new Map<string, number>();
   #closed = false;
 
   /** @param pool where results go */
@@ -47,10 +50,21 @@ export class HealthChecker {
     return done;
   }
 
+  /**
+   * Checks a tracker on a client's hint, unless one was checked a moment ago:
+   * a fresh answer is as good as a new ping, and hints cannot flood a tracker.
+   */
+  hint(addr: string): void {
+    const last = this.#lastCheckedMs.get(addr);
+    if (last !== undefined && this.#now() - last < this.#options.hintMinGapMs) return;
+    void this.check(addr);
+  }
+
   /** Drops the connection to a tracker the pool forgot. */
   drop(addr: string): void {
     this.#clients.get(addr)?.close();
     this.#clients.delete(addr);
+    this.#lastCheckedMs.delete(addr);
   }
 
   /** Closes every connection and waits for running checks. */
@@ -81,9 +95,14 @@ export class HealthChecker {
     }
   }
 
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
   #record(addr: string, ok: boolean): void {
     if (this.#closed) return;
-    const now = (this.#options.now ?? Date.now)();
+    const now = this.#now();
+    this.#lastCheckedMs.set(addr, now);
     const transition = ok ? this.#pool.answered(addr, now) : this.#pool.missed(addr);
     if (transition === "up") this.#options.log(`tracker ${addr} is live`);
     if (transition === "back") this.#options.log(`tracker ${addr} is back`);

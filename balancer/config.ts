@@ -16,6 +16,8 @@ export interface BalancerConfig {
   pingTimeoutMs: number;
   /** Pings missed in a row before a tracker is out. @default 3 */
   maxMisses: number;
+  /** A `report_dead` this soon after the tracker's last check does not ping it again. @default 250 */
+  hintMinGapMs: number;
   /** Most trackers the balancer keeps. @default 1024 */
   maxTrackers: number;
   /** An out tracker silent this long is forgotten. @default 600000 */
@@ -40,6 +42,7 @@ export function defaultBalancerConfig(): BalancerConfig {
     pingIntervalMs: 1000,
     pingTimeoutMs: 1000,
     maxMisses: 3,
+    hintMinGapMs: 250,
     maxTrackers: 1024,
     forgetAfterMs: 10 * 60_000,
     maxConnections: 4096,

@@ -5,7 +5,7 @@
  */
 import { AppError } from "../protocol/errors.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
-import { serveControlConn } from "../protocol/rpc_server.ts";
+import { type RequestHandler, serveControlConn } from "../protocol/rpc_server.ts";
 import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer_messages.ts";
 import type { BalancerConfig } from "./config.ts";
 import { HealthChecker } from "./checker.ts";
@@ -28,36 +28,15 @@ export interface BalancerHandle extends AsyncDisposable {
 export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const log = config.log ?? (() => {});
   const pool = new TrackerPool({ maxMisses: config.maxMisses, maxTrackers: config.maxTrackers });
-  const checker = new HealthChecker(pool, { pingTimeoutMs: config.pingTimeoutMs, log });
+  const checker = new HealthChecker(pool, {
+    pingTimeoutMs: config.pingTimeoutMs,
+    hintMinGapMs: config.hintMinGapMs,
+    log,
+  });
   const listener = Deno.listen({ hostname: config.host, port: config.port });
-  const conns = new Set<Deno.Conn>();
-  const served = new Set<Promise<void>>();
   const handler = (raw: Record<string, unknown>) =>
     handle(parseBalancerRequest(raw), pool, checker);
-  const onInternalError = (error: unknown) => log(`internal error: ${String(error)}`);
-
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        if (conns.size >= config.maxConnections) {
-          conn.close();
-          continue;
-        }
-        conns.add(conn);
-        const done = serveControlConn(conn, handler, {
-          maxLineBytes: config.maxLineBytes,
-          onInternalError,
-        }).finally(() => {
-          conns.delete(conn);
-          served.delete(done);
-        });
-        served.add(done);
-      }
-    } catch {
-      // the listener closed
-    }
-  })();
-
+  const serving = acceptLoop(listener, handler, config, log);
   const timer = setInterval(() => {
     for (const addr of pool.forget(Date.now(), config.forgetAfterMs)) checker.drop(addr);
     for (const tracker of pool.list()) void checker.check(tracker.addr);
@@ -68,15 +47,7 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     closing ??= (async () => {
       clearInterval(timer);
       listener.close();
-      await accepting;
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
-      }
-      await Promise.all([Promise.all(served), checker.close()]);
+      await Promise.all([serving.closeAll(), checker.close()]);
     })();
     return closing;
   };
@@ -85,6 +56,46 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     close,
     [Symbol.asyncDispose]: close,
   });
+}
+
+/** Serves every accepted connection, up to `maxConnections` at once. */
+function acceptLoop(
+  listener: Deno.Listener,
+  handler: RequestHandler,
+  config: BalancerConfig,
+  log: (line: string) => void,
+): { closeAll(): Promise<void> } {
+  const conns = new Map<Deno.Conn, Promise<void>>();
+  const options = {
+    maxLineBytes: config.maxLineBytes,
+    onInternalError: (error: unknown) => log(`internal error: ${String(error)}`),
+  };
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        if (conns.size >= config.maxConnections) {
+          conn.close();
+          continue;
+        }
+        conns.set(conn, serveControlConn(conn, handler, options).finally(() => conns.delete(conn)));
+      }
+    } catch {
+      // the listener closed
+    }
+  })();
+  const closeAll = async () => {
+    await accepting; // ends once the caller closed the listener
+    const served = [...conns.values()];
+    for (const conn of conns.keys()) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+    await Promise.all(served);
+  };
+  return { closeAll };
 }
 
 async function handle(
@@ -110,7 +121,7 @@ async function handle(
       if (!pool.has(request.addr)) {
         throw new AppError("NOT_FOUND", `Tracker ${request.addr} is not registered`);
       }
-      void checker.check(request.addr);
+      checker.hint(request.addr);
       return { checking: true };
     case "list_trackers":
       return { trackers: pool.list() };

@@ -151,7 +151,9 @@ export class DownloadRun {
   async #resume(existingBytes: number): Promise<void> {
     const { manifest } = this.#o;
     for (let i = 0; i < this.#picker.pieceCount; i++) {
-      if (i * manifest.pieceSize + pieceLength(manifest, i) <= existingBytes) this.#verifyQueue.push(i);
+      if (i * manifest.pieceSize + pieceLength(manifest, i) <= existingBytes) {
+        this.#verifyQueue.push(i);
+      }
     }
     this.#pumpVerify();
     await this.#verified.promise;
@@ -159,7 +161,9 @@ export class DownloadRun {
 
   #pumpVerify(): void {
     const { manifest } = this.#o;
-    while (this.#state === "running" && this.#verifying < this.#slots() && this.#verifyQueue.length > 0) {
+    while (
+      this.#state === "running" && this.#verifying < this.#slots() && this.#verifyQueue.length > 0
+    ) {
       const index = this.#verifyQueue.shift()!;
       this.#verifying++;
       this.#submit({ kind: "verify", index }, (taskId) => ({
@@ -188,7 +192,9 @@ export class DownloadRun {
   }
 
   #probe(peer: string): void {
-    if (this.#state !== "running" || this.#probing.has(peer) || this.#picker.isDropped(peer)) return;
+    if (this.#state !== "running" || this.#probing.has(peer) || this.#picker.isDropped(peer)) {
+      return;
+    }
     this.#probing.add(peer);
     this.#submit({ kind: "probe", peer }, (taskId) => ({
       type: "probe",
@@ -201,7 +207,9 @@ export class DownloadRun {
   }
 
   #refresh(): void {
-    for (const peer of this.#picker.peers()) if (!peer.dropped && !peer.holdsAll) this.#probe(peer.id);
+    for (const peer of this.#picker.peers()) {
+      if (!peer.dropped && !peer.holdsAll) this.#probe(peer.id);
+    }
   }
 
   #slots(): number {
@@ -274,7 +282,7 @@ export class DownloadRun {
         this.#hasher.offer(info.index, data);
       }
     } else if (reply.type === "failed") {
-      const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind);
+      const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind, now);
       if (outcome.peerDropped) this.#pool!.dropPeer(info.peer);
       if (outcome.exhausted) {
         return this.#fail(

@@ -61,6 +61,8 @@ export class DownloadManager {
   /** Downloads started or resumed since the last `wait`, which reports them. */
   #unreported = new Set<number>();
   #closing = false;
+  /** How downloads that ended in this run ended, peers included. */
+  #ended = new Map<number, DownloadProgress>();
   /** One pool of piece workers for every download, started with the first. */
   #pool: WorkerPool | undefined;
 
@@ -190,7 +192,10 @@ export class DownloadManager {
       hasPiece: (i) => download.hasPiece(i),
     });
     const finished = download.done.then(
-      (progress) => this.#finish(record, progress.state, progress.error ?? null),
+      (progress) => {
+        this.#ended.set(record.id, progress);
+        return this.#finish(record, progress.state, progress.error ?? null);
+      },
       (error) => this.#finish(record, "failed", error instanceof Error ? error.message : "failed"),
     );
     this.#active.set(record.id, { record, download, finished });
@@ -222,7 +227,7 @@ export class DownloadManager {
   }
 
   #view(record: DownloadRecord): DownloadView {
-    const live = this.#active.get(record.id)?.download.progress();
+    const live = this.#active.get(record.id)?.download.progress() ?? this.#ended.get(record.id);
     const m = record.manifest;
     const done = record.state === "complete";
     const bytesDone = live?.bytesDone ?? (done ? m.size : 0);

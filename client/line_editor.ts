@@ -66,11 +66,11 @@ export function decodeKeys(text: string): Key[] {
     const ch = text[i]!;
     const code = ch.charCodeAt(0);
     if (ch === "\x1b") {
-      const match = /^\x1b(\[[0-9;]*[A-Za-z~]|O[A-Za-z])/.exec(text.slice(i));
+      const match = /^(\[[0-9;]*[A-Za-z~]|O[A-Za-z])/.exec(text.slice(i + 1));
       if (match === null) continue;
       const kind = ESCAPES[match[1]!];
       if (kind !== undefined) keys.push({ kind } as Key);
-      i += match[0].length - 1;
+      i += match[0].length;
     } else if (ch === "\r" || ch === "\n") keys.push({ kind: "enter" });
     else if (code === 0x7f || code === 0x08) keys.push({ kind: "backspace" });
     else if (code === 0x03) keys.push({ kind: "interrupt" });

@@ -13,8 +13,9 @@
  * indices are distinct.
  *
  * A piece goes to the peer that holds it and would finish it soonest: the
- * fewest requests in flight per unit of measured throughput (bytes per
- * millisecond, a moving average of how fast its recent pieces completed). A
+ * fewest requests in flight per unit of measured throughput (bytes delivered
+ * per millisecond of having requests outstanding, over a window of the last
+ * few seconds of busy time). A
  * peer that failed this piece before is avoided while another holder exists.
  * No peer is given more than its share of the request slots, in proportion to
  * its throughput (and never fewer than `minShare`, so a slow start can still
@@ -82,7 +83,11 @@ export function comparePieces(a: PieceRank, b: PieceRank): number {
  * @param rates bytes per ms of each peer, 0 when unknown
  * @returns slots per peer, each at least `minShare`
  */
-export function peerShares(rates: readonly number[], totalSlots: number, minShare: number): number[] {
+export function peerShares(
+  rates: readonly number[],
+  totalSlots: number,
+  minShare: number,
+): number[] {
   const known = rates.filter((r) => r > 0);
   const mean = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
   const effective = rates.map((r) => (r > 0 ? r : mean));
@@ -93,9 +98,12 @@ export function peerShares(rates: readonly number[], totalSlots: number, minShar
 interface PeerState {
   id: string;
   have: Uint8Array;
-  rate: number;
   inFlight: number;
-  lastDoneMs: number;
+  /** When it last went from idle to busy. */
+  busySinceMs: number;
+  /** Bytes and busy milliseconds of the measuring window. */
+  windowBytes: number;
+  windowMs: number;
   consecutiveFailures: number;
   dropped: boolean;
   bytes: number;
@@ -110,7 +118,8 @@ export interface PeerSummary {
   holdsAll: boolean;
 }
 
-const RATE_WEIGHT = 0.3;
+/** Busy time after which a peer's measuring window is halved, so the rate follows changes. */
+const RATE_WINDOW_MS = 4000;
 
 /** Which pieces are needed, who holds them, and who is fetching what. See the module comment. */
 export class PiecePicker {
@@ -200,9 +209,10 @@ export class PiecePicker {
       state = {
         id: peer,
         have: new Uint8Array(Math.ceil(this.pieceCount / 8)),
-        rate: 0,
         inFlight: 0,
-        lastDoneMs: 0,
+        busySinceMs: 0,
+        windowBytes: 0,
+        windowMs: 0,
         consecutiveFailures: 0,
         dropped: false,
         bytes: 0,
@@ -252,12 +262,14 @@ export class PiecePicker {
    */
   pick(totalSlots: number, nowMs: number): Assignment | null {
     const live = [...this.#peers.values()].filter((p) => !p.dropped);
-    const shares = peerShares(live.map((p) => p.rate), totalSlots, this.#minShare);
+    const rates = live.map((p) => rateOf(p, nowMs));
+    const shares = peerShares(rates, totalSlots, this.#minShare);
     const free = live.filter((p, i) => p.inFlight < shares[i]!);
     if (free.length === 0) return null;
+    const freeRates = new Map(free.map((p) => [p, rateOf(p, nowMs)]));
     for (let q = 0; q < this.#queue.length; q++) {
       const index = this.#queue[q]!;
-      const peer = this.#bestPeer(index, free);
+      const peer = this.#bestPeer(index, freeRates, live);
       if (peer === undefined) continue;
       this.#queue.splice(q, 1);
       this.#queued[index] = 0;
@@ -268,7 +280,7 @@ export class PiecePicker {
       .filter(([, f]) => f.size < this.#maxFetchers)
       .sort(([a, fa], [b, fb]) => fa.size - fb.size || a - b);
     for (const [index] of inFlight) {
-      const peer = this.#bestPeer(index, free);
+      const peer = this.#bestPeer(index, freeRates, live);
       if (peer !== undefined) return this.#assign(index, peer, nowMs, true);
     }
     return null;
@@ -280,12 +292,9 @@ export class PiecePicker {
    */
   pieceDone(index: number, peer: string | null, bytes: number, nowMs: number): boolean {
     if (peer !== null) {
-      const assigned = this.#fetchers.get(index)?.get(peer) ?? nowMs;
-      const state = this.#release(index, peer);
+      const state = this.#release(index, peer, nowMs);
       if (state !== undefined) {
-        const sample = bytes / Math.max(1, nowMs - Math.max(state.lastDoneMs, assigned));
-        state.rate = state.rate === 0 ? sample : state.rate + RATE_WEIGHT * (sample - state.rate);
-        state.lastDoneMs = nowMs;
+        state.windowBytes += bytes;
         state.consecutiveFailures = 0;
         state.bytes += bytes;
       }
@@ -304,8 +313,8 @@ export class PiecePicker {
    * Records a failed fetch of `index` from `peer`.
    * @returns whether the piece is exhausted and whether the peer was dropped
    */
-  pieceFailed(index: number, peer: string, kind: PieceFailure): FailureOutcome {
-    const state = this.#release(index, peer);
+  pieceFailed(index: number, peer: string, kind: PieceFailure, nowMs: number): FailureOutcome {
+    const state = this.#release(index, peer, nowMs);
     let peerDropped = false;
     if (kind === "missing") {
       if (state !== undefined && bit(state.have, index)) {
@@ -331,30 +340,49 @@ export class PiecePicker {
     let fetchers = this.#fetchers.get(index);
     if (fetchers === undefined) this.#fetchers.set(index, fetchers = new Map());
     fetchers.set(peer.id, nowMs);
-    peer.inFlight++;
+    if (peer.inFlight++ === 0) peer.busySinceMs = nowMs;
     return { index, peer: peer.id, endgame };
   }
 
-  #release(index: number, peer: string): PeerState | undefined {
+  #release(index: number, peer: string, nowMs: number): PeerState | undefined {
     const fetchers = this.#fetchers.get(index);
-    if (fetchers?.delete(peer) && fetchers.size === 0) this.#fetchers.delete(index);
+    if (!fetchers?.delete(peer)) return this.#peers.get(peer);
+    if (fetchers.size === 0) this.#fetchers.delete(index);
     const state = this.#peers.get(peer);
-    if (state !== undefined && state.inFlight > 0) state.inFlight--;
+    if (state === undefined) return undefined;
+    // Fold the busy time so far into the window; halve an old window.
+    state.windowMs += Math.max(0, nowMs - state.busySinceMs);
+    state.busySinceMs = nowMs;
+    if (state.windowMs > 2 * RATE_WINDOW_MS) {
+      state.windowMs /= 2;
+      state.windowBytes /= 2;
+    }
+    state.inFlight--;
     return state;
   }
 
-  #bestPeer(index: number, free: PeerState[]): PeerState | undefined {
+  /**
+   * The free peer holding `index` with the fewest requests per unit of rate.
+   * A peer that failed this piece is used only when no other live peer holds it.
+   */
+  #bestPeer(
+    index: number,
+    free: Map<PeerState, number>,
+    live: PeerState[],
+  ): PeerState | undefined {
     const fetching = this.#fetchers.get(index);
     const failed = this.#failedBy.get(index);
-    const known = free.filter((p) => p.rate > 0);
-    const mean = known.length > 0 ? known.reduce((a, p) => a + p.rate, 0) / known.length : 1;
+    const rates = [...free.values()].filter((r) => r > 0);
+    const mean = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length : 1;
+    const fresh = (p: PeerState) =>
+      !failed?.has(p.id) && bit(p.have, index) && !fetching?.has(p.id);
+    const avoidFailed = failed !== undefined && live.some(fresh);
     let best: PeerState | undefined;
     let bestScore = Infinity;
-    for (const p of free) {
+    for (const [p, rate] of free) {
       if (!bit(p.have, index) || fetching?.has(p.id)) continue;
-      // A peer that failed this piece scores as if far busier.
-      const penalty = failed?.has(p.id) ? 1e6 : 0;
-      const score = penalty + (p.inFlight + 1) / (p.rate > 0 ? p.rate : mean);
+      if (avoidFailed && failed.has(p.id)) continue;
+      const score = (p.inFlight + 1) / (rate > 0 ? rate : mean);
       if (score < bestScore) {
         best = p;
         bestScore = score;
@@ -393,6 +421,11 @@ export class PiecePicker {
     for (let i = 0; i < this.pieceCount; i++) if (!bit(p.have, i)) return false;
     return true;
   }
+}
+
+function rateOf(p: PeerState, nowMs: number): number {
+  const ms = p.windowMs + (p.inFlight > 0 ? Math.max(0, nowMs - p.busySinceMs) : 0);
+  return p.windowBytes > 0 && ms > 0 ? p.windowBytes / ms : 0;
 }
 
 function bit(bits: Uint8Array, index: number): boolean {

@@ -52,7 +52,9 @@ const WORKER_URL = new URL("./piece_worker.ts", import.meta.url);
  * @returns the pool; close it when done
  */
 export function createWorkerPool(size = 8): WorkerPool {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError("A worker pool needs 1 or more workers");
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError("A worker pool needs 1 or more workers");
+  }
   const listeners = new Map<number, JobListener>();
   let nextJobId = 1;
   const slots: Slot[] = [];
@@ -81,7 +83,13 @@ export function createWorkerPool(size = 8): WorkerPool {
       const lost = [...slot.tasks.values()];
       spawn(i);
       for (const task of lost) {
-        deliver({ type: "failed", jobId: task.jobId, taskId: task.taskId, kind: "io", message: "A worker died" });
+        deliver({
+          type: "failed",
+          jobId: task.jobId,
+          taskId: task.taskId,
+          kind: "io",
+          message: "A worker died",
+        });
       }
       for (const ack of slot.acks.values()) ack();
       slot.acks.clear();
@@ -127,7 +135,9 @@ export function createWorkerPool(size = 8): WorkerPool {
       await Promise.all(slots.map((slot) => request(slot, { type: "close_job", jobId })));
     },
     dropPeer(peer) {
-      for (const slot of slots) slot.worker.postMessage({ type: "drop_peer", peer } satisfies WorkerControl);
+      for (const slot of slots) {
+        slot.worker.postMessage({ type: "drop_peer", peer } satisfies WorkerControl);
+      }
     },
     close,
     [Symbol.asyncDispose]: close,

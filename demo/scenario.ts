@@ -50,15 +50,12 @@ export async function runDemo(children: Children, options: DemoOptions): Promise
     await client.ok(["create_user", client.user, `${client.user}-secret`]);
     const login = await client.ok(["login", client.user, `${client.user}-secret`]);
     trackerOf.set(client.user, String(login["tracker"]));
-    say(
-      `${client.user} created an account and logged in; the balancer gave her/him tracker ${
-        login["tracker"]
-      }`,
-    );
+    say(`${client.user} created an account and logged in on tracker ${login["tracker"]}`);
   }
   await formGroup(alice, [bob, carol], say);
   const { name, hash } = await shareFile(alice, bob, options);
-  await downloadThroughFailover(carol, cluster, { ...options, name, hash, trackerOf });
+  const seeders = new Map([alice, bob].map((c) => [c.child.addr, c.user]));
+  await downloadThroughFailover(carol, cluster, { ...options, name, hash, trackerOf, seeders });
 }
 
 async function formGroup(
@@ -104,6 +101,8 @@ interface DownloadOptions extends DemoOptions {
   name: string;
   hash: string;
   trackerOf: Map<string, string>;
+  /** Seeder address to user name, for the narration. */
+  seeders: Map<string, string>;
 }
 
 async function downloadThroughFailover(
@@ -135,6 +134,7 @@ async function downloadThroughFailover(
   );
   const notice = await waitForNotice(client);
   say(`${client.user}'s client said: ${notice}`);
+  say(`${client.user}'s show_downloads: ${await midwaySnapshot(client, options.seeders)}`);
   await finishAndVerify(client, dest, options);
   await showOut(cluster.balancer.addr, victim.addr, say);
 }
@@ -147,20 +147,30 @@ async function finishAndVerify(client: ClientDriver, dest: string, options: Down
   if (download?.state !== "complete") {
     throw new Error(`the download ended ${download?.state ?? "missing"}: ${download?.error ?? ""}`);
   }
-  options.say(`${client.user}'s download finished (${describePeers(download.peers)})`);
+  options.say(`${client.user}'s download finished`);
   const hash = await sha256File(dest);
   if (hash !== options.hash) throw new Error(`SHA-256 mismatch: got ${hash}, want ${options.hash}`);
   options.say(`SHA-256 matched: ${hash}`);
 }
 
-function describePeers(peers: unknown[]): string {
-  if (!Array.isArray(peers) || peers.length === 0) return "peers not listed";
-  const parts = peers.map((peer) => {
-    const p = peer as Record<string, unknown>;
-    const pieces = p["pieces"] ?? p["piecesDone"];
-    return pieces === undefined ? String(p["addr"] ?? "?") : `${p["addr"]}: ${pieces} pieces`;
+/** Polls show_downloads until the download is well under way (or over), and describes it. */
+async function midwaySnapshot(client: ClientDriver, names: Map<string, string>): Promise<string> {
+  return await eventually(async () => {
+    const data = await client.ok(["show_downloads"]);
+    const [view] = data["downloads"] as Record<string, unknown>[];
+    if (view?.["state"] === "running" && Number(view["percent"]) < 40) throw new Error("early");
+    return describeDownload(data, names);
   });
-  return `from ${peers.length} peers: ${parts.join(", ")}`;
+}
+
+function describeDownload(data: Record<string, unknown>, names: Map<string, string>): string {
+  const [view] = data["downloads"] as Record<string, unknown>[];
+  if (view === undefined) return "no download listed";
+  const peers = (view["peers"] ?? []) as { addr: string; bytes: number }[];
+  const mib = (bytes: unknown) => `${(Number(bytes) / (1024 * 1024)).toFixed(1)} MiB`;
+  const from = peers.map((p) => `${mib(p.bytes)} from ${names.get(p.addr) ?? p.addr}`).join(", ");
+  return `${view["state"]}, ${view["percent"]}% (${mib(view["bytesDone"])})` +
+    (from === "" ? "" : `: ${from}`);
 }
 
 async function waitForNotice(client: ClientDriver): Promise<string> {

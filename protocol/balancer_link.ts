@@ -33,6 +33,7 @@ export interface BalancerLink extends AsyncDisposable {
 
 const MIN_BACKOFF_MS = 100;
 const CONNECT_TIMEOUT_MS = 2000;
+const REQUEST_TIMEOUT_MS = 5000;
 
 /** Wakes sleepers and closes connections when the link stops. */
 class Stopper {
@@ -128,7 +129,8 @@ async function session(
     return false;
   }
   stopper.track(client);
-  const timeoutMs = Math.max(intervalMs * 2, 1000);
+  // Registration may wait for the balancer's first ping of this tracker: allow it time.
+  const timeoutMs = Math.max(intervalMs * 2, REQUEST_TIMEOUT_MS);
   let registered = false;
   try {
     await client.request("register_tracker", load(options), timeoutMs);

@@ -4,10 +4,10 @@
  *
  * A link opens with a challenge-response over the shared cluster secret, so
  * the secret itself never crosses the wire and both ends prove they know it:
- * 1. dialer → `peer_hello { from, nonce: a, addr }`;
- *    acceptor → `{ id, nonce: b, proof: HMAC(secret, "acceptor|a|b|from|id") }`
- * 2. dialer checks the proof, then → `peer_auth { proof: HMAC(secret, "dialer|a|b|from|id") }`;
- *    acceptor → `{ versionVector }`: what it already holds.
+ * 1. dialer → `peer_hello { from, nonce: a, addr }`; acceptor → `{ id, nonce: b }`
+ * 2. dialer → `peer_auth { proof: HMAC(secret, "dialer|a|b|from|id") }`; the acceptor
+ *    checks it (and logs a refusal), then → `{ proof: HMAC(secret, "acceptor|a|b|from|id"),
+ *    versionVector }`; the dialer checks that proof before it sends any op.
  * 3. dialer → `peer_ops { ops }` batches, each answered `{ accepted, versionVector }`
  *    once the ops are durable on the acceptor.
  * The dialer's `addr` lets the acceptor dial back: a tracker told of one peer
@@ -42,8 +42,8 @@ export type PeerRequest =
 
 /** Reply data per tracker-to-tracker command. */
 export interface PeerReplies {
-  peer_hello: { id: number; nonce: string; proof: string };
-  peer_auth: { versionVector: WireVersionVector };
+  peer_hello: { id: number; nonce: string };
+  peer_auth: { proof: string; versionVector: WireVersionVector };
   peer_ops: { accepted: number; versionVector: WireVersionVector };
 }
 

@@ -79,35 +79,55 @@ const trackerExists = await Deno.stat(new URL("tracker/main.ts", ROOT)).then(
   () => false,
 );
 
+function trackerArgs(port: string, dir: string, balancer: string): string[] {
+  return ["--port", port, "--data-dir", dir, "--balancer", balancer];
+}
+
+async function liveOf(client: RpcClient, addr: string): Promise<boolean | undefined> {
+  const { trackers } = await client.request<BalancerReplies["list_trackers"]>("list_trackers");
+  return trackers.find((t) => t.addr === addr)?.live;
+}
+
 Deno.test({
   name: trackerExists
-    ? "balancer hands out a real tracker that registered itself"
-    : "balancer hands out a real tracker (skipped: tracker/main.ts missing)",
+    ? "balancer hands out a real tracker, takes it out on kill -9 and back on restart"
+    : "balancer with a real tracker (skipped: tracker/main.ts missing)",
   ignore: !trackerExists,
   fn: async () => {
     await using dir = await tempDir();
     await using balancer = await spawnProgram("balancer", FAST);
-    await using tracker = await spawnProgram("tracker", [
-      "--port",
-      "0",
-      "--data-dir",
-      dir.path,
-      "--balancer",
-      balancer.addr,
-    ]);
-    await withClient(balancer.addr, async (client) => {
-      const picked = await waitFor(
-        "the tracker to register",
-        () =>
-          client.request<BalancerReplies["get_tracker"]>("get_tracker").then(
-            (reply) => reply,
-            () => undefined,
-          ),
-      );
-      assert.equal(picked.addr, tracker.addr);
-      await withClient(picked.addr, async (t) => {
-        assert.deepEqual(await t.request("ping"), { pong: true });
+    const first = await spawnProgram("tracker", trackerArgs("0", dir.path, balancer.addr));
+    const port = first.addr.slice(first.addr.lastIndexOf(":") + 1);
+    try {
+      await withClient(balancer.addr, async (client) => {
+        const picked = await waitFor(
+          "the tracker to register",
+          () =>
+            client.request<BalancerReplies["get_tracker"]>("get_tracker").catch(() => undefined),
+        );
+        assert.equal(picked.addr, first.addr);
+        await first.stop("SIGKILL");
+        await waitFor(
+          "the killed tracker to go out",
+          async () => (await liveOf(client, first.addr)) === false ? true : undefined,
+        );
+        await assert.rejects(client.request("get_tracker"), {
+          code: "UNAVAILABLE",
+          message: "No live tracker: all 1 known tracker is out",
+        });
+        await using again = await spawnProgram(
+          "tracker",
+          trackerArgs(port, dir.path, balancer.addr),
+        );
+        await waitFor(
+          "the restarted tracker to be back",
+          async () => (await liveOf(client, again.addr)) === true ? true : undefined,
+        );
+        const reply = await client.request<BalancerReplies["get_tracker"]>("get_tracker");
+        assert.equal(reply.addr, again.addr);
       });
-    });
+    } finally {
+      await first.stop("SIGKILL");
+    }
   },
 });

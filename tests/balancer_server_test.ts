@@ -162,3 +162,25 @@ Deno.test("balancer answers garbage and oversized input with errors and keeps se
     await client.closed;
   }
 });
+
+Deno.test("balancer checks at once on report_dead, and needs real misses to take one out", async () => {
+  const config = { ...testConfig(), pingIntervalMs: 60_000, hintMinGapMs: 0 };
+  await using balancer = await startBalancer(config);
+  const a = new FakeTracker();
+  const client = await RpcClient.connect(balancer.addr);
+  try {
+    await client.request("register_tracker", { addr: a.addr, clients: 0 });
+    await a[Symbol.asyncDispose]();
+    await client.request("report_dead", { addr: a.addr });
+    await waitFor("hint-driven checks to take it out", async () => {
+      await client.request("report_dead", { addr: a.addr });
+      const row = (await list(client)).find((t) => t.addr === a.addr);
+      return row?.live === false ? true : undefined;
+    });
+    await assert.rejects(pick(client), { code: "UNAVAILABLE" });
+  } finally {
+    await a[Symbol.asyncDispose]();
+    client.close();
+    await client.closed;
+  }
+});

@@ -98,3 +98,24 @@ export async function writeTestFile(path: string, size: number, seed = 1): Promi
   await Deno.writeFile(path, bytes);
   return bytes;
 }
+
+/**
+ * Creates and logs in one user per client, has the first create `group`, and
+ * the others join and get accepted.
+ */
+export async function setUpGroup(
+  clients: readonly ClientProc[],
+  names: readonly string[],
+  group: string,
+): Promise<void> {
+  await Promise.all(clients.map(async (c, i) => {
+    await c.ok(`create_user ${names[i]} pw-${names[i]}`);
+    await c.ok(`login ${names[i]} pw-${names[i]}`);
+  }));
+  const [owner, ...others] = clients;
+  await owner!.ok(`create_group ${group}`);
+  for (const [i, c] of others.entries()) {
+    await c.ok(`join_group ${group}`);
+    await owner!.ok(`accept_request ${group} ${names[i + 1]}`);
+  }
+}

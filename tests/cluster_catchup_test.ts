@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { tempDir } from "./harness.ts";
+import { waitFor } from "./tracker_helpers.ts";
 import { ask, converged, digestOf, eventually, sameGroups, startPeer } from "./cluster_helpers.ts";
 
 Deno.test("cluster: a tracker killed with SIGKILL catches up after restart, nothing duplicated", async () => {
@@ -22,6 +23,7 @@ Deno.test("cluster: a tracker killed with SIGKILL catches up after restart, noth
     await t3.status;
   }
   const { token } = await ask<{ token: string }>(t2.addr, "login", { user: "bob", password: "pw" });
+  await eventually(t1.addr, "whoami", { token });
   await Promise.all(
     Array.from(
       { length: 60 },
@@ -29,18 +31,21 @@ Deno.test("cluster: a tracker killed with SIGKILL catches up after restart, noth
         ask(i % 2 === 0 ? t1.addr : t2.addr, "create_group", { token, group: `while-down-${i}` }),
     ),
   );
-  const behind = await ask<{ links: { peer: string; state: string; behind: number }[] }>(
-    t1.addr,
-    "status",
-  );
-  assert.ok(
-    behind.links.some((l) => l.state !== "connected" && l.behind > 0),
-    JSON.stringify(behind),
+  await waitFor(
+    async () => {
+      const { links } = await ask<{ links: { state: string; behind: number }[] }>(
+        t1.addr,
+        "status",
+      );
+      return links.some((l) => l.state !== "connected" && l.behind === 60 + 1) ? true : undefined;
+    },
+    10_000,
+    "T1 to see its link to T3 down and 61 ops behind",
   );
 
   // Restarted on a new port: it dials its peers, they follow it there.
   await using again = await startPeer(3, d3.path, ["--peer", t1.addr, "--peer", t2.addr]);
-  await ask(again.addr, "create_group", { token, group: "after" });
+  await eventually(again.addr, "create_group", { token, group: "after" });
   const all = [t1.addr, t2.addr, again.addr];
   const { ops } = await converged(all);
   assert.equal(ops, 1 + 1 + 1 + 1 + 60 + 1, "each op exactly once");

@@ -84,7 +84,7 @@ Deno.test({
     for (const name of ["tracker", "client", "balancer"]) {
       const help = await runBinary(name, ["--help"]);
       assert.equal(help.code, 0, `${name} --help`);
-      assert.match(help.out, /Usage/, `${name} --help prints usage`);
+      assert.match(help.out, new RegExp(`Usage:.*${name}`), `${name} --help prints its usage`);
     }
     await using dir = await tempDir("p2p-compile-");
     const children = new Children();

@@ -140,12 +140,12 @@ async function handshake(client: RpcClient, options: PeerLinkOptions): Promise<n
     dialerId: replica.id,
     acceptorId: Number(hello.id),
   };
-  const expected = linkProof(clusterSecret, { role: "acceptor", ...input });
-  if (typeof hello.proof !== "string" || !proofMatches(expected, hello.proof)) {
-    throw new AppError("UNAUTHORIZED", "the peer does not know the cluster secret");
-  }
   const proof = linkProof(clusterSecret, { role: "dialer", ...input });
   const auth = await client.request<PeerReplies["peer_auth"]>("peer_auth", { proof });
+  const expected = linkProof(clusterSecret, { role: "acceptor", ...input });
+  if (typeof auth.proof !== "string" || !proofMatches(expected, auth.proof)) {
+    throw new AppError("UNAUTHORIZED", "the peer does not know the cluster secret");
+  }
   replica.resetKnown(input.acceptorId, parseVersionVector(auth.versionVector));
   return input.acceptorId;
 }

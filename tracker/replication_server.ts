@@ -69,14 +69,7 @@ export class PeerSession {
     const acceptorNonce = newNonce();
     this.#hello = { from, dialerNonce, acceptorNonce, addr };
     this.#peerId = undefined;
-    const proof = linkProof(clusterSecret, {
-      role: "acceptor",
-      dialerNonce,
-      acceptorNonce,
-      dialerId: from,
-      acceptorId: replica.id,
-    });
-    return { id: replica.id, nonce: acceptorNonce, proof };
+    return { id: replica.id, nonce: acceptorNonce };
   }
 
   #auth(proof: string): PeerReplies["peer_auth"] {
@@ -86,18 +79,21 @@ export class PeerSession {
       this.#refuse("peer_auth before peer_hello");
     }
     this.#hello = undefined; // one try per challenge
-    const expected = linkProof(clusterSecret, {
-      role: "dialer",
+    const input = {
       dialerNonce: hello.dialerNonce,
       acceptorNonce: hello.acceptorNonce,
       dialerId: hello.from,
       acceptorId: replica.id,
-    });
+    };
+    const expected = linkProof(clusterSecret, { role: "dialer", ...input });
     if (!proofMatches(expected, proof)) this.#refuse(`tracker ${hello.from}: wrong cluster secret`);
     this.#peerId = hello.from;
     this.#options.log(`cluster link from tracker ${hello.from} (${this.#options.remote}) accepted`);
     this.#options.onPeer(hello.from, hello.addr);
-    return { versionVector: vvToObject(replica.committed) };
+    return {
+      proof: linkProof(clusterSecret, { role: "acceptor", ...input }),
+      versionVector: vvToObject(replica.committed),
+    };
   }
 
   async #ops(rawOps: unknown[]): Promise<PeerReplies["peer_ops"]> {

@@ -1,0 +1,157 @@
+/**
+ * Tracker benchmark: one tracker process, 100 concurrent connections, each
+ * sending one request after another for a fixed time per command. Prints
+ * requests/s and p50/p99 latency for login, list_files and upload_file, and
+ * the tracker's peak resident memory.
+ */
+import { createHash } from "node:crypto";
+import { RpcClient } from "../protocol/rpc_client.ts";
+import { spawnProgram, tempDir } from "../tests/harness.ts";
+
+const CONNECTIONS = 100;
+const SECONDS_PER_COMMAND = 3;
+
+/** One measured command. */
+export interface Figures {
+  name: string;
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * The value at fraction `p` of sorted samples.
+ * @returns the percentile, 0 for no samples
+ */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/**
+ * Peak resident memory of a process, from /proc.
+ * @returns MiB, or NaN where /proc is not there
+ */
+export function peakRssMiB(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs `request` on every connection back to back for a while.
+ * @returns the figures
+ */
+export async function measure(
+  name: string,
+  conns: RpcClient[],
+  request: (conn: RpcClient, n: number) => Promise<unknown>,
+  seconds = SECONDS_PER_COMMAND,
+): Promise<Figures> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let n = 0;
+  await Promise.all(conns.map(async (conn) => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      await request(conn, n++);
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    requests: latencies.length,
+    perSecond: latencies.length / elapsed,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+  };
+}
+
+/**
+ * Formats rows as an aligned table.
+ * @returns the table text
+ */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [
+    header,
+    ...rows.map((row) => row.map((c) => typeof c === "number" ? c.toFixed(1) : c)),
+  ];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));
+  return cells.map((row) => row.map((c, i) => String(c).padStart(widths[i]!)).join("  ")).join(
+    "\n",
+  );
+}
+
+function manifestFor(n: number) {
+  const hash = createHash("sha256").update(`bench-${n}`).digest("hex");
+  return { fileHash: hash, size: 1000, pieceSize: 1024, pieceHashes: [hash] };
+}
+
+/** Runs the tracker benchmark and prints its table. */
+export async function run(): Promise<void> {
+  await using dir = await tempDir("p2p-bench-");
+  await using tracker = await spawnProgram("tracker", ["--port", "0", "--data-dir", dir.path]);
+  const conns = await Promise.all(
+    Array.from({ length: CONNECTIONS }, () => RpcClient.connect(tracker.addr)),
+  );
+  try {
+    const admin = conns[0]!;
+    await admin.request("create_user", { user: "bench", password: "pw" });
+    const { token } = await admin.request<{ token: string }>("login", {
+      user: "bench",
+      password: "pw",
+    });
+    await admin.request("create_group", { token, group: "bench" });
+    const rows: Figures[] = [];
+    rows.push(
+      await measure("login", conns, (c) => c.request("login", { user: "bench", password: "pw" })),
+    );
+    rows.push(
+      await measure("upload_file", conns, (c, n) =>
+        c.request("upload_file", {
+          token,
+          group: "bench",
+          name: `file-${n}`,
+          addr: "127.0.0.1:9000",
+          manifest: manifestFor(n),
+        })),
+    );
+    await admin.request("create_group", { token, group: "small" });
+    for (let i = 0; i < 10; i++) {
+      const manifest = manifestFor(-1 - i);
+      await admin.request("upload_file", {
+        token,
+        group: "small",
+        name: `f${i}`,
+        addr: "127.0.0.1:9000",
+        manifest,
+      });
+    }
+    rows.push(
+      await measure(
+        "list_files (10 files)",
+        conns,
+        (c) => c.request("list_files", { token, group: "small" }),
+      ),
+    );
+    // deno-lint-ignore no-console
+    console.log(table(
+      ["command", "requests", "req/s", "p50 ms", "p99 ms"],
+      rows.map((r) => [r.name, String(r.requests), r.perSecond, r.p50Ms, r.p99Ms]),
+    ));
+    // deno-lint-ignore no-console
+    console.log(
+      `${CONNECTIONS} connections; tracker peak RSS ${peakRssMiB(tracker.pid).toFixed(1)} MiB`,
+    );
+  } finally {
+    for (const conn of conns) conn.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { AppError } from "../protocol/errors.ts";
+import { hashFile } from "./hash_file.ts";
+
+const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+Deno.test("hashFile() hashes each piece and the whole file in one pass", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [number, number][] = [[0, 4], [1, 4], [4, 4], [5, 4], [3_000_001, 1024 * 1024]];
+    for (const [size, pieceSize] of cases) {
+      const bytes = Uint8Array.from({ length: size }, (_, i) => (i * 7 + 3) & 0xff);
+      const path = `${dir}/f-${size}`;
+      await Deno.writeFile(path, bytes);
+      const pieces = Array.from(
+        { length: Math.ceil(size / pieceSize) },
+        (_, i) => sha(bytes.subarray(i * pieceSize, (i + 1) * pieceSize)),
+      );
+      assertEquals(await hashFile(path, pieceSize), {
+        fileHash: sha(bytes),
+        size,
+        pieceSize,
+        pieceHashes: pieces,
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashFile() refuses a missing path and a directory with clear errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assertRejects(
+      hashFile(`${dir}/nope`),
+      (e) => e instanceof AppError && e.code === "NOT_FOUND" && /no such file/.test(e.message),
+    );
+    await assertRejects(
+      hashFile(dir),
+      (e) => e instanceof AppError && e.code === "BAD_REQUEST" && /is a directory/.test(e.message),
+    );
+    await assertRejects(hashFile(dir, 0), (e) => e instanceof AppError && e.code === "BAD_REQUEST");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

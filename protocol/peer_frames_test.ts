@@ -1,0 +1,170 @@
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+  throws as assertThrows,
+} from "node:assert/strict";
+import { AppError } from "./errors.ts";
+import {
+  bitfieldHas,
+  decodeBody,
+  encodeError,
+  encodeHave,
+  encodeHaveRequest,
+  encodeHello,
+  encodePiece,
+  encodeRequest,
+  FRAME_PREFIX_BYTES,
+  FrameDecoder,
+  makeBitfield,
+  MAX_REPLY_BODY_BYTES,
+  MAX_REQUEST_BODY_BYTES,
+  type PeerFrame,
+} from "./peer_frames.ts";
+
+const HASH = "ab".repeat(32);
+
+function random(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+}
+
+/** Feeds bytes in chunks of random sizes. */
+function decodeChunked(bytes: Uint8Array, max: number, rnd: () => number): PeerFrame[] {
+  const decoder = new FrameDecoder(max);
+  const frames: PeerFrame[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const n = 1 + Math.floor(rnd() * 40);
+    frames.push(...decoder.push(bytes.subarray(at, at + n)));
+    at += n;
+  }
+  return frames;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+Deno.test("FrameDecoder round-trips every frame type, split at any byte", () => {
+  const data = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+  const bits = makeBitfield(11, (i) => i % 3 === 0);
+  const stream = concat([
+    encodeHello(),
+    encodeRequest(7, HASH, 42),
+    encodePiece(7, 42, data),
+    encodeError(8, "NOT_FOUND", "Piece 9 is not held here"),
+    encodeHaveRequest(9, HASH),
+    encodeHave(9, 11, bits),
+  ]);
+  for (let seed = 1; seed <= 20; seed++) {
+    const frames = decodeChunked(stream, MAX_REPLY_BODY_BYTES, random(seed));
+    assertEquals(frames.map((f) => f.type), [
+      "hello",
+      "request",
+      "piece",
+      "error",
+      "have_request",
+      "have",
+    ]);
+    assertEquals(frames[0], { type: "hello", version: 1 });
+    assertEquals(frames[1], { type: "request", reqId: 7, fileHash: HASH, index: 42 });
+    const piece = frames[2] as Extract<PeerFrame, { type: "piece" }>;
+    assertEquals([piece.reqId, piece.index, piece.data], [7, 42, data]);
+    assertEquals(frames[3], {
+      type: "error",
+      reqId: 8,
+      code: "NOT_FOUND",
+      message: "Piece 9 is not held here",
+    });
+    assertEquals(frames[4], { type: "have_request", reqId: 9, fileHash: HASH });
+    const have = frames[5] as Extract<PeerFrame, { type: "have" }>;
+    assertEquals(
+      Array.from({ length: 11 }, (_, i) => bitfieldHas(have.bits, i)),
+      Array.from({ length: 11 }, (_, i) => i % 3 === 0),
+    );
+  }
+});
+
+Deno.test("FrameDecoder refuses an oversized frame before allocating it", () => {
+  const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
+  const header = new Uint8Array([0xff, 0xff, 0xff, 0xff]);
+  assertThrows(
+    () => decoder.push(header),
+    (e) => e instanceof AppError && e.code === "FRAME_TOO_LARGE",
+  );
+  assert(decoder.heldBytes <= FRAME_PREFIX_BYTES);
+  // The stream is broken for good: later bytes are refused too.
+  assertThrows(() => decoder.push(encodeHello()), (e) => e instanceof AppError);
+});
+
+Deno.test("FrameDecoder refuses an empty frame", () => {
+  assertThrows(
+    () => new FrameDecoder(64).push(new Uint8Array(4)),
+    (e) => e instanceof AppError && e.code === "BAD_REQUEST",
+  );
+});
+
+Deno.test("FrameDecoder survives random bytes: only its own errors, never an oversize buffer", () => {
+  const limit = 64;
+  for (let seed = 1; seed <= 300; seed++) {
+    const rnd = random(seed * 7919);
+    const decoder = new FrameDecoder(limit);
+    // Small lengths half the time so bodies get decoded, not just refused.
+    const length = 4 + Math.floor(rnd() * 200);
+    const bytes = Uint8Array.from({ length }, () => Math.floor(rnd() * 256));
+    if (rnd() < 0.5) bytes.set([0, 0, 0, 1 + Math.floor(rnd() * 60)], 0);
+    try {
+      for (let at = 0; at < bytes.length; at += 7) {
+        for (const frame of decoder.push(bytes.subarray(at, at + 7))) {
+          assert(typeof frame.type === "string");
+        }
+        assert(decoder.heldBytes <= FRAME_PREFIX_BYTES + limit);
+      }
+    } catch (error) {
+      assert(error instanceof AppError, `unexpected ${error}`);
+      assert(error.code === "FRAME_TOO_LARGE" || error.code === "BAD_REQUEST");
+    }
+  }
+});
+
+Deno.test("decodeBody() turns malformed bodies into invalid frames, never throws", () => {
+  const cases: [string, number[]][] = [
+    ["truncated request", [2, 0, 0, 0, 1, 9, 9]],
+    ["hello without magic", [1, 0x41, 0x42, 0x43, 0x44, 1]],
+    ["unknown type", [99, 0, 0, 0, 5]],
+    ["short piece", [3, 0, 0]],
+    ["error with overlong code length", [4, 0, 0, 0, 1, 200, 65]],
+    ["have with wrong bitfield length", [6, 0, 0, 0, 1, 0, 0, 0, 20, 0xff]],
+  ];
+  for (const [name, bytes] of cases) {
+    assertEquals(decodeBody(Uint8Array.from(bytes)).type, "invalid", name);
+  }
+  const unknownCode = decodeBody(
+    encodeError(3, "NOT_FOUND", "x").subarray(4).map((b) => b === 0x4e ? 0x5a : b),
+  );
+  assertEquals(unknownCode.type === "error" && unknownCode.code, "INTERNAL");
+});
+
+Deno.test("directTarget() and commitDirect() fill a large body in place", () => {
+  const data = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
+  const frame = encodePiece(1, 3, data);
+  const decoder = new FrameDecoder(MAX_REPLY_BODY_BYTES);
+  assertEquals(decoder.push(frame.subarray(0, 100)), []);
+  const target = decoder.directTarget(1024)!;
+  target.set(frame.subarray(100));
+  const frames = decoder.commitDirect(frame.length - 100);
+  assertEquals(frames.length, 1);
+  const piece = frames[0] as Extract<PeerFrame, { type: "piece" }>;
+  assertEquals(piece.data, data);
+  assertEquals(piece.body.byteOffset, 0);
+});

@@ -1,0 +1,143 @@
+/**
+ * Clients carry on when their tracker dies: a crash (SIGKILL), a hang
+ * (SIGSTOP, noticed only by heartbeats), and a dead balancer (the clients'
+ * own tracker list). The trackers replicate in a full mesh, wired through
+ * proxies so every address is known before the trackers start.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type ProgramHandle, spawnProgram, tempDir } from "./harness.ts";
+import { type CutProxy, startPeer, startProxy } from "./cluster_helpers.ts";
+import {
+  type ClientProc,
+  FAST_HEARTBEAT,
+  setUpGroup,
+  startClientProc,
+  writeTestFile,
+} from "./client_helpers.ts";
+
+interface Mesh extends AsyncDisposable {
+  trackers: ProgramHandle[];
+}
+
+async function startMesh(dir: string, n: number, flags: string[] = []): Promise<Mesh> {
+  const proxies: CutProxy[] = Array.from({ length: n }, () => startProxy());
+  const trackers: ProgramHandle[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const peers = proxies.filter((_, j) => j !== i).flatMap((p) => ["--peer", p.addr]);
+      trackers.push(await startPeer(i + 1, join(dir, `t${i + 1}`), [...peers, ...flags]));
+      proxies[i]!.target = trackers[i]!.addr;
+    }
+  } catch (error) {
+    await closeAll(trackers, proxies);
+    throw error;
+  }
+  return { trackers, [Symbol.asyncDispose]: () => closeAll(trackers, proxies) };
+}
+
+async function closeAll(trackers: ProgramHandle[], proxies: CutProxy[]): Promise<void> {
+  for (const t of trackers) {
+    try {
+      Deno.kill(t.pid, "SIGCONT");
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(trackers.map((t) => t[Symbol.asyncDispose]()));
+  await Promise.all(proxies.map((p) => p[Symbol.asyncDispose]()));
+}
+
+function trackerOf(client: ClientProc, login: { tracker: string }): string {
+  assert.ok(login.tracker, `no tracker in ${client.proc.stderrLines.join("\n")}`);
+  return login.tracker;
+}
+
+function notices(client: ClientProc): string[] {
+  return client.proc.stderrLines.filter((l) => l.startsWith("notice:"));
+}
+
+Deno.test("clients carry on when their tracker is killed with SIGKILL", async () => {
+  await using dir = await tempDir("client-failover-kill-");
+  await using mesh = await startMesh(dir.path, 3);
+  const [t1, t2, t3] = mesh.trackers as [ProgramHandle, ProgramHandle, ProgramHandle];
+  const list = [t1, t2, t3].flatMap((t) => ["--tracker", t.addr]);
+  await using alice = await startClientProc(join(dir.path, "alice"), [...list, ...FAST_HEARTBEAT]);
+  await using bob = await startClientProc(join(dir.path, "bob"), [...list, ...FAST_HEARTBEAT]);
+  await setUpGroup([alice, bob], ["alice", "bob"], "g");
+  const source = join(dir.path, "shared.bin");
+  const bytes = await writeTestFile(source, 3 * 512 * 1024, 3);
+  await alice.ok(`upload_file ${source} g`);
+  const used = trackerOf(alice, await alice.ok("login alice pw-alice"));
+  assert.equal(used, t1.addr);
+
+  await t1.stop("SIGKILL");
+  // The next command of each client just works, on another tracker.
+  const groups = (await alice.ok("list_groups")).groups;
+  assert.deepEqual(groups.map((g: { group: string }) => g.group), ["g"]);
+  const files = (await bob.ok("list_files g")).files;
+  assert.deepEqual(files.map((f: { name: string }) => f.name), ["shared.bin"]);
+  for (const client of [alice, bob]) {
+    assert.ok(
+      notices(client).some((l) => l.includes(`tracker ${t1.addr} stopped answering; now using`)),
+      notices(client).join("\n"),
+    );
+    assert.deepEqual(client.proc.stdoutLines.filter((l) => l.includes('"ok":false')), []);
+  }
+  const dest = join(dir.path, "copy.bin");
+  await bob.ok(`download_file g shared.bin ${dest}`);
+  assert.equal((await bob.ok("wait")).downloads[0].state, "complete");
+  assert.deepEqual(await Deno.readFile(dest), bytes);
+});
+
+Deno.test("a hung tracker (SIGSTOP) is noticed by heartbeats and the command is retried", async () => {
+  await using dir = await tempDir("client-failover-hang-");
+  await using mesh = await startMesh(dir.path, 2);
+  const [t1, t2] = mesh.trackers as [ProgramHandle, ProgramHandle];
+  await using alice = await startClientProc(join(dir.path, "alice"), [
+    "--tracker",
+    t1.addr,
+    "--tracker",
+    t2.addr,
+    ...FAST_HEARTBEAT,
+  ]);
+  await setUpGroup([alice], ["alice"], "g");
+  Deno.kill(t1.pid, "SIGSTOP");
+  try {
+    // Sent to the hung tracker: answered by the other one after the heartbeat gives up.
+    await alice.ok("create_group h");
+    const groups = (await alice.ok("list_groups")).groups.map((g: { group: string }) => g.group);
+    assert.deepEqual(groups.sort(), ["g", "h"]);
+    assert.ok(
+      notices(alice).some((l) =>
+        l.includes(`tracker ${t1.addr} stopped answering; now using ${t2.addr}`)
+      ),
+      notices(alice).join("\n"),
+    );
+  } finally {
+    Deno.kill(t1.pid, "SIGCONT");
+  }
+});
+
+Deno.test("with the balancer down, clients fail over through their tracker list", async () => {
+  await using dir = await tempDir("client-failover-balancer-");
+  await using balancer = await spawnProgram("balancer", ["--port", "0", "--ping-interval", "200"]);
+  await using mesh = await startMesh(dir.path, 2, ["--balancer", balancer.addr]);
+  const [t1, t2] = mesh.trackers as [ProgramHandle, ProgramHandle];
+  const flags = ["--balancer", balancer.addr, "--tracker", t1.addr, "--tracker", t2.addr];
+  await using alice = await startClientProc(join(dir.path, "alice"), [...flags, ...FAST_HEARTBEAT]);
+  await setUpGroup([alice], ["alice"], "g");
+  const used = trackerOf(alice, await alice.ok("login alice pw-alice"));
+  await balancer.stop("SIGKILL");
+  const victim = used === t1.addr ? t1 : t2;
+  const other = used === t1.addr ? t2 : t1;
+  await victim.stop("SIGKILL");
+  const groups = (await alice.ok("list_groups")).groups;
+  assert.deepEqual(groups.map((g: { group: string }) => g.group), ["g"]);
+  assert.ok(
+    notices(alice).some((l) =>
+      l.includes(`tracker ${victim.addr} stopped answering; now using ${other.addr}`)
+    ),
+    notices(alice).join("\n"),
+  );
+});

@@ -1,0 +1,214 @@
+/**
+ * Downloads over real sockets from in-process seeders into real files.
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { createWorkerPool, startDownload } from "../client/downloader.ts";
+import { type Seeder, startSeeder } from "../client/seeder.ts";
+import { tempDir } from "./harness.ts";
+import { catalogOf, closeAll, exists, makeTestFile, startSeeders } from "./transfer_fixtures.ts";
+
+const PIECE = 16 * 1024;
+const FAST = { pieceTimeoutMs: 3000, peerRefreshMs: 100, stallTimeoutMs: 5000 };
+
+Deno.test("startDownload() fetches files of 0 B, 1 B, one piece, one piece + 1 and several pieces byte-identical", async (t) => {
+  await using dir = await tempDir();
+  await using pool = createWorkerPool(2);
+  const sizes = [0, 1, PIECE, PIECE + 1, 5 * PIECE + 123];
+  const files = await Promise.all(
+    sizes.map((size) => makeTestFile(dir.path, `src-${size}`, size, PIECE)),
+  );
+  const seeders = await startSeeders(2, catalogOf(files));
+  try {
+    for (const file of files) {
+      await t.step(`${file.bytes.length} bytes`, async () => {
+        const destPath = `${dir.path}/dst-${file.bytes.length}`;
+        const download = startDownload({
+          manifest: file.manifest,
+          peers: seeders.map((s) => s.addr),
+          destPath,
+          pool,
+          ...FAST,
+        });
+        const result = await download.done;
+        assertEquals([result.state, result.error], ["complete", undefined]);
+        assertEquals(result.piecesDone, file.manifest.pieceHashes.length);
+        assertEquals(await Deno.readFile(destPath), file.bytes);
+        assertEquals(await exists(`${destPath}.part`), false);
+        for (let i = 0; i < result.pieces; i++) assert(download.hasPiece(i));
+      });
+    }
+  } finally {
+    await closeAll(seeders);
+  }
+});
+
+Deno.test("startDownload() spreads one file over three seeders, each serving some pieces", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "src", 48 * PIECE + 7, PIECE);
+  const seeders = await startSeeders(3, catalogOf([file]));
+  try {
+    const result = await startDownload({
+      manifest: file.manifest,
+      peers: seeders.map((s) => s.addr),
+      destPath: `${dir.path}/dst`,
+      workers: 3,
+      ...FAST,
+    }).done;
+    assertEquals(result.state, "complete");
+    assertEquals(await Deno.readFile(`${dir.path}/dst`), file.bytes);
+    const served = seeders.map((s) => s.stats().piecesServed);
+    assert(served.every((n) => n > 0), `pieces served per seeder: ${served}`);
+    assert(served.reduce((a, b) => a + b, 0) >= 49);
+    assertEquals(result.peers.map((p) => p.state), ["active", "active", "active"]);
+  } finally {
+    await closeAll(seeders);
+  }
+});
+
+Deno.test("startDownload() completes from the others when a seeder closes mid-download", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "src", 64 * PIECE, PIECE);
+  const steady = await startSeeders(2, catalogOf([file]));
+  const full = catalogOf([file]);
+  let lookups = 0;
+  let victim: Seeder | undefined = undefined;
+  let victimClosed: Promise<void> | undefined;
+  victim = await startSeeder({
+    catalog: {
+      lookup(hash) {
+        // Close after a few requests, while the download is under way.
+        if (++lookups === 6) victimClosed = victim!.close();
+        return full.lookup(hash);
+      },
+    },
+  });
+  try {
+    const result = await startDownload({
+      manifest: file.manifest,
+      peers: [victim.addr, ...steady.map((s) => s.addr)],
+      destPath: `${dir.path}/dst`,
+      workers: 2,
+      ...FAST,
+    }).done;
+    assertEquals([result.state, result.error], ["complete", undefined]);
+    assertEquals(await Deno.readFile(`${dir.path}/dst`), file.bytes);
+    assert(victimClosed !== undefined, "the victim seeder was closed mid-download");
+    assert(victim.stats().piecesServed < 64);
+  } finally {
+    await victimClosed;
+    await closeAll([victim, ...steady]);
+  }
+});
+
+Deno.test("startDownload() catches corrupt pieces by hash, refetches them elsewhere and drops the bad peer", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "src", 32 * PIECE, PIECE);
+  const corruptPath = `${dir.path}/corrupt`;
+  await Deno.writeFile(corruptPath, file.bytes.map((b, i) => (i % 1000 === 7 ? b ^ 0xff : b)));
+  const good = await startSeeder({ catalog: catalogOf([file]) });
+  const bad = await startSeeder({
+    catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
+  });
+  try {
+    const result = await startDownload({
+      manifest: file.manifest,
+      peers: [bad.addr, good.addr],
+      destPath: `${dir.path}/dst`,
+      workers: 2,
+      ...FAST,
+    }).done;
+    assertEquals([result.state, result.error], ["complete", undefined]);
+    assertEquals(await Deno.readFile(`${dir.path}/dst`), file.bytes);
+    assert(bad.stats().piecesServed > 0, "the bad peer was asked");
+    const badPeer = result.peers.find((p) => p.addr === bad.addr)!;
+    assertEquals([badPeer.state, badPeer.bytes], ["dropped", 0]);
+  } finally {
+    await closeAll([good, bad]);
+  }
+});
+
+Deno.test("startDownload() fails without leaving a file under destPath when every peer serves corrupt data", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "src", 8 * PIECE, PIECE);
+  const corruptPath = `${dir.path}/corrupt`;
+  await Deno.writeFile(corruptPath, file.bytes.map((b) => b ^ 1));
+  const bad = await startSeeder({
+    catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
+  });
+  try {
+    const result = await startDownload({
+      manifest: file.manifest,
+      peers: [bad.addr],
+      destPath: `${dir.path}/dst`,
+      workers: 1,
+      ...FAST,
+    }).done;
+    assertEquals(result.state, "failed");
+    assert(/peer/i.test(result.error ?? ""), result.error);
+    assertEquals(await exists(`${dir.path}/dst`), false);
+  } finally {
+    await bad.close();
+  }
+});
+
+Deno.test("startDownload() fails when no peer can be reached", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "src", 3 * PIECE, PIECE);
+  const gone = await startSeeder({ catalog: catalogOf([]) });
+  await gone.close();
+  const result = await startDownload({
+    manifest: file.manifest,
+    peers: [gone.addr],
+    destPath: `${dir.path}/dst`,
+    workers: 1,
+    ...FAST,
+  }).done;
+  assertEquals(result.state, "failed");
+  assertEquals(result.peers.map((p) => p.state), ["dropped"]);
+  assertEquals(await exists(`${dir.path}/dst`), false);
+});
+
+Deno.test("startDownload() resumes a cancelled download and re-fetches only what was missing", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "src", 20 * PIECE + 5, PIECE);
+  const destPath = `${dir.path}/dst`;
+  // A partial seeder holds pieces 0..7, so the first run stops there.
+  const partial = await startSeeder({ catalog: catalogOf([file], (i) => i < 8) });
+  try {
+    const first = startDownload({
+      manifest: file.manifest,
+      peers: [partial.addr],
+      destPath,
+      workers: 2,
+      ...FAST,
+    });
+    const deadline = Date.now() + 5000;
+    while (first.progress().piecesDone < 8 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assertEquals(first.progress().piecesDone, 8);
+    await first.cancel();
+    const stopped = await first.done;
+    assertEquals([stopped.state, stopped.error], ["failed", "Download cancelled"]);
+    assertEquals(await exists(destPath), false);
+    assert(await exists(`${destPath}.part`));
+  } finally {
+    await partial.close();
+  }
+  const full = await startSeeder({ catalog: catalogOf([file]) });
+  try {
+    const second = await startDownload({
+      manifest: file.manifest,
+      peers: [full.addr],
+      destPath,
+      workers: 2,
+      ...FAST,
+    }).done;
+    assertEquals(second.state, "complete");
+    assertEquals(second.piecesResumed, 8);
+    assertEquals(full.stats().piecesServed, 21 - 8);
+    assertEquals(await Deno.readFile(destPath), file.bytes);
+  } finally {
+    await full.close();
+  }
+});
