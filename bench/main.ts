@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a program entry point: it prints its figures.
 /**
  * `deno task bench [part...]`: prints throughput, latency and memory figures.
  * Parts: tracker, transfer, cluster, failover (default: all, in that order).
@@ -9,7 +10,11 @@ type Part = typeof PARTS[number];
 
 async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(`Usage: deno task bench [${PARTS.join("|")} ...]\n\nRuns the named parts (all by default) and prints their figures.`);
+    console.log(
+      `Usage: deno task bench [${
+        PARTS.join("|")
+      } ...]\n\nRuns the named parts (all by default) and prints their figures.`,
+    );
     return 0;
   }
   const unknown = args.filter((a) => !(PARTS as readonly string[]).includes(a));

@@ -43,7 +43,10 @@ export async function startClient(
   options: StartClientOptions,
 ): Promise<ClientHandle> {
   await Deno.mkdir(config.dataDir, { recursive: true });
-  const registry = new Registry(join(config.dataDir, "client.db"));
+  const dbPath = join(config.dataDir, "client.db");
+  const registry = new Registry(dbPath);
+  // It caches the session token and password: readable by its owner only.
+  await Deno.chmod(dbPath, 0o600).catch(() => {});
   const catalog = new LocalCatalog();
   let seeder;
   try {

@@ -196,3 +196,5 @@ scope.onmessage = (event) => {
     if ("taskId" in message) fail(message, "io", String(error));
   });
 };
+
+scope.postMessage({ type: "ready" });

@@ -21,6 +21,7 @@
 import { AppError } from "../protocol/errors.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
+import { askBalancers } from "./balancer_query.ts";
 import { planCandidates, retryDelayMs } from "./failover_plan.ts";
 import type { SessionRecord } from "./registry.ts";
 
@@ -211,7 +212,12 @@ export class TrackerSession {
     let saidDown = false;
     for (let round = 0; !this.#closed; round++) {
       const exclude = round === 0 && dead !== undefined ? [dead] : [];
-      const suggested = await this.#askBalancers(exclude, round === 0 ? dead : undefined);
+      const suggested = await askBalancers(this.#o.balancers, {
+        exclude,
+        dead: round === 0 ? dead : undefined,
+        connectTimeoutMs: this.#o.connectTimeoutMs,
+        requestTimeoutMs: this.#o.heartbeatTimeoutMs,
+      });
       const candidates = planCandidates({ trackers: this.#o.trackers, suggested, exclude, dead });
       for (const addr of candidates) {
         if (this.#closed) return undefined;
@@ -289,27 +295,6 @@ export class TrackerSession {
       this.#o.store.clearSession();
       return false;
     }
-  }
-
-  async #askBalancers(exclude: string[], dead: string | undefined): Promise<string | undefined> {
-    for (const addr of this.#o.balancers) {
-      let rpc: RpcClient | undefined;
-      try {
-        rpc = await RpcClient.connect(addr, { connectTimeoutMs: this.#o.connectTimeoutMs });
-        const timeout = this.#o.heartbeatTimeoutMs;
-        const hint = dead === undefined
-          ? Promise.resolve()
-          : rpc.request("report_dead", { addr: dead }, timeout).catch(() => {});
-        const reply = await rpc.request<{ addr: string }>("get_tracker", { exclude }, timeout);
-        await hint;
-        if (typeof reply.addr === "string") return reply.addr;
-      } catch {
-        // this balancer is down or has no live tracker: try the next, then the list
-      } finally {
-        rpc?.close();
-      }
-    }
-    return undefined;
   }
 
   #sleep(ms: number): Promise<void> {

@@ -80,7 +80,8 @@ export type WorkerReply =
     bits: Uint8Array;
   }
   | { type: "job_closed"; jobId: number }
-  | { type: "shutdown_done" };
+  | { type: "shutdown_done" }
+  | { type: "ready" };
 
 /** Replies that finish a task (as opposed to control acknowledgements). */
 export type TaskReply = Extract<WorkerReply, { taskId: number }>;

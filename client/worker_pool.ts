@@ -25,6 +25,8 @@ export interface WorkerPool extends AsyncDisposable {
   closeJob(jobId: number): Promise<void>;
   /** Tells every worker to close its connections to `peer`. */
   dropPeer(peer: string): void;
+  /** Resolves once every worker has started (tasks may be submitted before). */
+  ready(): Promise<void>;
   /** Shuts every worker down and terminates it. */
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ const SHUTDOWN_WAIT_MS = 2000;
 
 interface Slot {
   worker: Worker;
+  started: PromiseWithResolvers<void>;
   /** Tasks in flight by `jobId:taskId`. */
   tasks: Map<string, WorkerTask>;
   /** Waiters for control acknowledgements, by the key of the reply they expect. */
@@ -63,12 +66,15 @@ export function createWorkerPool(size = 8): WorkerPool {
   const spawn = (i: number) => {
     const slot: Slot = {
       worker: new Worker(WORKER_URL, { type: "module" }),
+      started: Promise.withResolvers(),
       tasks: new Map(),
       acks: new Map(),
     };
     slot.worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       const reply = event.data;
-      if ("taskId" in reply) {
+      if (reply.type === "ready") {
+        slot.started.resolve();
+      } else if ("taskId" in reply) {
         slot.tasks.delete(`${reply.jobId}:${reply.taskId}`);
         deliver(reply);
       } else {
@@ -80,6 +86,7 @@ export function createWorkerPool(size = 8): WorkerPool {
     slot.worker.onerror = (event) => {
       event.preventDefault();
       slot.worker.terminate();
+      slot.started.resolve();
       const lost = [...slot.tasks.values()];
       spawn(i);
       for (const task of lost) {
@@ -128,6 +135,9 @@ export function createWorkerPool(size = 8): WorkerPool {
       for (const slot of slots) if (slot.tasks.size < best.tasks.size) best = slot;
       best.tasks.set(`${task.jobId}:${task.taskId}`, task);
       best.worker.postMessage(task);
+    },
+    ready: async () => {
+      await Promise.all(slots.map((slot) => slot.started.promise));
     },
     inFlight: () => slots.reduce((sum, slot) => sum + slot.tasks.size, 0),
     async closeJob(jobId) {

@@ -119,25 +119,41 @@ Deno.test("a hung tracker (SIGSTOP) is noticed by heartbeats and the command is 
   }
 });
 
-Deno.test("with the balancer down, clients fail over through their tracker list", async () => {
+Deno.test("clients fail over through the balancer, and through their list once it is down", async () => {
   await using dir = await tempDir("client-failover-balancer-");
   await using balancer = await spawnProgram("balancer", ["--port", "0", "--ping-interval", "200"]);
-  await using mesh = await startMesh(dir.path, 2, ["--balancer", balancer.addr]);
-  const [t1, t2] = mesh.trackers as [ProgramHandle, ProgramHandle];
-  const flags = ["--balancer", balancer.addr, "--tracker", t1.addr, "--tracker", t2.addr];
+  await using mesh = await startMesh(dir.path, 3, ["--balancer", balancer.addr]);
+  const byAddr = new Map(mesh.trackers.map((t) => [t.addr, t]));
+  const flags = [
+    "--balancer",
+    balancer.addr,
+    ...mesh.trackers.flatMap((t) => ["--tracker", t.addr]),
+  ];
   await using alice = await startClientProc(join(dir.path, "alice"), [...flags, ...FAST_HEARTBEAT]);
   await setUpGroup([alice], ["alice"], "g");
-  const used = trackerOf(alice, await alice.ok("login alice pw-alice"));
+
+  // The balancer is up: it hands out a live tracker.
+  const first = trackerOf(alice, await alice.ok("login alice pw-alice"));
+  await byAddr.get(first)!.stop("SIGKILL");
+  assert.deepEqual((await alice.ok("list_groups")).groups.map((g: { group: string }) => g.group), [
+    "g",
+  ]);
+  const second = trackerOf(alice, await alice.ok("login alice pw-alice"));
+  assert.notEqual(second, first);
+  assert.ok(byAddr.has(second));
+
+  // The balancer is down too: the client's own list still leads to the last tracker.
   await balancer.stop("SIGKILL");
-  const victim = used === t1.addr ? t1 : t2;
-  const other = used === t1.addr ? t2 : t1;
-  await victim.stop("SIGKILL");
-  const groups = (await alice.ok("list_groups")).groups;
-  assert.deepEqual(groups.map((g: { group: string }) => g.group), ["g"]);
-  assert.ok(
-    notices(alice).some((l) =>
-      l.includes(`tracker ${victim.addr} stopped answering; now using ${other.addr}`)
-    ),
-    notices(alice).join("\n"),
-  );
+  await byAddr.get(second)!.stop("SIGKILL");
+  assert.deepEqual((await alice.ok("list_groups")).groups.map((g: { group: string }) => g.group), [
+    "g",
+  ]);
+  const third = trackerOf(alice, await alice.ok("login alice pw-alice"));
+  assert.ok(![first, second].includes(third) && byAddr.has(third));
+  for (const [dead, now] of [[first, second], [second, third]]) {
+    assert.ok(
+      notices(alice).some((l) => l.includes(`tracker ${dead} stopped answering; now using ${now}`)),
+      notices(alice).join("\n"),
+    );
+  }
 });

@@ -46,12 +46,15 @@ Deno.test("startDownload() spreads one file over three seeders, each serving som
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "src", 48 * PIECE + 7, PIECE);
   const seeders = await startSeeders(3, catalogOf([file]));
+  // Started workers, so no peer gets a head start while the others' probes wait.
+  await using pool = createWorkerPool(3);
+  await pool.ready();
   try {
     const result = await startDownload({
       manifest: file.manifest,
       peers: seeders.map((s) => s.addr),
       destPath: `${dir.path}/dst`,
-      workers: 3,
+      pool,
       ...FAST,
     }).done;
     assertEquals(result.state, "complete");
@@ -76,18 +79,20 @@ Deno.test("startDownload() completes from the others when a seeder closes mid-do
   victim = await startSeeder({
     catalog: {
       lookup(hash) {
-        // Close after a few requests, while the download is under way.
-        if (++lookups === 6) victimClosed = victim!.close();
+        // Close at the second piece request (the first lookup is the probe).
+        if (++lookups === 3) victimClosed = victim!.close();
         return full.lookup(hash);
       },
     },
   });
+  await using pool = createWorkerPool(2);
+  await pool.ready();
   try {
     const result = await startDownload({
       manifest: file.manifest,
       peers: [victim.addr, ...steady.map((s) => s.addr)],
       destPath: `${dir.path}/dst`,
-      workers: 2,
+      pool,
       ...FAST,
     }).done;
     assertEquals([result.state, result.error], ["complete", undefined]);

@@ -7,7 +7,13 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { AppError } from "../protocol/errors.ts";
 import type { SessionRequest, TrackerRequest } from "../protocol/tracker_messages.ts";
-import { SALT_BYTES, SCRYPT_COST, SCRYPT_KEY_BYTES, TOKEN_BYTES } from "./config.ts";
+import {
+  SALT_BYTES,
+  SCRYPT_CONCURRENCY,
+  SCRYPT_COST,
+  SCRYPT_KEY_BYTES,
+  TOKEN_BYTES,
+} from "./config.ts";
 import {
   answerQuery,
   credentialsOf,
@@ -22,7 +28,23 @@ import type { Replica } from "./replica.ts";
 // A salt for hashing when the user does not exist, so a wrong name costs as much as a wrong password.
 const DUMMY_SALT = randomBytes(SALT_BYTES);
 
-function hashPassword(password: string, salt: Uint8Array): Promise<Buffer> {
+// Hashes wait their turn: a burst of logins must not hold 16 MiB each at once.
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
+async function hashPassword(password: string, salt: Uint8Array): Promise<Buffer> {
+  if (hashing >= SCRYPT_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+  else hashing++;
+  try {
+    return await scryptOnce(password, salt);
+  } finally {
+    const next = waiting.shift();
+    if (next === undefined) hashing--;
+    else next();
+  }
+}
+
+function scryptOnce(password: string, salt: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password, salt, SCRYPT_KEY_BYTES, { N: SCRYPT_COST, r: 8, p: 1 }, (error, key) => {
       if (error === null) resolve(key);

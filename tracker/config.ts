@@ -24,6 +24,8 @@ export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
 export const SCRYPT_COST = 16384;
 /** scrypt key length in bytes. */
 export const SCRYPT_KEY_BYTES = 32;
+/** Most password hashes computed at once (each takes about 16 MiB while it runs). */
+export const SCRYPT_CONCURRENCY = 4;
 /** Salt length in bytes. */
 export const SALT_BYTES = 16;
 /** Session token length in bytes (hex on the wire). */

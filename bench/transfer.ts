@@ -1,0 +1,147 @@
+/**
+ * Transfer benchmark: a file of random bytes downloaded over loopback from one
+ * and from three seeders, each seeder and the downloader in its own process.
+ * Prints MiB/s (from startDownload to the verified, renamed file), the
+ * downloader's peak RSS and CPU time, and the seeders' CPU time. Sizes in MiB
+ * come from TRANSFER_BENCH_MIB (default "1024,256"), runs from
+ * TRANSFER_BENCH_RUNS (default 3). Files go to a temporary directory that is
+ * removed afterwards.
+ */
+import { randomFillSync } from "node:crypto";
+import { hashFile } from "../client/hash_file.ts";
+import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
+
+const MIB = 1024 * 1024;
+const ROOT = new URL("../", import.meta.url);
+
+interface DownloadFigures {
+  state: string;
+  error?: string;
+  ms: number;
+  poolMs: number;
+  peakRssBytes: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+}
+
+async function writeRandomFile(path: string, bytes: number): Promise<void> {
+  const chunk = new Uint8Array(16 * MIB);
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  for (let done = 0; done < bytes; done += chunk.length) {
+    const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
+    randomFillSync(part);
+    for (let at = 0; at < part.length;) at += await file.write(part.subarray(at));
+  }
+}
+
+function cpuTicksOf(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in 1/100 s
+  } catch {
+    return 0;
+  }
+}
+
+async function download(
+  manifestPath: string,
+  dest: string,
+  peers: string[],
+): Promise<DownloadFigures> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("bench/download_process.ts", ROOT).pathname,
+      manifestPath,
+      dest,
+      peers.join(","),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(line) as DownloadFigures;
+  } catch {
+    return {
+      state: "failed",
+      error: new TextDecoder().decode(out.stderr).slice(0, 300),
+      ms: 0,
+      poolMs: 0,
+      peakRssBytes: 0,
+      cpuUserMs: 0,
+      cpuSystemMs: 0,
+    };
+  }
+}
+
+async function benchSize(dir: string, sizeMib: number, runs: number): Promise<void> {
+  const src = `${dir}/src-${sizeMib}`;
+  await writeRandomFile(src, sizeMib * MIB);
+  const hashStart = performance.now();
+  const manifest = await hashFile(src);
+  const hashMs = performance.now() - hashStart;
+  const manifestPath = `${dir}/manifest-${sizeMib}.json`;
+  await Deno.writeTextFile(manifestPath, JSON.stringify(manifest));
+  // deno-lint-ignore no-console
+  console.log(`${sizeMib} MiB: hashFile ${(sizeMib / (hashMs / 1000)).toFixed(0)} MiB/s`);
+  const seeders: ProgramHandle[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      seeders.push(
+        await spawnProgram("seed", [manifestPath, src], { entry: "bench/seed_process.ts" }),
+      );
+    }
+    for (const count of [1, 3]) {
+      const peers = seeders.slice(0, count);
+      for (let run = 1; run <= runs; run++) {
+        const dest = `${dir}/dst-${sizeMib}`;
+        await Deno.remove(dest).catch(() => {});
+        const ticksBefore = peers.map((p) => cpuTicksOf(p.pid));
+        const f = await download(manifestPath, dest, peers.map((p) => p.addr));
+        const seedCpuMs = peers.reduce(
+          (sum, p, i) => sum + (cpuTicksOf(p.pid) - ticksBefore[i]!) * 10,
+          0,
+        );
+        const rate = f.state === "complete"
+          ? (sizeMib / (f.ms / 1000)).toFixed(0)
+          : `FAILED ${f.error}`;
+        // deno-lint-ignore no-console
+        console.log(
+          `${String(sizeMib).padStart(5)} MiB  ${count} seeder${
+            count > 1 ? "s" : " "
+          }  run ${run}  ` +
+            `${String(rate).padStart(5)} MiB/s  ${(f.ms / 1000).toFixed(2)} s  ` +
+            `peak RSS ${(f.peakRssBytes / MIB).toFixed(0)} MiB  ` +
+            `CPU ${(f.cpuUserMs / 1000).toFixed(2)} user + ${
+              (f.cpuSystemMs / 1000).toFixed(2)
+            } sys s  ` +
+            `seeders CPU ${(seedCpuMs / 1000).toFixed(2)} s  (pool start ${
+              f.poolMs.toFixed(0)
+            } ms)`,
+        );
+      }
+    }
+  } finally {
+    for (const seeder of seeders) await seeder.stop();
+    await Deno.remove(src).catch(() => {});
+    await Deno.remove(`${dir}/dst-${sizeMib}`).catch(() => {});
+  }
+}
+
+/** Runs the transfer benchmark and prints its table. */
+export async function run(): Promise<void> {
+  const sizes = (Deno.env.get("TRANSFER_BENCH_MIB") ?? "1024,256").split(",").map(Number);
+  const runs = Number(Deno.env.get("TRANSFER_BENCH_RUNS") ?? 3);
+  const dir = await Deno.makeTempDir({ prefix: "p2p-bench-transfer-" });
+  try {
+    // deno-lint-ignore no-console
+    console.log("Downloader and seeders in separate processes, loopback, page cache warm.");
+    for (const size of sizes) await benchSize(dir, size, runs);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await run();

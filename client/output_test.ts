@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { renderError, renderOk, table } from "./output.ts";
+
+const JSON_MODE = { json: true, tty: false };
+const HUMAN = { json: false, tty: false };
+
+Deno.test("renderOk() prints one JSON object per result in --json mode", () => {
+  const line = renderOk("login", { user: "alice" }, JSON_MODE);
+  assert.deepEqual(JSON.parse(line), { ok: true, cmd: "login", data: { user: "alice" } });
+  assert.ok(!line.includes("\n"));
+});
+
+Deno.test("renderError() prints the code and message", () => {
+  assert.deepEqual(
+    JSON.parse(renderError(null, "BAD_REQUEST", 'Unterminated " quote', JSON_MODE)),
+    {
+      ok: false,
+      cmd: null,
+      error: { code: "BAD_REQUEST", message: 'Unterminated " quote' },
+    },
+  );
+  assert.equal(
+    renderError("login", "BAD_CREDENTIALS", "Wrong password", HUMAN),
+    "error: Wrong password",
+  );
+});
+
+Deno.test("table() aligns columns under the header", () => {
+  assert.equal(
+    table(["NAME", "SIZE"], [["a long name", "1 B"], ["b", "10 KiB"]]),
+    "NAME         SIZE\na long name  1 B\nb            10 KiB",
+  );
+});
+
+Deno.test("renderOk() shows groups and files as tables for people", () => {
+  const groups = renderOk("list_groups", {
+    groups: [{ group: "g1", owner: "alice", members: 2, role: "member" }],
+  }, HUMAN);
+  assert.equal(groups, "GROUP  OWNER  MEMBERS  YOU\ng1     alice  2        member");
+  const files = renderOk("list_files", {
+    group: "g1",
+    files: [{ name: "my file", size: 2048, fileHash: "ab".repeat(32), seeders: 3 }],
+  }, HUMAN);
+  assert.match(files, /^NAME +SIZE +SEEDERS +SHA-256\nmy file +2\.0 KiB +3 +abababab/);
+  assert.equal(
+    renderOk("list_files", { group: "g1", files: [] }, HUMAN),
+    'No files shared in "g1"',
+  );
+});
+
+Deno.test("renderOk() shows a progress bar for running downloads in a terminal only", () => {
+  const download = {
+    id: 1,
+    group: "g",
+    name: "x.bin",
+    dest: "/d/x.bin",
+    state: "running",
+    error: null,
+    size: 1024 * 1024,
+    bytesDone: 512 * 1024,
+    piecesDone: 1,
+    pieces: 2,
+    percent: 50,
+    rateBytesPerSec: 256 * 1024,
+    peers: [{ addr: "127.0.0.1:5000", state: "active", bytes: 524288 }],
+  };
+  const plain = renderOk("show_downloads", { downloads: [download] }, HUMAN);
+  assert.match(plain, /x\.bin +running +50% +256 KiB\/s +127\.0\.0\.1:5000/);
+  assert.ok(!plain.includes("["));
+  const tty = renderOk("show_downloads", { downloads: [download] }, { json: false, tty: true });
+  assert.match(tty, /x\.bin {2}\[#+\.+\] {3}50% {2}512 KiB\/1\.0 MiB {2}256 KiB\/s {2}ETA 2s/);
+  const failed = renderOk("wait", {
+    downloads: [{ ...download, state: "failed", error: "no peer answered" }],
+  }, HUMAN);
+  assert.equal(failed, "g/x.bin: failed: no peer answered");
+});
