@@ -12,8 +12,8 @@ const LAG_SAMPLES = 300;
 const MISSED_OPS = 100_000;
 const GENERATE_BUDGET_MS = 60_000;
 const CATCHUP_BUDGET_MS = 120_000;
-const WRITERS = 8;
-const IN_FLIGHT_PER_WRITER = 64;
+const WRITERS = 64;
+const IN_FLIGHT_PER_WRITER = 4;
 
 function startTracker(id: number, dataDir: string, peers: string[]): Promise<ProgramHandle> {
   const flags = ["--port", "0", "--id", String(id), "--data-dir", dataDir];

@@ -78,7 +78,7 @@ export class DownloadRun {
       if (this.#picker.pieceCount > 0 && this.#state === "running") {
         this.#pool = this.#o.pool ?? createWorkerPool(this.#o.workers);
         this.#jobId = this.#pool.newJobId();
-        this.#pool.listen(this.#jobId, (reply) => this.#onReply(reply));
+        this.#pool.listen(this.#jobId, (reply, giveBack) => this.#onReply(reply, giveBack));
         await this.#resume(existingBytes);
         this.#startFetching();
         await this.#stopped.promise;
@@ -264,14 +264,17 @@ export class DownloadRun {
     }, this.#o.stallTimeoutMs);
   }
 
-  #onReply(reply: TaskReply): void {
+  #onReply(reply: TaskReply, giveBack: (buffer: ArrayBuffer) => void): void {
     const info = this.#tasks.get(reply.taskId);
-    if (info === undefined) return;
     this.#tasks.delete(reply.taskId);
-    if (info.kind === "verify") return this.#onVerified(info.index, reply);
+    const release = reply.type === "piece" ? () => giveBack(reply.buffer) : () => {};
+    if (info === undefined || (info.kind !== "fetch" && this.#state !== "running")) {
+      return release();
+    }
+    if (info.kind === "verify") return this.#onVerified(info.index, reply, release);
     if (info.kind === "probe") return this.#onProbed(info.peer, reply);
     this.#fetching--;
-    if (this.#state !== "running") return;
+    if (this.#state !== "running") return release();
     const now = performance.now();
     if (reply.type === "piece") {
       const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
@@ -279,7 +282,9 @@ export class DownloadRun {
         this.#bytesDone += data.length;
         this.#completions.push([now, data.length]);
         if (this.#completions.length > 256) this.#trimCompletions(now);
-        this.#hasher.offer(info.index, data);
+        this.#hasher.offer(info.index, data, release);
+      } else {
+        release();
       }
     } else if (reply.type === "failed") {
       const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind, now);
@@ -293,13 +298,16 @@ export class DownloadRun {
     this.#schedule();
   }
 
-  #onVerified(index: number, reply: TaskReply): void {
+  #onVerified(index: number, reply: TaskReply, release: () => void): void {
     this.#verifying--;
     if (reply.type === "piece" && this.#picker.pieceDone(index, null, reply.dataLength, 0)) {
       this.#piecesResumed++;
       this.#bytesDone += reply.dataLength;
       this.#resumedBytes += reply.dataLength;
-      this.#hasher.offer(index, new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength));
+      const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
+      this.#hasher.offer(index, data, release);
+    } else {
+      release();
     }
     this.#pumpVerify();
   }

@@ -50,13 +50,19 @@ export class PeerConn {
   #nextId = 1;
   #closedError: AppError | null = null;
   #hello: PromiseWithResolvers<void> = Promise.withResolvers();
+  #allocate: ((length: number) => Uint8Array) | undefined;
   /** Settles when the read loop has ended. */
   readonly closed: Promise<void>;
 
-  private constructor(addr: string, conn: Deno.TcpConn) {
+  private constructor(
+    addr: string,
+    conn: Deno.TcpConn,
+    allocate: ((length: number) => Uint8Array) | undefined,
+  ) {
     this.addr = addr;
     this.#conn = conn;
     this.#writer = new SerialWriter(conn);
+    this.#allocate = allocate;
     conn.setNoDelay(true);
     this.closed = this.#readLoop();
   }
@@ -64,10 +70,15 @@ export class PeerConn {
   /**
    * Connects and exchanges hellos.
    * @param addr the seeder's host:port
+   * @param allocate makes frame bodies (see FrameDecoder), for a reader that recycles buffers
    * @returns the open connection
    * @throws {AppError} UNAVAILABLE when it cannot connect, TIMEOUT, VERSION_MISMATCH
    */
-  static async connect(addr: string, timeoutMs: number): Promise<PeerConn> {
+  static async connect(
+    addr: string,
+    timeoutMs: number,
+    allocate?: (length: number) => Uint8Array,
+  ): Promise<PeerConn> {
     const { hostname, port } = parseHostPort(addr);
     const timeout = AbortSignal.timeout(timeoutMs);
     let conn: Deno.TcpConn;
@@ -76,7 +87,7 @@ export class PeerConn {
     } catch {
       throw new AppError("UNAVAILABLE", `Cannot connect to peer ${addr}`);
     }
-    const peer = new PeerConn(addr, conn);
+    const peer = new PeerConn(addr, conn, allocate);
     const timer = setTimeout(
       () => peer.#fail(new AppError("TIMEOUT", `Peer ${addr} did not say hello`)),
       timeoutMs,
@@ -149,7 +160,7 @@ export class PeerConn {
   }
 
   async #readLoop(): Promise<void> {
-    const decoder = new FrameDecoder(MAX_REPLY_BODY_BYTES);
+    const decoder = new FrameDecoder(MAX_REPLY_BODY_BYTES, this.#allocate);
     const buffer = new Uint8Array(READ_BUFFER_BYTES);
     try {
       while (this.#closedError === null) {

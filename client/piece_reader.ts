@@ -43,10 +43,10 @@ export class PieceReader {
     writePieceHeader(frame, reqId, index, length);
     const file = await this.#open(shared.path);
     try {
-      await file.seek(index * shared.manifest.pieceSize, Deno.SeekMode.Start);
+      file.seekSync(index * shared.manifest.pieceSize, Deno.SeekMode.Start);
       let filled = HEADER_BYTES;
       while (filled < frame.length) {
-        const n = await file.read(frame.subarray(filled));
+        const n = file.readSync(frame.subarray(filled));
         if (n === null) throw new AppError("UNAVAILABLE", `Piece ${index} is missing from disk`);
         filled += n;
       }

@@ -28,6 +28,20 @@ const scope = self as unknown as WorkerScope;
 const jobs = new Map<number, Job>();
 const closedJobs = new Set<number>();
 const conns = new Map<string, Promise<PeerConn>>();
+/** Piece buffers handed back by the main thread, by byte length. */
+const spare = new Map<number, ArrayBuffer[]>();
+const SPARE_PER_SIZE = 8;
+
+function allocate(length: number): Uint8Array {
+  const buffer = spare.get(length)?.pop();
+  return buffer !== undefined ? new Uint8Array(buffer) : new Uint8Array(length);
+}
+
+function recycle(buffer: ArrayBuffer): void {
+  let list = spare.get(buffer.byteLength);
+  if (list === undefined) spare.set(buffer.byteLength, list = []);
+  if (list.length < SPARE_PER_SIZE) list.push(buffer);
+}
 
 function jobFor(jobId: number, path: string): Job | undefined {
   if (closedJobs.has(jobId)) return undefined;
@@ -51,7 +65,7 @@ async function connTo(peer: string, timeoutMs: number): Promise<PeerConn> {
     if (conn !== null && !conn.isClosed) return conn;
     if (conns.get(peer) === existing) conns.delete(peer);
   }
-  const connecting = PeerConn.connect(peer, timeoutMs);
+  const connecting = PeerConn.connect(peer, timeoutMs, allocate);
   conns.set(peer, connecting);
   connecting.catch(() => {
     if (conns.get(peer) === connecting) conns.delete(peer);
@@ -88,6 +102,29 @@ function sendPiece(task: WorkerTask & { index: number }, body: Uint8Array, data:
   }, [buffer]);
 }
 
+/** Checks a fetched piece and writes it; returns why not, or null. */
+function writePiece(
+  task: Extract<WorkerTask, { type: "fetch" }>,
+  data: Uint8Array,
+): [FailureKind, string] | null {
+  if (data.length !== task.length) {
+    return ["refused", `Peer sent ${data.length} bytes for piece ${task.index}`];
+  }
+  if (sha256Hex(data) !== task.pieceHash) {
+    return ["hash", `Piece ${task.index} from ${task.peer} failed its hash`];
+  }
+  const job = jobFor(task.jobId, task.path);
+  if (job === undefined) return ["io", "The download was closed"];
+  try {
+    const file = fileOf(job);
+    file.seekSync(task.offset, Deno.SeekMode.Start);
+    for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
+  } catch (error) {
+    return ["io", `Cannot write piece ${task.index}: ${(error as Error).message}`];
+  }
+  return null;
+}
+
 async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise<void> {
   let reply;
   try {
@@ -97,20 +134,10 @@ async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise
     return fail(task, kindOf(error), error instanceof Error ? error.message : String(error));
   }
   const { body, data } = reply;
-  if (data.length !== task.length) {
-    return fail(task, "refused", `Peer sent ${data.length} bytes for piece ${task.index}`);
-  }
-  if (sha256Hex(data) !== task.pieceHash) {
-    return fail(task, "hash", `Piece ${task.index} from ${task.peer} failed its hash`);
-  }
-  const job = jobFor(task.jobId, task.path);
-  if (job === undefined) return fail(task, "io", "The download was closed");
-  try {
-    const file = fileOf(job);
-    file.seekSync(task.offset, Deno.SeekMode.Start);
-    for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
-  } catch (error) {
-    return fail(task, "io", `Cannot write piece ${task.index}: ${(error as Error).message}`);
+  const problem = writePiece(task, data);
+  if (problem !== null) {
+    recycle(body.buffer as ArrayBuffer);
+    return fail(task, problem[0], problem[1]);
   }
   sendPiece(task, body, data);
 }
@@ -118,22 +145,36 @@ async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise
 function verifyPiece(task: Extract<WorkerTask, { type: "verify" }>): void {
   const job = jobFor(task.jobId, task.path);
   if (job === undefined) return fail(task, "io", "The download was closed");
-  const data = new Uint8Array(task.length);
+  const data = allocate(task.length);
+  const problem = readPiece(job, task, data);
+  if (problem !== null) {
+    recycle(data.buffer as ArrayBuffer);
+    return fail(task, problem[0], problem[1]);
+  }
+  sendPiece(task, data, data);
+}
+
+/** Reads a piece from the `.part` file and checks it; returns why not, or null. */
+function readPiece(
+  job: Job,
+  task: Extract<WorkerTask, { type: "verify" }>,
+  data: Uint8Array,
+): [FailureKind, string] | null {
   try {
     const file = fileOf(job);
     file.seekSync(task.offset, Deno.SeekMode.Start);
     for (let done = 0; done < data.length;) {
       const n = file.readSync(data.subarray(done));
-      if (n === null) return fail(task, "hash", `Piece ${task.index} is past the end of the file`);
+      if (n === null) return ["hash", `Piece ${task.index} is past the end of the file`];
       done += n;
     }
   } catch (error) {
-    return fail(task, "io", `Cannot read piece ${task.index}: ${(error as Error).message}`);
+    return ["io", `Cannot read piece ${task.index}: ${(error as Error).message}`];
   }
   if (sha256Hex(data) !== task.pieceHash) {
-    return fail(task, "hash", `Piece ${task.index} on disk failed its hash`);
+    return ["hash", `Piece ${task.index} on disk failed its hash`];
   }
-  sendPiece(task, data, data);
+  return null;
 }
 
 async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void> {
@@ -183,6 +224,8 @@ async function handle(message: WorkerTask | WorkerControl): Promise<void> {
       return scope.postMessage({ type: "job_closed", jobId: message.jobId });
     case "drop_peer":
       return await dropPeer(message.peer);
+    case "recycle":
+      return recycle(message.buffer);
     case "shutdown":
       for (const jobId of [...jobs.keys()]) closeJob(jobId);
       await Promise.all([...conns.keys()].map(dropPeer));

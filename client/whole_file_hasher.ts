@@ -24,7 +24,7 @@ export class WholeFileHasher {
   #options: WholeFileHasherOptions;
   #hash = createHash("sha256");
   #next = 0;
-  #held = new Map<number, Uint8Array>();
+  #held = new Map<number, { data: Uint8Array; release?: () => void }>();
   #heldBytes = 0;
   #pumping: Promise<void> | null = null;
   #error: unknown = null;
@@ -44,15 +44,17 @@ export class WholeFileHasher {
   /**
    * Offers a verified piece; its buffer is kept only while needed.
    * @param data the piece's bytes, or undefined when only on disk
+   * @param release called once the hash no longer needs `data` (used, or not kept)
    */
-  offer(index: number, data?: Uint8Array): void {
-    if (index < this.#next || this.#held.has(index)) return;
-    if (data !== undefined) {
-      const fits = this.#heldBytes + data.length <= this.#options.holdBytes;
-      if (index === this.#next || fits) {
-        this.#held.set(index, data);
-        this.#heldBytes += data.length;
-      }
+  offer(index: number, data?: Uint8Array, release?: () => void): void {
+    const fits = data !== undefined && this.#heldBytes + data.length <= this.#options.holdBytes;
+    if (index < this.#next || this.#held.has(index) || data === undefined) {
+      release?.();
+    } else if (index === this.#next || fits) {
+      this.#held.set(index, release === undefined ? { data } : { data, release });
+      this.#heldBytes += data.length;
+    } else {
+      release?.();
     }
     this.#kick();
   }
@@ -87,15 +89,16 @@ export class WholeFileHasher {
     const { pieceCount, isDone, readPiece } = this.#options;
     while (this.#next < pieceCount && isDone(this.#next)) {
       const index = this.#next;
-      let data = this.#held.get(index);
-      if (data !== undefined) {
+      const held = this.#held.get(index);
+      if (held !== undefined) {
         this.#held.delete(index);
-        this.#heldBytes -= data.length;
+        this.#heldBytes -= held.data.length;
+        this.#hash.update(held.data);
+        held.release?.();
       } else {
-        data = await readPiece(index);
+        this.#hash.update(await readPiece(index));
         this.piecesReadBack++;
       }
-      this.#hash.update(data);
       this.#next = index + 1;
     }
   }

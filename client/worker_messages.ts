@@ -50,6 +50,8 @@ export type WorkerTask =
 /** Control messages for every worker. */
 export type WorkerControl =
   | { type: "close_job"; jobId: number }
+  /** A piece buffer handed back for reuse, so pieces do not allocate fresh memory. */
+  | { type: "recycle"; buffer: ArrayBuffer }
   | { type: "drop_peer"; peer: string }
   | { type: "shutdown" };
 

@@ -7,8 +7,12 @@
  */
 import type { TaskReply, WorkerControl, WorkerReply, WorkerTask } from "./worker_messages.ts";
 
-/** Receives the replies to one job's tasks. */
-export type JobListener = (reply: TaskReply) => void;
+/**
+ * Receives the replies to one job's tasks. `giveBack` hands a piece reply's
+ * buffer back to the worker that sent it, for reuse; after it the buffer is
+ * detached here.
+ */
+export type JobListener = (reply: TaskReply, giveBack: (buffer: ArrayBuffer) => void) => void;
 
 /** A running pool. */
 export interface WorkerPool extends AsyncDisposable {
@@ -62,7 +66,13 @@ export function createWorkerPool(size = 8): WorkerPool {
   let nextJobId = 1;
   const slots: Slot[] = [];
 
-  const deliver = (reply: TaskReply) => listeners.get(reply.jobId)?.(reply);
+  const deliver = (reply: TaskReply, worker?: Worker) => {
+    const giveBack = (buffer: ArrayBuffer) => {
+      if (worker === undefined || buffer.byteLength === 0) return;
+      worker.postMessage({ type: "recycle", buffer } satisfies WorkerControl, [buffer]);
+    };
+    listeners.get(reply.jobId)?.(reply, giveBack);
+  };
   const spawn = (i: number) => {
     const slot: Slot = {
       worker: new Worker(WORKER_URL, { type: "module" }),
@@ -76,7 +86,7 @@ export function createWorkerPool(size = 8): WorkerPool {
         slot.started.resolve();
       } else if ("taskId" in reply) {
         slot.tasks.delete(`${reply.jobId}:${reply.taskId}`);
-        deliver(reply);
+        deliver(reply, slot.worker);
       } else {
         const key = ackKey(reply);
         slot.acks.get(key)?.();

@@ -265,9 +265,19 @@ export class FrameDecoder {
   #bodyFill = 0;
   #broken: AppError | null = null;
 
-  /** @param maxBodyBytes longest body accepted; a longer one is refused before allocation */
-  constructor(maxBodyBytes: number) {
+  #allocate: (length: number) => Uint8Array;
+
+  /**
+   * @param maxBodyBytes longest body accepted; a longer one is refused before allocation
+   * @param allocate makes the buffer of a body (a reader may recycle buffers); it must
+   *   return a fresh view of exactly `length` bytes at offset 0 of its own buffer
+   */
+  constructor(
+    maxBodyBytes: number,
+    allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+  ) {
     this.#maxBodyBytes = maxBodyBytes;
+    this.#allocate = allocate;
   }
 
   /** Bytes this decoder holds allocated for the frame in progress. */
@@ -342,7 +352,7 @@ export class FrameDecoder {
       this.#broken = new AppError("BAD_REQUEST", "Empty frame");
       throw this.#broken;
     }
-    this.#body = new Uint8Array(length);
+    this.#body = this.#allocate(length);
     this.#bodyFill = 0;
   }
 

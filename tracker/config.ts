@@ -59,6 +59,8 @@ export interface TrackerConfig {
   replicationBatchOps: number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
+  /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
+  onFatal: (error: unknown) => void;
 }
 
 const encoder = new TextEncoder();
@@ -86,5 +88,6 @@ export function defaultConfig(): TrackerConfig {
     reconnectMaxMs: RECONNECT_MAX_MS,
     replicationBatchOps: REPLICATION_BATCH_OPS,
     log: logToStderr,
+    onFatal: () => {},
   };
 }

@@ -133,6 +133,8 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
   config.dataDir = flags["data-dir"] ?? env("TRACKER_DATA_DIR") ?? `.data/tracker-${suffix}`;
   // deno-lint-ignore no-console
   config.log = (line) => console.error(line);
+  // An op that cannot be made durable must not be acknowledged: stop at once.
+  config.onFatal = () => Deno.exit(1);
   return config;
 }
 

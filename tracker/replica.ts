@@ -11,6 +11,7 @@
  * next one for its origin is a duplicate (dropped) or arrived early (dropped,
  * it comes again in order), so the version vector is simply the highest seq.
  */
+import { clearImmediate, setImmediate } from "node:timers";
 import { formatStamp, initialClock, observe, type Stamp, tick } from "./hlc.ts";
 import type { Op, OpBody } from "./ops.ts";
 import {
@@ -52,7 +53,7 @@ export class Replica {
   #vv: VersionVector;
   #committed: VersionVector;
   #queue: Pending[] = [];
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushTimer: ReturnType<typeof setImmediate> | undefined;
   #sinceSnapshot = 0;
   #options: ReplicaOptions;
   #waiters = new Set<() => void>();
@@ -250,12 +251,13 @@ export class Replica {
     if (ops.length === 0 && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#queue.push({ ops, resolve, reject });
-      this.#flushTimer ??= setTimeout(() => this.#flush(), 0);
+      // After this turn's I/O: every request that arrived meanwhile joins the transaction.
+      this.#flushTimer ??= setImmediate(() => this.#flush());
     });
   }
 
   #flush(): void {
-    clearTimeout(this.#flushTimer);
+    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
     this.#flushTimer = undefined;
     const batch = this.#queue;
     if (batch.length === 0) return;
@@ -273,7 +275,10 @@ export class Replica {
     }
     for (const pending of batch) pending.resolve();
     this.#sinceSnapshot += ops.length;
-    if (this.#sinceSnapshot >= this.#options.snapshotEveryOps) this.#snapshot();
+    // Every N ops, or every half of the log once that is longer: snapshots of a
+    // large state stay rare, and a restart replays at most a bounded share.
+    const every = Math.max(this.#options.snapshotEveryOps, this.opCount / 2);
+    if (this.#sinceSnapshot >= every) this.#snapshot();
     if (ops.length > 0) this.wakeAll();
   }
 

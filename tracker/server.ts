@@ -44,8 +44,8 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     dataDir: config.dataDir,
     snapshotEveryOps: config.snapshotEveryOps,
     onFatal: (error) => {
-      config.log(`tracker: cannot write the op log, stopping: ${String(error)}`);
-      Deno.exit(1);
+      config.log(`tracker: cannot write the op log: ${String(error)}`);
+      config.onFatal(error);
     },
   });
   let listener: Deno.TcpListener;
