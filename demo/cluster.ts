@@ -3,14 +3,13 @@
  * each other as peers and share a generated secret, and clients that know
  * the balancer and every tracker.
  *
- * Trackers push their ops to the peers they are told about, so each must be
- * given the others' addresses when it starts; the demo therefore picks free
- * ports first, and tries again with fresh ones if a port was taken meanwhile.
+ * Every program listens on a port the system picks. Each tracker is told the
+ * trackers started before it; a tracker learns of a later one when that one
+ * dials in, so the three end up fully linked.
  */
 import { join } from "node:path";
 import type { Child, Children } from "./children.ts";
 import { ClientDriver } from "./client_driver.ts";
-import { freePorts } from "./files.ts";
 
 /** The running cluster. */
 export interface Cluster {
@@ -33,46 +32,23 @@ export async function startCluster(
   options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
   const secret = Array.from(crypto.getRandomValues(new Uint8Array(16)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
-  for (let attempt = 1;; attempt++) {
-    try {
-      const trackers = await startTrackers(children, balancer.addr, secret, options);
-      return { balancer, trackers };
-    } catch (error) {
-      if (attempt >= TRACKER_START_TRIES) throw error;
-      options.say(`a tracker did not start (${(error as Error).message}); trying other ports`);
-    }
-  }
-}
-
-async function startTrackers(
-  children: Children,
-  balancerAddr: string,
-  secret: string,
-  options: { dir: string; count: number; say: (line: string) => void },
-): Promise<Child[]> {
-  const addrs = freePorts(options.count).map((port) => `127.0.0.1:${port}`);
-  const started: Child[] = [];
-  for (const [i, addr] of addrs.entries()) {
-    const id = i + 1;
-    const peers = addrs.filter((other) => other !== addr).flatMap((peer) => ["--peer", peer]);
+  const trackers: Child[] = [];
+  for (let id = 1; id <= options.count; id++) {
+    const peers = trackers.flatMap((t) => ["--peer", t.addr]);
     const tracker = await children.start("tracker", [
-      ...["--port", addr.slice(addr.lastIndexOf(":") + 1), "--id", String(id)],
+      ...["--port", "0", "--id", String(id)],
       ...["--data-dir", join(options.dir, `tracker-${id}`)],
       ...peers,
-      ...["--cluster-secret", secret, "--balancer", balancerAddr],
-    ], { name: `tracker ${id}`, readyOn: "stdout" }).catch(async (error) => {
-      for (const t of started) t.kill("SIGKILL");
-      await Promise.all(started.map((t) => t.status));
-      throw error;
-    });
-    started.push(tracker);
+      ...["--cluster-secret", secret, "--balancer", balancer.addr],
+    ], { name: `tracker ${id}`, readyOn: "stdout" });
+    trackers.push(tracker);
     options.say(`tracker ${id} ready at ${tracker.addr} (pid ${tracker.pid})`);
   }
   options.say(
-    `the ${started.length} trackers replicate to each other (generated cluster secret) ` +
+    `the ${trackers.length} trackers replicate to each other (generated cluster secret) ` +
       "and register with the balancer",
   );
-  return started;
+  return { balancer, trackers };
 }
 
 /**

@@ -43,17 +43,3 @@ export async function sha256File(path: string): Promise<string> {
   }
   return hash.digest("hex");
 }
-
-/**
- * Picks free TCP ports on 127.0.0.1 by binding port 0 several times at once.
- * @returns `count` distinct ports, free a moment ago
- */
-export function freePorts(count: number): number[] {
-  const listeners = Array.from(
-    { length: count },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const listener of listeners) listener.close();
-  return ports;
-}
