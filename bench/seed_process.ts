@@ -1,8 +1,10 @@
 /**
  * A seeder in its own process, for the transfer benchmark:
  * `deno run --allow-net --allow-read bench/seed_process.ts MANIFEST.json FILE`.
- * Prints `seed ready <host:port>` and serves FILE until stdin closes or SIGTERM.
+ * Prints `seed ready <host:port>` and serves FILE until stdin closes or SIGTERM;
+ * answers a stdin line `cpu TAG` with `seed cpu TAG <ms of CPU used>`.
  */
+import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
 import { startSeeder } from "../client/seeder.ts";
 
@@ -23,7 +25,18 @@ async function main(args: string[]): Promise<number> {
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGTERM", () => stop.resolve());
   (async () => {
-    for await (const _ of Deno.stdin.readable) { /* wait for stdin to close */ }
+    // A line "cpu TAG" asks for the CPU time used so far: "seed cpu TAG <ms>".
+    let rest = "";
+    for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines) {
+        const tag = /^cpu (\w+)$/.exec(line.trim())?.[1];
+        const { user, system } = process.cpuUsage();
+        // deno-lint-ignore no-console
+        if (tag !== undefined) console.log(`seed cpu ${tag} ${(user + system) / 1000}`);
+      }
+    }
     stop.resolve();
   })();
   await stop.promise;

@@ -34,13 +34,18 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
   }
 }
 
-function cpuTicksOf(pid: number): number {
-  try {
-    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in 1/100 s
-  } catch {
-    return 0;
+let cpuQueries = 0;
+
+/** Asks each seeder process for its CPU time so far, in ms. */
+async function seederCpuMs(seeders: ProgramHandle[]): Promise<number> {
+  const tag = `q${++cpuQueries}`;
+  let total = 0;
+  for (const seeder of seeders) {
+    await seeder.send(`cpu ${tag}\n`);
+    const line = await seeder.waitForLine(new RegExp(`^seed cpu ${tag} `), 5000);
+    total += Number(line.split(" ")[3]);
   }
+  return total;
 }
 
 async function download(
@@ -98,12 +103,9 @@ async function benchSize(dir: string, sizeMib: number, runs: number): Promise<vo
       for (let run = 1; run <= runs; run++) {
         const dest = `${dir}/dst-${sizeMib}`;
         await Deno.remove(dest).catch(() => {});
-        const ticksBefore = peers.map((p) => cpuTicksOf(p.pid));
+        const cpuBefore = await seederCpuMs(peers);
         const f = await download(manifestPath, dest, peers.map((p) => p.addr));
-        const seedCpuMs = peers.reduce(
-          (sum, p, i) => sum + (cpuTicksOf(p.pid) - ticksBefore[i]!) * 10,
-          0,
-        );
+        const seedCpuMs = (await seederCpuMs(peers)) - cpuBefore;
         const rate = f.state === "complete"
           ? (sizeMib / (f.ms / 1000)).toFixed(0)
           : `FAILED ${f.error}`;

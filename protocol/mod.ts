@@ -12,3 +12,7 @@ export * from "./tracker_messages.ts";
 export * from "./conn_io.ts";
 export * from "./rpc_server.ts";
 export * from "./rpc_client.ts";
+export * from "./balancer_messages.ts";
+export * from "./balancer_link.ts";
+export * from "./cluster_messages.ts";
+export * from "./peer_frames.ts";
