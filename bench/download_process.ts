@@ -1,7 +1,7 @@
 /**
  * One download in its own process, for the transfer benchmark, so its memory
  * and CPU figures are its own:
- * `deno run -A bench/download_process.ts MANIFEST.json DEST PEER[,PEER...] [WORKERS]`.
+ * `deno run -A bench/download_process.ts MANIFEST.json DEST PEER[,PEER...] [WORKERS [REQUESTS_PER_WORKER]]`.
  * Prints one JSON line: wall time (from startDownload to the verified, renamed
  * file), worker pool start-up, peak RSS and CPU time of the whole process.
  */
@@ -16,21 +16,32 @@ function peakRssBytes(): number {
 }
 
 async function main(args: string[]): Promise<number> {
-  const [manifestPath, dest, peerList, workersText] = args;
+  const [manifestPath, dest, peerList, workersText, requestsText] = args;
   if (manifestPath === undefined || dest === undefined || peerList === undefined) {
     // deno-lint-ignore no-console
-    console.error("Usage: download_process.ts MANIFEST.json DEST PEER[,PEER...] [WORKERS]");
+    console.error(
+      "Usage: download_process.ts MANIFEST.json DEST PEER[,PEER...] [WORKERS [REQUESTS]]",
+    );
     return 2;
   }
   const manifest = parseManifest(JSON.parse(await Deno.readTextFile(manifestPath)));
   const workers = Number(workersText ?? 8);
+  const requestsPerWorker = requestsText === undefined
+    ? {}
+    : { requestsPerWorker: Number(requestsText) };
   const poolStart = performance.now();
   await using pool = createWorkerPool(workers);
   await pool.ready();
   const poolMs = performance.now() - poolStart;
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  const result = await startDownload({ manifest, peers: peerList.split(","), destPath: dest, pool })
+  const result = await startDownload({
+    manifest,
+    peers: peerList.split(","),
+    destPath: dest,
+    pool,
+    ...requestsPerWorker,
+  })
     .done;
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);

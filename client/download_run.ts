@@ -7,7 +7,9 @@
  */
 import { pieceLength } from "../protocol/manifest.ts";
 import type { DownloadProgress, ResolvedDownloadOptions } from "./downloader.ts";
+import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
+import { RateMeter } from "./rate_meter.ts";
 import { WholeFileHasher } from "./whole_file_hasher.ts";
 import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
@@ -18,6 +20,7 @@ type TaskInfo =
   | { kind: "probe"; peer: string };
 
 const RATE_WINDOW_MS = 3000;
+const NO_FILE = "The .part file is not open";
 
 /** The state of one download; created and driven by `startDownload`. */
 export class DownloadRun {
@@ -27,7 +30,7 @@ export class DownloadRun {
   #hasher: WholeFileHasher;
   #state: DownloadProgress["state"] = "running";
   #error: string | undefined;
-  #file: Deno.FsFile | null = null;
+  #part: PartFile | null = null;
   #pool: WorkerPool | null = null;
   #jobId = 0;
   #tasks = new Map<number, TaskInfo>();
@@ -43,7 +46,7 @@ export class DownloadRun {
   #bytesDone = 0;
   #resumedBytes = 0;
   #piecesResumed = 0;
-  #completions: [number, number][] = [];
+  #meter = new RateMeter(RATE_WINDOW_MS);
   #startMs = 0;
   #endMs = 0;
   #refreshTimer: ReturnType<typeof setInterval> | undefined;
@@ -61,9 +64,13 @@ export class DownloadRun {
     });
     this.#hasher = new WholeFileHasher({
       pieceCount,
+      pieceSize: options.manifest.pieceSize,
       holdBytes: options.holdBytes,
       isDone: (i) => this.#picker.isDone(i),
-      readPiece: (i) => this.#readPiece(i),
+      readPiece: (i) => {
+        if (this.#part === null) return Promise.reject(new Error(NO_FILE));
+        return Promise.resolve(this.#part.readPiece(options.manifest, i));
+      },
     });
     this.addPeers(options.peers);
   }
@@ -74,7 +81,9 @@ export class DownloadRun {
    */
   async run(): Promise<DownloadProgress> {
     try {
-      const existingBytes = await this.#prepareFile();
+      const opened = await PartFile.open(this.#partPath, this.#o.manifest.size);
+      this.#part = opened.part;
+      const { existingBytes } = opened;
       if (this.#picker.pieceCount > 0 && this.#state === "running") {
         this.#pool = this.#o.pool ?? createWorkerPool(this.#o.workers);
         this.#jobId = this.#pool.newJobId();
@@ -131,20 +140,6 @@ export class DownloadRun {
       this.#picker.setPeerPieces(addr, empty);
       if (this.#fetchStarted) this.#probe(addr);
     }
-  }
-
-  async #prepareFile(): Promise<number> {
-    let existingBytes = 0;
-    try {
-      const info = await Deno.stat(this.#partPath);
-      if (!info.isFile) throw new Error(`"${this.#partPath}" exists and is not a file`);
-      existingBytes = info.size;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    this.#file = await Deno.open(this.#partPath, { read: true, write: true, create: true });
-    await this.#file.truncate(this.#o.manifest.size);
-    return Math.min(existingBytes, this.#o.manifest.size);
   }
 
   /** Re-verifies the pieces an earlier run left in the `.part` file. */
@@ -280,8 +275,7 @@ export class DownloadRun {
       const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
       if (this.#picker.pieceDone(info.index, info.peer, data.length, now)) {
         this.#bytesDone += data.length;
-        this.#completions.push([now, data.length]);
-        if (this.#completions.length > 256) this.#trimCompletions(now);
+        this.#meter.add(now, data.length);
         this.#hasher.offer(info.index, data, release);
       } else {
         release();
@@ -328,8 +322,7 @@ export class DownloadRun {
   async #complete(): Promise<void> {
     const digest = await this.#hasher.digest();
     if (this.#pool !== null) await this.#pool.closeJob(this.#jobId);
-    this.#file?.close();
-    this.#file = null;
+    this.#part?.close();
     if (digest !== this.#o.manifest.fileHash) {
       await Deno.remove(this.#partPath).catch(() => {});
       throw new Error(
@@ -357,31 +350,7 @@ export class DownloadRun {
       await this.#pool.closeJob(this.#jobId);
       if (this.#o.pool === undefined) await this.#pool.close();
     }
-    try {
-      this.#file?.close();
-    } catch {
-      // already closed
-    }
-    this.#file = null;
-  }
-
-  async #readPiece(index: number): Promise<Uint8Array> {
-    const { manifest } = this.#o;
-    const data = new Uint8Array(pieceLength(manifest, index));
-    const file = this.#file!;
-    await file.seek(index * manifest.pieceSize, Deno.SeekMode.Start);
-    for (let done = 0; done < data.length;) {
-      const n = await file.read(data.subarray(done));
-      if (n === null) throw new Error(`Piece ${index} is missing from "${this.#partPath}"`);
-      done += n;
-    }
-    return data;
-  }
-
-  #trimCompletions(now: number): void {
-    const cutoff = now - RATE_WINDOW_MS;
-    const first = this.#completions.findIndex(([t]) => t >= cutoff);
-    this.#completions.splice(0, first === -1 ? this.#completions.length : first);
+    this.#part?.close();
   }
 
   #rate(): number {
@@ -390,10 +359,6 @@ export class DownloadRun {
       return Math.round((this.#bytesDone - this.#resumedBytes) / seconds);
     }
     if (this.#state !== "running" || !this.#fetchStarted) return 0;
-    const now = performance.now();
-    this.#trimCompletions(now);
-    const bytes = this.#completions.reduce((sum, [, b]) => sum + b, 0);
-    const seconds = Math.max(1e-3, Math.min(RATE_WINDOW_MS, now - this.#startMs) / 1000);
-    return Math.round(bytes / seconds);
+    return this.#meter.bytesPerSec(performance.now(), this.#startMs);
   }
 }

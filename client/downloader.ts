@@ -73,7 +73,7 @@ export interface DownloadOptions {
   peerRefreshMs?: number;
   /** Fail when nothing can be fetched from anyone for this long. @default 30000 */
   stallTimeoutMs?: number;
-  /** Budget of pieces held for the in-order whole-file hash. @default 32 MiB */
+  /** Budget of pieces held for the in-order whole-file hash. @default 16 MiB */
   holdBytes?: number;
 }
 

@@ -11,11 +11,11 @@ import {
   encodeHaveRequest,
   encodeHello,
   encodeRequest,
-  FrameDecoder,
   MAX_REPLY_BODY_BYTES,
   PEER_PROTOCOL_VERSION,
   type PeerFrame,
 } from "../protocol/peer_frames.ts";
+import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
 
 /** A received piece: `data` is a view into `body`, whose buffer is the frame's own. */
 export interface PieceReply {
@@ -37,7 +37,7 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-const READ_BUFFER_BYTES = 256 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
 const DIRECT_READ_MIN_BYTES = 16 * 1024;
 
 /** One connection to a seeder. */

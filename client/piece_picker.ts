@@ -28,6 +28,19 @@
  * that peer's bit. A peer with `peerMaxFailures` failures in a row is dropped.
  */
 
+import {
+  bit,
+  clearBit,
+  markBusy,
+  markIdle,
+  newPeerState,
+  peerShares,
+  type PeerState,
+  rateOf,
+} from "./peer_meter.ts";
+
+export { peerShares } from "./peer_meter.ts";
+
 /** Why a fetch failed, as the picker sees it. */
 export type PieceFailure = "hash" | "missing" | "timeout" | "gone" | "refused" | "io";
 
@@ -77,38 +90,6 @@ export function comparePieces(a: PieceRank, b: PieceRank): number {
   return a.index - b.index;
 }
 
-/**
- * Each peer's share of the request slots, in proportion to its throughput.
- * A peer not measured yet counts as the mean of the measured ones (or 1).
- * @param rates bytes per ms of each peer, 0 when unknown
- * @returns slots per peer, each at least `minShare`
- */
-export function peerShares(
-  rates: readonly number[],
-  totalSlots: number,
-  minShare: number,
-): number[] {
-  const known = rates.filter((r) => r > 0);
-  const mean = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
-  const effective = rates.map((r) => (r > 0 ? r : mean));
-  const sum = effective.reduce((a, b) => a + b, 0);
-  return effective.map((r) => Math.max(minShare, Math.round((totalSlots * r) / sum)));
-}
-
-interface PeerState {
-  id: string;
-  have: Uint8Array;
-  inFlight: number;
-  /** When it last went from idle to busy. */
-  busySinceMs: number;
-  /** Bytes and busy milliseconds of the measuring window. */
-  windowBytes: number;
-  windowMs: number;
-  consecutiveFailures: number;
-  dropped: boolean;
-  bytes: number;
-}
-
 /** Per-peer figures the downloader shows. */
 export interface PeerSummary {
   id: string;
@@ -117,9 +98,6 @@ export interface PeerSummary {
   inFlight: number;
   holdsAll: boolean;
 }
-
-/** Busy time after which a peer's measuring window is halved, so the rate follows changes. */
-const RATE_WINDOW_MS = 4000;
 
 /** Which pieces are needed, who holds them, and who is fetching what. See the module comment. */
 export class PiecePicker {
@@ -206,17 +184,7 @@ export class PiecePicker {
   setPeerPieces(peer: string, bits: Uint8Array): void {
     let state = this.#peers.get(peer);
     if (state === undefined) {
-      state = {
-        id: peer,
-        have: new Uint8Array(Math.ceil(this.pieceCount / 8)),
-        inFlight: 0,
-        busySinceMs: 0,
-        windowBytes: 0,
-        windowMs: 0,
-        consecutiveFailures: 0,
-        dropped: false,
-        bytes: 0,
-      };
+      state = newPeerState(peer, this.pieceCount);
       this.#peers.set(peer, state);
     }
     if (state.dropped) return;
@@ -318,7 +286,7 @@ export class PiecePicker {
     let peerDropped = false;
     if (kind === "missing") {
       if (state !== undefined && bit(state.have, index)) {
-        state.have[index >> 3]! &= ~(0x80 >> (index & 7));
+        clearBit(state.have, index);
         if (!state.dropped) this.#availability[index]!--;
       }
     } else if (this.#done[index] === 0) {
@@ -340,7 +308,7 @@ export class PiecePicker {
     let fetchers = this.#fetchers.get(index);
     if (fetchers === undefined) this.#fetchers.set(index, fetchers = new Map());
     fetchers.set(peer.id, nowMs);
-    if (peer.inFlight++ === 0) peer.busySinceMs = nowMs;
+    markBusy(peer, nowMs);
     return { index, peer: peer.id, endgame };
   }
 
@@ -349,15 +317,7 @@ export class PiecePicker {
     if (!fetchers?.delete(peer)) return this.#peers.get(peer);
     if (fetchers.size === 0) this.#fetchers.delete(index);
     const state = this.#peers.get(peer);
-    if (state === undefined) return undefined;
-    // Fold the busy time so far into the window; halve an old window.
-    state.windowMs += Math.max(0, nowMs - state.busySinceMs);
-    state.busySinceMs = nowMs;
-    if (state.windowMs > 2 * RATE_WINDOW_MS) {
-      state.windowMs /= 2;
-      state.windowBytes /= 2;
-    }
-    state.inFlight--;
+    if (state !== undefined) markIdle(state, nowMs);
     return state;
   }
 
@@ -421,13 +381,4 @@ export class PiecePicker {
     for (let i = 0; i < this.pieceCount; i++) if (!bit(p.have, i)) return false;
     return true;
   }
-}
-
-function rateOf(p: PeerState, nowMs: number): number {
-  const ms = p.windowMs + (p.inFlight > 0 ? Math.max(0, nowMs - p.busySinceMs) : 0);
-  return p.windowBytes > 0 && ms > 0 ? p.windowBytes / ms : 0;
-}
-
-function bit(bits: Uint8Array, index: number): boolean {
-  return ((bits[index >> 3] ?? 0) & (0x80 >> (index & 7))) !== 0;
 }

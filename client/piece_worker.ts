@@ -12,11 +12,17 @@
 import { createHash } from "node:crypto";
 import { AppError } from "../protocol/errors.ts";
 import { PeerConn } from "./peer_conn.ts";
-import type { FailureKind, WorkerControl, WorkerReply, WorkerTask } from "./worker_messages.ts";
+import type {
+  FailureKind,
+  FromWorker,
+  TaskReply,
+  ToWorker,
+  WorkerTask,
+} from "./worker_messages.ts";
 
 interface WorkerScope {
-  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
-  onmessage: ((event: MessageEvent<WorkerTask | WorkerControl>) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
 }
 
 interface Job {
@@ -25,12 +31,48 @@ interface Job {
 }
 
 const scope = self as unknown as WorkerScope;
+let writeLock: Int32Array | null = null;
+/** Replies of this turn, sent together at its end (each message costs a thread wake-up). */
+let outbox: TaskReply[] = [];
+let outboxTransfer: ArrayBuffer[] = [];
+
+function reply(message: TaskReply, transfer?: ArrayBuffer): void {
+  if (outbox.length === 0) queueMicrotask(flushReplies);
+  outbox.push(message);
+  if (transfer !== undefined) outboxTransfer.push(transfer);
+}
+
+function flushReplies(): void {
+  if (outbox.length === 0) return;
+  scope.postMessage({ type: "batch", replies: outbox }, outboxTransfer);
+  outbox = [];
+  outboxTransfer = [];
+}
+
+/**
+ * Runs a write holding the pool's write lock. Writers to one file queue on
+ * its inode lock anyway; waiting here sleeps, where the kernel would spin.
+ */
+function withWriteLock(write: () => void): void {
+  const lock = writeLock;
+  if (lock !== null) {
+    while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1);
+  }
+  try {
+    write();
+  } finally {
+    if (lock !== null) {
+      Atomics.store(lock, 0, 0);
+      Atomics.notify(lock, 0, 1);
+    }
+  }
+}
 const jobs = new Map<number, Job>();
 const closedJobs = new Set<number>();
 const conns = new Map<string, Promise<PeerConn>>();
 /** Piece buffers handed back by the main thread, by byte length. */
 const spare = new Map<number, ArrayBuffer[]>();
-const SPARE_PER_SIZE = 8;
+const SPARE_PER_SIZE = 16;
 
 function allocate(length: number): Uint8Array {
   const buffer = spare.get(length)?.pop();
@@ -86,12 +128,12 @@ function sha256Hex(data: Uint8Array): string {
 }
 
 function fail(task: WorkerTask, kind: FailureKind, message: string): void {
-  scope.postMessage({ type: "failed", jobId: task.jobId, taskId: task.taskId, kind, message });
+  reply({ type: "failed", jobId: task.jobId, taskId: task.taskId, kind, message });
 }
 
 function sendPiece(task: WorkerTask & { index: number }, body: Uint8Array, data: Uint8Array): void {
   const buffer = body.buffer as ArrayBuffer;
-  scope.postMessage({
+  reply({
     type: "piece",
     jobId: task.jobId,
     taskId: task.taskId,
@@ -99,7 +141,7 @@ function sendPiece(task: WorkerTask & { index: number }, body: Uint8Array, data:
     buffer,
     dataOffset: data.byteOffset,
     dataLength: data.length,
-  }, [buffer]);
+  }, buffer);
 }
 
 /** Checks a fetched piece and writes it; returns why not, or null. */
@@ -117,8 +159,10 @@ function writePiece(
   if (job === undefined) return ["io", "The download was closed"];
   try {
     const file = fileOf(job);
-    file.seekSync(task.offset, Deno.SeekMode.Start);
-    for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
+    withWriteLock(() => {
+      file.seekSync(task.offset, Deno.SeekMode.Start);
+      for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
+    });
   } catch (error) {
     return ["io", `Cannot write piece ${task.index}: ${(error as Error).message}`];
   }
@@ -181,7 +225,7 @@ async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void
   try {
     const conn = await connTo(task.peer, task.timeoutMs);
     const have = await conn.requestHave(task.fileHash, task.timeoutMs);
-    scope.postMessage({
+    reply({
       type: "have",
       jobId: task.jobId,
       taskId: task.taskId,
@@ -211,7 +255,7 @@ async function dropPeer(peer: string): Promise<void> {
   conn?.close();
 }
 
-async function handle(message: WorkerTask | WorkerControl): Promise<void> {
+async function handle(message: WorkerTask): Promise<void> {
   switch (message.type) {
     case "fetch":
       return await fetchPiece(message);
@@ -219,25 +263,36 @@ async function handle(message: WorkerTask | WorkerControl): Promise<void> {
       return verifyPiece(message);
     case "probe":
       return await probe(message);
+  }
+}
+
+async function control(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case "batch":
+      for (const buffer of message.recycle) recycle(buffer);
+      for (const task of message.tasks) {
+        handle(task).catch((error) => fail(task, "io", String(error)));
+      }
+      return;
+    case "init":
+      writeLock = new Int32Array(message.writeLock);
+      return;
     case "close_job":
       closeJob(message.jobId);
+      flushReplies();
       return scope.postMessage({ type: "job_closed", jobId: message.jobId });
     case "drop_peer":
       return await dropPeer(message.peer);
-    case "recycle":
-      return recycle(message.buffer);
     case "shutdown":
       for (const jobId of [...jobs.keys()]) closeJob(jobId);
       await Promise.all([...conns.keys()].map(dropPeer));
+      flushReplies();
       return scope.postMessage({ type: "shutdown_done" });
   }
 }
 
 scope.onmessage = (event) => {
-  const message = event.data;
-  handle(message).catch((error) => {
-    if ("taskId" in message) fail(message, "io", String(error));
-  });
+  control(event.data).catch(() => {});
 };
 
 scope.postMessage({ type: "ready" });

@@ -16,12 +16,12 @@ import {
   encodeError,
   encodeHave,
   encodeHello,
-  FrameDecoder,
   makeBitfield,
   MAX_REQUEST_BODY_BYTES,
   PEER_PROTOCOL_VERSION,
   type PeerFrame,
 } from "../protocol/peer_frames.ts";
+import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
 import { defaultTransferConfig } from "./transfer_config.ts";
 import { PieceReader } from "./piece_reader.ts";
 
@@ -130,46 +130,83 @@ async function servePeerConn(
   stats: SeederStats,
 ): Promise<void> {
   const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
-  const reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
+  const session = new PeerSession(conn, options, stats);
   const buffer = new Uint8Array(READ_BUFFER_BYTES);
-  const sendError = (reqId: number, error: AppError) => {
-    stats.errorsSent++;
-    return writeAll(conn, encodeError(reqId, error.code, error.message));
-  };
-  let greeted = false;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
-    while (true) {
+    let open = true;
+    while (open) {
       const n = await conn.read(buffer);
       if (n === null) break;
       let frames: PeerFrame[];
       try {
         frames = decoder.push(buffer.subarray(0, n));
       } catch (error) {
-        if (error instanceof AppError) await sendError(0, error);
+        if (error instanceof AppError) await session.sendError(0, error);
         break;
       }
       for (const frame of frames) {
-        if (!greeted) {
-          const refusal = checkHello(frame);
-          if (refusal !== null) return void await sendError(0, refusal);
-          greeted = true;
-          await writeAll(conn, encodeHello());
-          continue;
-        }
-        try {
-          await answer(conn, frame, options.catalog, reader, stats);
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          await sendError(frame.type === "hello" ? 0 : frame.reqId, error);
-        }
+        open = await session.handle(frame);
+        if (!open) break;
       }
     }
   } catch (error) {
     if (!isConnectionError(error)) options.onInternalError?.(error);
   } finally {
-    reader.close();
+    session.close();
     closeQuietly(conn);
+  }
+}
+
+/** One connection's state: whether it said hello, and its open files. */
+class PeerSession {
+  #conn: Deno.Conn;
+  #options: SeederOptions;
+  #stats: SeederStats;
+  #reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
+  #greeted = false;
+
+  constructor(conn: Deno.Conn, options: SeederOptions, stats: SeederStats) {
+    this.#conn = conn;
+    this.#options = options;
+    this.#stats = stats;
+  }
+
+  /**
+   * Answers one frame; the one place where a request's errors become error frames.
+   * @returns false when the connection must close
+   */
+  async handle(frame: PeerFrame): Promise<boolean> {
+    if (!this.#greeted) {
+      const refusal = checkHello(frame);
+      if (refusal !== null) {
+        await this.sendError(0, refusal);
+        return false;
+      }
+      this.#greeted = true;
+      await writeAll(this.#conn, encodeHello());
+      return true;
+    }
+    const reqId = frame.type === "hello" ? 0 : frame.reqId;
+    try {
+      await answer(this.#conn, frame, this.#options.catalog, this.#reader, this.#stats);
+    } catch (error) {
+      if (isConnectionError(error)) throw error;
+      if (!(error instanceof AppError)) this.#options.onInternalError?.(error);
+      const reply = error instanceof AppError ? error : new AppError("INTERNAL", "Internal error");
+      await this.sendError(reqId, reply);
+    }
+    return true;
+  }
+
+  /** Sends an error frame. */
+  sendError(reqId: number, error: AppError): Promise<void> {
+    this.#stats.errorsSent++;
+    return writeAll(this.#conn, encodeError(reqId, error.code, error.message));
+  }
+
+  close(): void {
+    this.#reader.close();
   }
 }
 

@@ -40,7 +40,7 @@ export function defaultTransferConfig(): TransferConfig {
     peerMaxFailures: 3,
     peerRefreshMs: 2_000,
     stallTimeoutMs: 30_000,
-    holdBytes: 32 * 1024 * 1024,
+    holdBytes: 16 * 1024 * 1024,
     seederMaxConnections: 256,
     seederOpenFilesPerConn: 4,
   };

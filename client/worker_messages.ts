@@ -1,6 +1,7 @@
 /**
  * Messages between the download pool (main thread) and its piece workers.
- * Piece buffers travel as transferred `ArrayBuffer`s, never copies.
+ * Piece buffers travel as transferred `ArrayBuffer`s, never copies, and go
+ * back to the worker that filled them for reuse.
  */
 
 /** Why a task failed, as the picker needs to know it. */
@@ -50,13 +51,22 @@ export type WorkerTask =
 /** Control messages for every worker. */
 export type WorkerControl =
   | { type: "close_job"; jobId: number }
-  /** A piece buffer handed back for reuse, so pieces do not allocate fresh memory. */
-  | { type: "recycle"; buffer: ArrayBuffer }
   | { type: "drop_peer"; peer: string }
-  | { type: "shutdown" };
+  | { type: "shutdown" }
+  /** Sent once at start: a lock that serializes the workers' file writes. */
+  | { type: "init"; writeLock: SharedArrayBuffer };
 
-/** What a worker answers. */
-export type WorkerReply =
+/**
+ * What the pool sends a worker. Tasks go in batches, with spare piece buffers
+ * for them to fill riding along, because every message costs a thread
+ * wake-up (about 0.1 ms here), more than the work of a small piece.
+ */
+export type ToWorker =
+  | { type: "batch"; tasks: WorkerTask[]; recycle: ArrayBuffer[] }
+  | WorkerControl;
+
+/** A worker's answer to one task. */
+export type TaskReply =
   | {
     type: "piece";
     jobId: number;
@@ -80,10 +90,11 @@ export type WorkerReply =
     taskId: number;
     pieceCount: number;
     bits: Uint8Array;
-  }
+  };
+
+/** What a worker sends the pool: task replies in batches, and acknowledgements. */
+export type FromWorker =
+  | { type: "batch"; replies: TaskReply[] }
   | { type: "job_closed"; jobId: number }
   | { type: "shutdown_done" }
   | { type: "ready" };
-
-/** Replies that finish a task (as opposed to control acknowledgements). */
-export type TaskReply = Extract<WorkerReply, { taskId: number }>;

@@ -14,12 +14,12 @@ import {
   encodePiece,
   encodeRequest,
   FRAME_PREFIX_BYTES,
-  FrameDecoder,
   makeBitfield,
   MAX_REPLY_BODY_BYTES,
   MAX_REQUEST_BODY_BYTES,
   type PeerFrame,
 } from "./peer_frames.ts";
+import { FrameDecoder } from "./peer_frame_decoder.ts";
 
 const HASH = "ab".repeat(32);
 

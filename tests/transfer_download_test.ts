@@ -4,6 +4,8 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { createWorkerPool, startDownload } from "../client/downloader.ts";
 import { type Seeder, startSeeder } from "../client/seeder.ts";
+import { PeerConn } from "../client/peer_conn.ts";
+import { bitfieldHas } from "../protocol/peer_frames.ts";
 import { tempDir } from "./harness.ts";
 import { catalogOf, closeAll, exists, makeTestFile, startSeeders } from "./transfer_fixtures.ts";
 
@@ -110,21 +112,33 @@ Deno.test("startDownload() catches corrupt pieces by hash, refetches them elsewh
   const file = await makeTestFile(dir.path, "src", 32 * PIECE, PIECE);
   const corruptPath = `${dir.path}/corrupt`;
   await Deno.writeFile(corruptPath, file.bytes.map((b, i) => (i % 1000 === 7 ? b ^ 0xff : b)));
-  const good = await startSeeder({ catalog: catalogOf([file]) });
+  // The good peer holds the even pieces at first, so the odd ones must be tried on the bad one.
+  let goodHoldsAll = false;
+  const good = await startSeeder({
+    catalog: catalogOf([file], (i) => goodHoldsAll || i % 2 === 0),
+  });
   const bad = await startSeeder({
     catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
   });
   try {
-    const result = await startDownload({
+    const download = startDownload({
       manifest: file.manifest,
       peers: [bad.addr, good.addr],
       destPath: `${dir.path}/dst`,
       workers: 2,
       ...FAST,
-    }).done;
+    });
+    const badState = () => download.progress().peers.find((p) => p.addr === bad.addr)?.state;
+    const deadline = Date.now() + 5000;
+    while (badState() !== "dropped" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assertEquals(badState(), "dropped");
+    goodHoldsAll = true; // found by the next refresh of what the good peer holds
+    const result = await download.done;
     assertEquals([result.state, result.error], ["complete", undefined]);
     assertEquals(await Deno.readFile(`${dir.path}/dst`), file.bytes);
-    assert(bad.stats().piecesServed > 0, "the bad peer was asked");
+    assert(bad.stats().piecesServed >= 3, "the bad peer was asked");
     const badPeer = result.peers.find((p) => p.addr === bad.addr)!;
     assertEquals([badPeer.state, badPeer.bytes], ["dropped", 0]);
   } finally {
@@ -215,5 +229,73 @@ Deno.test("startDownload() resumes a cancelled download and re-fetches only what
     assertEquals(await Deno.readFile(destPath), file.bytes);
   } finally {
     await full.close();
+  }
+});
+
+Deno.test("a seeder serves the verified pieces of a download in progress from its .part", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "src", 12 * PIECE, PIECE);
+  const destPath = `${dir.path}/dst`;
+  const partial = await startSeeder({ catalog: catalogOf([file], (i) => i < 5) });
+  const download = startDownload({
+    manifest: file.manifest,
+    peers: [partial.addr],
+    destPath,
+    workers: 1,
+    ...FAST,
+  });
+  const relay = await startSeeder({
+    catalog: {
+      lookup: (hash) =>
+        hash === file.manifest.fileHash
+          ? { path: `${destPath}.part`, manifest: file.manifest, hasPiece: download.hasPiece }
+          : undefined,
+    },
+  });
+  const conn = await PeerConn.connect(relay.addr, 2000);
+  try {
+    const deadline = Date.now() + 5000;
+    while (download.progress().piecesDone < 5 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const have = await conn.requestHave(file.manifest.fileHash, 2000);
+    assertEquals(
+      Array.from({ length: 12 }, (_, i) => bitfieldHas(have.bits, i)),
+      Array.from({ length: 12 }, (_, i) => i < 5),
+    );
+    const piece = await conn.requestPiece(file.manifest.fileHash, 3, 2000);
+    assertEquals(piece.data, file.bytes.subarray(3 * PIECE, 4 * PIECE));
+    const missing = await conn.requestPiece(file.manifest.fileHash, 9, 2000).then(
+      () => null,
+      (e) => e,
+    );
+    assertEquals(missing?.code, "NOT_FOUND");
+  } finally {
+    conn.close();
+    await conn.closed;
+    await download.cancel();
+    await closeAll([partial, relay]);
+  }
+});
+
+Deno.test("two downloads share one worker pool at the same time", async () => {
+  await using dir = await tempDir();
+  const a = await makeTestFile(dir.path, "a", 20 * PIECE + 3, PIECE);
+  const b = await makeTestFile(dir.path, "b", 9 * PIECE, PIECE / 2);
+  const seeders = await startSeeders(2, catalogOf([a, b]));
+  await using pool = createWorkerPool(2);
+  try {
+    const peers = seeders.map((s) => s.addr);
+    const [ra, rb] = await Promise.all([
+      startDownload({ manifest: a.manifest, peers, destPath: `${dir.path}/a.out`, pool, ...FAST })
+        .done,
+      startDownload({ manifest: b.manifest, peers, destPath: `${dir.path}/b.out`, pool, ...FAST })
+        .done,
+    ]);
+    assertEquals([ra.state, rb.state], ["complete", "complete"]);
+    assertEquals(await Deno.readFile(`${dir.path}/a.out`), a.bytes);
+    assertEquals(await Deno.readFile(`${dir.path}/b.out`), b.bytes);
+  } finally {
+    await closeAll(seeders);
   }
 });

@@ -9,10 +9,10 @@ import {
   encodeHello,
   encodePiece,
   encodeRequest,
-  FrameDecoder,
   MAX_REPLY_BODY_BYTES,
   type PeerFrame,
 } from "../protocol/peer_frames.ts";
+import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
 import { PeerConn } from "../client/peer_conn.ts";
 import { startSeeder } from "../client/seeder.ts";
 import { tempDir } from "./harness.ts";

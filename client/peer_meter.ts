@@ -1,0 +1,100 @@
+/**
+ * What the piece picker knows of each peer: which pieces it holds, what it
+ * has in flight, how fast it delivers, how often it failed. Pure.
+ *
+ * Throughput is bytes delivered per millisecond of having requests
+ * outstanding, over a window of busy time that is halved once it grows past
+ * a few seconds, so the figure follows a peer that speeds up or slows down.
+ */
+
+/** One peer's state. */
+export interface PeerState {
+  id: string;
+  have: Uint8Array;
+  inFlight: number;
+  /** When it last went from idle to busy. */
+  busySinceMs: number;
+  /** Bytes and busy milliseconds of the measuring window. */
+  windowBytes: number;
+  windowMs: number;
+  consecutiveFailures: number;
+  dropped: boolean;
+  bytes: number;
+}
+
+/**
+ * A peer just learnt of, holding nothing yet.
+ * @returns its state
+ */
+export function newPeerState(id: string, pieceCount: number): PeerState {
+  return {
+    id,
+    have: new Uint8Array(Math.ceil(pieceCount / 8)),
+    inFlight: 0,
+    busySinceMs: 0,
+    windowBytes: 0,
+    windowMs: 0,
+    consecutiveFailures: 0,
+    dropped: false,
+    bytes: 0,
+  };
+}
+
+/** Busy time after which a peer's measuring window is halved, so the rate follows changes. */
+const RATE_WINDOW_MS = 4000;
+
+/** Counts one more request in flight. */
+export function markBusy(p: PeerState, nowMs: number): void {
+  if (p.inFlight++ === 0) p.busySinceMs = nowMs;
+}
+
+/** Counts one request less in flight, folding the busy time so far into the window. */
+export function markIdle(p: PeerState, nowMs: number): void {
+  p.windowMs += Math.max(0, nowMs - p.busySinceMs);
+  p.busySinceMs = nowMs;
+  if (p.windowMs > 2 * RATE_WINDOW_MS) {
+    p.windowMs /= 2;
+    p.windowBytes /= 2;
+  }
+  if (p.inFlight > 0) p.inFlight--;
+}
+
+/**
+ * Each peer's share of the request slots, in proportion to its throughput.
+ * A peer not measured yet counts as the mean of the measured ones (or 1).
+ * @param rates bytes per ms of each peer, 0 when unknown
+ * @returns slots per peer, each at least `minShare`
+ */
+export function peerShares(
+  rates: readonly number[],
+  totalSlots: number,
+  minShare: number,
+): number[] {
+  const known = rates.filter((r) => r > 0);
+  const mean = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const effective = rates.map((r) => (r > 0 ? r : mean));
+  const sum = effective.reduce((a, b) => a + b, 0);
+  return effective.map((r) => Math.max(minShare, Math.round((totalSlots * r) / sum)));
+}
+
+/**
+ * A peer's measured throughput.
+ * @returns bytes per ms, or 0 when not measured yet
+ */
+export function rateOf(p: PeerState, nowMs: number): number {
+  const ms = p.windowMs + (p.inFlight > 0 ? Math.max(0, nowMs - p.busySinceMs) : 0);
+  return p.windowBytes > 0 && ms > 0 ? p.windowBytes / ms : 0;
+}
+
+/**
+ * Tells whether bit `index` of a bitfield is set.
+ * @returns true when set
+ */
+export function bit(bits: Uint8Array, index: number): boolean {
+  return ((bits[index >> 3] ?? 0) & (0x80 >> (index & 7))) !== 0;
+}
+
+/** Clears bit `index` of a bitfield. */
+export function clearBit(bits: Uint8Array, index: number): void {
+  bits[index >> 3]! &= ~(0x80 >> (index & 7));
+}
