@@ -4,7 +4,8 @@
  * Prints MiB/s (from startDownload to the verified, renamed file), the
  * downloader's peak RSS and CPU time, and the seeders' CPU time. Sizes in MiB
  * come from TRANSFER_BENCH_MIB (default "1024,256"), runs from
- * TRANSFER_BENCH_RUNS (default 3). Files go to a temporary directory that is
+ * TRANSFER_BENCH_RUNS (default 3), the download's worker count from
+ * TRANSFER_BENCH_WORKERS (default 8, the client's default). Files go to a temporary directory that is
  * removed afterwards.
  */
 import { randomFillSync } from "node:crypto";
@@ -49,6 +50,7 @@ async function seederCpuMs(seeders: ProgramHandle[]): Promise<number> {
 }
 
 async function download(
+  workers: number,
   manifestPath: string,
   dest: string,
   peers: string[],
@@ -61,6 +63,7 @@ async function download(
       manifestPath,
       dest,
       peers.join(","),
+      String(workers),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -81,7 +84,12 @@ async function download(
   }
 }
 
-async function benchSize(dir: string, sizeMib: number, runs: number): Promise<void> {
+async function benchSize(
+  dir: string,
+  sizeMib: number,
+  runs: number,
+  workers: number,
+): Promise<void> {
   const src = `${dir}/src-${sizeMib}`;
   await writeRandomFile(src, sizeMib * MIB);
   const hashStart = performance.now();
@@ -104,7 +112,7 @@ async function benchSize(dir: string, sizeMib: number, runs: number): Promise<vo
         const dest = `${dir}/dst-${sizeMib}`;
         await Deno.remove(dest).catch(() => {});
         const cpuBefore = await seederCpuMs(peers);
-        const f = await download(manifestPath, dest, peers.map((p) => p.addr));
+        const f = await download(workers, manifestPath, dest, peers.map((p) => p.addr));
         const seedCpuMs = (await seederCpuMs(peers)) - cpuBefore;
         const rate = f.state === "complete"
           ? (sizeMib / (f.ms / 1000)).toFixed(0)
@@ -136,11 +144,14 @@ async function benchSize(dir: string, sizeMib: number, runs: number): Promise<vo
 export async function run(): Promise<void> {
   const sizes = (Deno.env.get("TRANSFER_BENCH_MIB") ?? "1024,256").split(",").map(Number);
   const runs = Number(Deno.env.get("TRANSFER_BENCH_RUNS") ?? 3);
+  const workers = Number(Deno.env.get("TRANSFER_BENCH_WORKERS") ?? 8);
   const dir = await Deno.makeTempDir({ prefix: "p2p-bench-transfer-" });
   try {
     // deno-lint-ignore no-console
-    console.log("Downloader and seeders in separate processes, loopback, page cache warm.");
-    for (const size of sizes) await benchSize(dir, size, runs);
+    console.log(
+      `Downloader (${workers} workers) and seeders in separate processes, loopback, page cache warm.`,
+    );
+    for (const size of sizes) await benchSize(dir, size, runs, workers);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
