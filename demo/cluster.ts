@@ -17,8 +17,6 @@ export interface Cluster {
   trackers: Child[];
 }
 
-const TRACKER_START_TRIES = 3;
-
 /**
  * Starts the balancer and `count` trackers.
  * @returns the children, ready
