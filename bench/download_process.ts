@@ -8,6 +8,7 @@
 import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
 import { createWorkerPool, startDownload } from "../client/downloader.ts";
+import { defaultWorkerCount } from "../client/transfer_config.ts";
 
 function peakRssBytes(): number {
   const status = Deno.readTextFileSync("/proc/self/status");
@@ -25,7 +26,7 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const manifest = parseManifest(JSON.parse(await Deno.readTextFile(manifestPath)));
-  const workers = Number(workersText ?? 8);
+  const workers = Number(workersText ?? defaultWorkerCount());
   const requestsPerWorker = requestsText === undefined
     ? {}
     : { requestsPerWorker: Number(requestsText) };

@@ -5,11 +5,14 @@
  * downloader's peak RSS and CPU time, and the seeders' CPU time. Sizes in MiB
  * come from TRANSFER_BENCH_MIB (default "1024,256"), runs from
  * TRANSFER_BENCH_RUNS (default 3), the download's worker count from
- * TRANSFER_BENCH_WORKERS (default 8, the client's default). Files go to a temporary directory that is
+ * TRANSFER_BENCH_WORKERS (default: the client's, one per core up to 8), and
+ * requests in flight per worker from TRANSFER_BENCH_REQUESTS (default: the
+ * client's, 24 in all). Files go to a temporary directory that is
  * removed afterwards.
  */
 import { randomFillSync } from "node:crypto";
 import { hashFile } from "../client/hash_file.ts";
+import { defaultWorkerCount } from "../client/transfer_config.ts";
 import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
 
 const MIB = 1024 * 1024;
@@ -64,6 +67,9 @@ async function download(
       dest,
       peers.join(","),
       String(workers),
+      ...(Deno.env.get("TRANSFER_BENCH_REQUESTS")
+        ? [Deno.env.get("TRANSFER_BENCH_REQUESTS")!]
+        : []),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -144,7 +150,7 @@ async function benchSize(
 export async function run(): Promise<void> {
   const sizes = (Deno.env.get("TRANSFER_BENCH_MIB") ?? "1024,256").split(",").map(Number);
   const runs = Number(Deno.env.get("TRANSFER_BENCH_RUNS") ?? 3);
-  const workers = Number(Deno.env.get("TRANSFER_BENCH_WORKERS") ?? 8);
+  const workers = Number(Deno.env.get("TRANSFER_BENCH_WORKERS") ?? defaultWorkerCount());
   const dir = await Deno.makeTempDir({ prefix: "p2p-bench-transfer-" });
   try {
     // deno-lint-ignore no-console

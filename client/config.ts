@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseHostPort } from "../protocol/conn_io.ts";
+import { defaultWorkerCount } from "./transfer_config.ts";
 
 /** Everything the client can be told. */
 export interface ClientConfig {
@@ -54,7 +55,7 @@ export function defaultClientConfig(): ClientConfig {
     dataDir: ".data/client",
     host: "127.0.0.1",
     port: 0,
-    workers: 8,
+    workers: defaultWorkerCount(),
     json: false,
     heartbeatIntervalMs: 1000,
     heartbeatTimeoutMs: 2500,
@@ -79,7 +80,7 @@ Flags (environment variable in brackets):
   --data-dir DIR               local registry directory (default .data/client) [CLIENT_DATA_DIR]
   --host HOST                  seeder listen host (default 127.0.0.1) [CLIENT_HOST]
   --port N                     seeder listen port, 0 picks one (default 0) [CLIENT_PORT]
-  --workers N                  download workers (default 8) [CLIENT_WORKERS]
+  --workers N                  download workers (default: one per core, at most 8) [CLIENT_WORKERS]
   --json                       one JSON object per command result [CLIENT_JSON=1]
   --heartbeat-interval MS      heartbeat period (default 1000) [CLIENT_HEARTBEAT_INTERVAL_MS]
   --heartbeat-timeout MS       tracker presumed dead after (default 2500) [CLIENT_HEARTBEAT_TIMEOUT_MS]

@@ -15,7 +15,7 @@
  */
 import type { Manifest } from "../protocol/manifest.ts";
 import { DownloadRun } from "./download_run.ts";
-import { defaultTransferConfig } from "./transfer_config.ts";
+import { defaultTransferConfig, requestsPerWorkerFor } from "./transfer_config.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 
 export { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
@@ -97,7 +97,8 @@ export function startDownload(options: DownloadOptions): Download {
     pool: options.pool,
     maxTries: options.maxTries ?? defaults.maxTries,
     pieceTimeoutMs: options.pieceTimeoutMs ?? defaults.pieceTimeoutMs,
-    requestsPerWorker: options.requestsPerWorker ?? defaults.requestsPerWorker,
+    requestsPerWorker: options.requestsPerWorker ??
+      requestsPerWorkerFor(options.pool?.size ?? options.workers ?? defaults.workers),
     peerMaxFailures: options.peerMaxFailures ?? defaults.peerMaxFailures,
     peerRefreshMs: options.peerRefreshMs ?? defaults.peerRefreshMs,
     stallTimeoutMs: options.stallTimeoutMs ?? defaults.stallTimeoutMs,

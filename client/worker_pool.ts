@@ -9,6 +9,7 @@
  * fill, because each message costs a thread wake-up. A worker that dies is
  * replaced; its tasks fail with kind "io".
  */
+import { defaultWorkerCount } from "./transfer_config.ts";
 import type {
   FromWorker,
   TaskReply,
@@ -70,11 +71,11 @@ const WORKER_URL = new URL("./piece_worker.ts", import.meta.url);
 
 /**
  * Starts a pool of `size` workers.
- * @param size number of workers @default 8
+ * @param size number of workers @default defaultWorkerCount()
  * @returns the pool; close it when done
  * @throws {RangeError} when `size` is not a positive integer
  */
-export function createWorkerPool(size = 8): WorkerPool {
+export function createWorkerPool(size: number = defaultWorkerCount()): WorkerPool {
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError("A worker pool needs 1 or more workers");
   }
