@@ -134,8 +134,8 @@ export async function run(): Promise<void> {
     // deno-lint-ignore no-console
     console.log(
       `digests equal after catch-up: ${final.digest === (await digestOf(t1.addr)).digest}; ` +
-        `peak RSS T1 ${peakRssMiB(t1.pid).toFixed(0)} MiB, restarted T3 ${
-          peakRssMiB(again.pid).toFixed(0)
+        `peak RSS T1 ${(await peakRssMiB(t1.addr)).toFixed(0)} MiB, restarted T3 ${
+          (await peakRssMiB(again.addr)).toFixed(0)
         } MiB`,
     );
   } finally {

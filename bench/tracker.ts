@@ -4,6 +4,7 @@
  * requests/s and p50/p99 latency for login, list_files and upload_file, and
  * the tracker's peak resident memory.
  */
+import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { createHash } from "node:crypto";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { spawnProgram, tempDir } from "../tests/harness.ts";
@@ -30,16 +31,17 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * Peak resident memory of a process, from /proc.
- * @returns MiB, or NaN where /proc is not there
+ * Peak resident memory of a running tracker, from its `status` reply.
+ * @returns MiB
  */
-export function peakRssMiB(pid: number): number {
+export async function peakRssMiB(addr: string): Promise<number> {
+  const rpc = await RpcClient.connect(addr);
   try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
-    return kb / 1024;
-  } catch {
-    return NaN;
+    const status = await rpc.request<TrackerReplies["status"]>("status");
+    return status.memory.peakRssBytes / (1024 * 1024);
+  } finally {
+    rpc.close();
+    await rpc.closed;
   }
 }
 
@@ -149,7 +151,9 @@ export async function run(): Promise<void> {
     ));
     // deno-lint-ignore no-console
     console.log(
-      `${CONNECTIONS} connections; tracker peak RSS ${peakRssMiB(tracker.pid).toFixed(1)} MiB`,
+      `${CONNECTIONS} connections; tracker peak RSS ${
+        (await peakRssMiB(tracker.addr)).toFixed(1)
+      } MiB`,
     );
   } finally {
     for (const conn of conns) conn.close();

@@ -108,6 +108,9 @@ export class RpcClient {
       }, timeoutMs);
       this.#pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer });
       this.#writer.write(encodeLine({ ...fields, id, v: PROTOCOL_VERSION, cmd })).catch(() => {
+        // A failed write means the connection is gone: close it first, so a
+        // caller that sees this error also sees `isClosed`.
+        this.close();
         this.#fail(id, new AppError("UNAVAILABLE", `Connection to ${this.addr} broke`));
       });
     });

@@ -184,6 +184,13 @@ export interface TrackerReplies {
   upload_file: { group: string; name: string; fileHash: string; seeders: number };
   download_file: { group: string; name: string; manifest: Manifest; peers: PeerInfo[] };
   stop_share: { group: string; name: string };
-  status: { id: number; addr: string; links: LinkStatus[]; versionVector: Record<string, number> };
+  status: {
+    id: number;
+    addr: string;
+    links: LinkStatus[];
+    versionVector: Record<string, number>;
+    /** The tracker process's resident memory now and at its peak, in bytes. */
+    memory: { rssBytes: number; peakRssBytes: number };
+  };
   digest: { digest: string; ops: number };
 }

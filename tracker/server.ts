@@ -4,6 +4,7 @@
  * the one protocol dispatcher, keeps the replica, dials the peer trackers and
  * registers with the balancers.
  */
+import process from "node:process";
 import { startBalancerLink } from "../protocol/balancer_link.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
@@ -70,6 +71,11 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     addr,
     links: links.statuses(),
     versionVector: vvToObject(replica.committed),
+    memory: {
+      rssBytes: Deno.memoryUsage().rss,
+      // maxRSS is in KiB; it needs no permission, unlike /proc.
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    },
   });
 
   const handle = (info: ConnInfo) => async (raw: Record<string, unknown>) => {
