@@ -45,7 +45,7 @@ export async function startClient(
   await Deno.mkdir(config.dataDir, { recursive: true });
   const dbPath = join(config.dataDir, "client.db");
   const registry = new Registry(dbPath);
-  // It caches the session token and password: readable by its owner only.
+  // It keeps the session token: readable by its owner only.
   await Deno.chmod(dbPath, 0o600).catch(() => {});
   const catalog = new LocalCatalog();
   let seeder;

@@ -1,6 +1,6 @@
 /**
  * The client's local registry: a SQLite file in its data directory that keeps
- * what must survive a restart: the session (user, token, cached password),
+ * what must survive a restart: the session (user and token; never the password),
  * the files this client shares, and its downloads with their state.
  */
 import { DatabaseSync } from "node:sqlite";
@@ -36,12 +36,11 @@ export interface DownloadRecord {
 export interface SessionRecord {
   user: string;
   token: string | null;
-  password: string | null;
 }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS session (
-  k INTEGER PRIMARY KEY CHECK (k = 1), user TEXT NOT NULL, token TEXT, password TEXT);
+  k INTEGER PRIMARY KEY CHECK (k = 1), user TEXT NOT NULL, token TEXT);
 CREATE TABLE IF NOT EXISTS shares (
   user TEXT NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,
   manifest TEXT NOT NULL, PRIMARY KEY (user, grp, name));
@@ -74,22 +73,21 @@ export class Registry {
 
   /** @returns the cached session, if any */
   session(): SessionRecord | undefined {
-    const row = this.#db.prepare("SELECT user, token, password FROM session WHERE k = 1").get() as
+    const row = this.#db.prepare("SELECT user, token FROM session WHERE k = 1").get() as
       | Row
       | undefined;
     if (row === undefined) return undefined;
     return {
       user: String(row["user"]),
       token: row["token"] as string | null,
-      password: row["password"] as string | null,
     };
   }
 
   /** Stores the session after a login or a refreshed token. */
   saveSession(session: SessionRecord): void {
     this.#db.prepare(
-      "INSERT OR REPLACE INTO session (k, user, token, password) VALUES (1, ?, ?, ?)",
-    ).run(session.user, session.token, session.password);
+      "INSERT OR REPLACE INTO session (k, user, token) VALUES (1, ?, ?)",
+    ).run(session.user, session.token);
   }
 
   /** Forgets the session (logout). */

@@ -22,7 +22,7 @@ Deno.test("Registry keeps the session, shares and downloads across reopening", a
   await withRegistry((path) => {
     const first = new Registry(path);
     try {
-      first.saveSession({ user: "alice", token: "t1", password: "pw" });
+      first.saveSession({ user: "alice", token: "t1" });
       first.putShare({
         user: "alice",
         group: "g1",
@@ -52,7 +52,7 @@ Deno.test("Registry keeps the session, shares and downloads across reopening", a
     }
     const again = new Registry(path);
     try {
-      assert.deepEqual(again.session(), { user: "alice", token: "t1", password: "pw" });
+      assert.deepEqual(again.session(), { user: "alice", token: "t1" });
       assert.deepEqual(again.shares("alice").map((s) => [s.name, s.manifest]), [[
         "my file",
         MANIFEST,
@@ -73,7 +73,7 @@ Deno.test("Registry forgets a share, a group's shares and the session", async ()
   await withRegistry((path) => {
     const registry = new Registry(path);
     try {
-      registry.saveSession({ user: "bob", token: null, password: "pw" });
+      registry.saveSession({ user: "bob", token: null });
       registry.clearSession();
       assert.equal(registry.session(), undefined);
       for (const name of ["a", "b"]) {

@@ -15,7 +15,8 @@
  * one died), falls back to the configured list when the balancer is down, pings
  * a candidate before trusting it (a stopped process still accepts TCP), and
  * resumes the session there: the token first (valid cluster-wide), else a
- * login with the cached password. When nothing answers it says so once and
+ * login with the password kept in memory since this process's login (it is
+ * never written to disk). When nothing answers it says so once and
  * keeps trying in the background with a bounded backoff.
  */
 import { AppError } from "../protocol/errors.ts";
@@ -76,7 +77,6 @@ export class TrackerSession {
     if (saved !== undefined) {
       this.#user = saved.user;
       this.#token = saved.token ?? undefined;
-      this.#password = saved.password ?? undefined;
     }
   }
 
@@ -167,7 +167,6 @@ export class TrackerSession {
     this.#o.store.saveSession({
       user: this.#user,
       token: this.#token ?? null,
-      password: this.#password ?? null,
     });
   }
 
