@@ -24,10 +24,24 @@ export type RequestHandler = (
   ctx: RequestContext,
 ) => unknown | Promise<unknown>;
 
+/**
+ * A cap on the bytes a server holds in unfinished lines across all its
+ * connections: each connection may send a long line, but many connections
+ * sending long lines at once must not add up to unbounded memory.
+ */
+export class BufferBudget {
+  /** Bytes held now. */
+  heldBytes = 0;
+  /** @param maxBytes the most held at once */
+  constructor(readonly maxBytes: number) {}
+}
+
 /** Options of {@link serveControlConn}. */
 export interface ServeControlOptions {
   /** Longest request line. @default MAX_LINE_BYTES */
   maxLineBytes?: number;
+  /** Shared cap on unfinished-line bytes across connections. @default no cap */
+  budget?: BufferBudget;
   /** Called with errors that are bugs, not peer mistakes. @default console.error via the caller */
   onInternalError?: (error: unknown) => void;
 }
@@ -48,6 +62,8 @@ export async function serveControlConn(
   const writer = new SerialWriter(conn);
   const push = (message: unknown) => writer.write(encodeLine(message));
   const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  const budget = options.budget;
+  let held = 0;
   try {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     while (true) {
@@ -61,6 +77,19 @@ export async function serveControlConn(
         await push(errorReply(null, "FRAME_TOO_LARGE", message)).catch(() => {});
         break;
       }
+      if (budget !== undefined) {
+        budget.heldBytes += decoder.pendingBytes - held;
+        held = decoder.pendingBytes;
+        if (budget.heldBytes > budget.maxBytes) {
+          // Give the bytes back before the reply's await, so other
+          // connections never see this one's bytes once it is refused.
+          budget.heldBytes -= held;
+          held = 0;
+          const message = "Server is busy: too much unfinished input across connections";
+          await push(errorReply(null, "UNAVAILABLE", message)).catch(() => {});
+          break;
+        }
+      }
       for (const line of lines) {
         if (line.trim() === "") continue;
         await writer.write(encodeLine(await answer(line, handler, push, options)));
@@ -69,6 +98,7 @@ export async function serveControlConn(
   } catch {
     // The peer reset or half-closed the connection: nothing to answer.
   } finally {
+    if (budget !== undefined) budget.heldBytes -= held;
     try {
       conn.close();
     } catch {

@@ -119,3 +119,42 @@ Deno.test("tracker keeps serving after half-closed, truncated and random-byte co
   assert.deepEqual(await other.request("ping"), { pong: true });
   assert.equal(tracker.clientCount(), 0);
 });
+
+Deno.test("tracker over its connection limit tells the newcomer and keeps serving the others", async () => {
+  await using dir = await tempDir();
+  await using tracker = await startTracker(testConfig(dir.path, { maxConnections: 2 }));
+  using first = await connect(tracker.addr);
+  using second = await connect(tracker.addr);
+  await first.request("ping");
+  await second.request("ping");
+  using third = await rawConn(tracker.addr);
+  const refusal = await third.reply();
+  assert.equal(codeOf(refusal), "UNAVAILABLE");
+  assert.equal(await third.reply(), null);
+  assert.deepEqual(await first.request("ping"), { pong: true });
+});
+
+Deno.test("tracker caps unfinished input across connections and keeps serving the others", async () => {
+  await using dir = await tempDir();
+  await using tracker = await startTracker(
+    testConfig(dir.path, { maxBufferedBytes: 1024 * 1024 }),
+  );
+  using bystander = await connect(tracker.addr);
+  using a = await rawConn(tracker.addr);
+  using b = await rawConn(tracker.addr);
+  // Each sends 600 KiB of a line: together past the 1 MiB cap, so the one
+  // whose bytes cross it is told so and closed; the other then finishes its line.
+  const partial = '{"id":1,"cmd":"ping","pad":"' + "x".repeat(600 * 1024);
+  await Promise.all([a.send(partial).catch(() => {}), b.send(partial).catch(() => {})]);
+  const replyA = a.reply().catch(() => null);
+  const replyB = b.reply().catch(() => null);
+  const [refused, refusal] = await Promise.race([
+    replyA.then((r) => ["a", r] as const),
+    replyB.then((r) => ["b", r] as const),
+  ]);
+  assert.ok(refusal === null || codeOf(refusal) === "UNAVAILABLE", JSON.stringify(refusal));
+  const [survivor, survivorReply] = refused === "a" ? [b, replyB] : [a, replyA];
+  await survivor.send('"}\n');
+  assert.deepEqual((await survivorReply)?.["data"], { pong: true });
+  assert.deepEqual(await bystander.request("ping"), { pong: true });
+});

@@ -20,6 +20,10 @@ export const REPLICATION_BATCH_BYTES = 1024 * 1024;
 export const PEER_REQUEST_TIMEOUT_MS = 30_000;
 /** Longest control line: one op may carry a manifest as large as a client's request. */
 export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
+/** Control connections served at once; more are told so and closed. */
+export const MAX_CONNECTIONS = 4096;
+/** Bytes of unfinished request lines held across all connections at once. */
+export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 /** scrypt cost parameter N (2^14: about 16 MiB and tens of ms per hash). */
 export const SCRYPT_COST = 16384;
 /** scrypt key length in bytes. */
@@ -49,6 +53,10 @@ export interface TrackerConfig {
   balancers: string[];
   /** Address announced to balancers; the listening address when undefined. @default undefined */
   advertiseAddr: string | undefined;
+  /** Control connections served at once. @default MAX_CONNECTIONS */
+  maxConnections: number;
+  /** Unfinished-line bytes held across connections. @default MAX_BUFFERED_BYTES */
+  maxBufferedBytes: number;
   /** Ops between snapshots. @default SNAPSHOT_EVERY_OPS */
   snapshotEveryOps: number;
   /** First redial wait. @default RECONNECT_INITIAL_MS */
@@ -83,6 +91,8 @@ export function defaultConfig(): TrackerConfig {
     clusterSecret: undefined,
     balancers: [],
     advertiseAddr: undefined,
+    maxConnections: MAX_CONNECTIONS,
+    maxBufferedBytes: MAX_BUFFERED_BYTES,
     snapshotEveryOps: SNAPSHOT_EVERY_OPS,
     reconnectInitialMs: RECONNECT_INITIAL_MS,
     reconnectMaxMs: RECONNECT_MAX_MS,

@@ -6,9 +6,11 @@
  */
 import process from "node:process";
 import { startBalancerLink } from "../protocol/balancer_link.ts";
-import { formatAddr } from "../protocol/conn_io.ts";
+import { formatAddr, writeAll } from "../protocol/conn_io.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
-import { serveControlConn } from "../protocol/rpc_server.ts";
+import { BufferBudget, serveControlConn } from "../protocol/rpc_server.ts";
+import { encodeLine } from "../protocol/framing.ts";
+import { errorReply } from "../protocol/envelope.ts";
 import { parseTrackerRequest, type TrackerReplies } from "../protocol/tracker_messages.ts";
 import { runCommand } from "./commands.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
@@ -96,12 +98,18 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     return await runCommand(replica, req);
   };
 
+  const budget = new BufferBudget(config.maxBufferedBytes);
   const acceptLoop = async () => {
     for await (const conn of listener) {
+      if (conns.size >= config.maxConnections) {
+        refuse(conn, `Tracker is at its limit of ${config.maxConnections} connections`);
+        continue;
+      }
       const info: ConnInfo = { conn, isClient: false, peer: undefined };
       conns.add(info);
       const done = serveControlConn(conn, handle(info), {
         maxLineBytes: TRACKER_MAX_LINE_BYTES,
+        budget,
         onInternalError: (error) => config.log(`tracker: internal error: ${String(error)}`),
       }).finally(() => {
         conns.delete(info);
@@ -141,6 +149,19 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     close,
     [Symbol.asyncDispose]: close,
   });
+}
+
+/** Tells a connection over the limit why, and closes it, without waiting on it. */
+function refuse(conn: Deno.Conn, message: string): void {
+  writeAll(conn, encodeLine(errorReply(null, "UNAVAILABLE", message)))
+    .catch(() => {})
+    .finally(() => {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    });
 }
 
 function countClients(conns: Set<ConnInfo>): number {
