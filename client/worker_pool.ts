@@ -48,8 +48,14 @@ export interface WorkerPool extends AsyncDisposable {
 }
 
 const SHUTDOWN_WAIT_MS = 2000;
-/** Spare piece buffers kept per worker; more are left to the garbage collector. */
-const SPARE_PER_WORKER = 2;
+/**
+ * Spare piece buffers the pool keeps (16 MiB of 512 KiB pieces); more are left
+ * to the garbage collector. When the whole-file hash catches up it releases
+ * many held pieces at once: with only 2 spares per worker most were dropped
+ * and the workers allocated fresh ones: a 1 GiB download measured 1.6 to 2.3
+ * times the page faults and 25 to 55 MiB more peak RSS.
+ */
+const SPARE_BUFFERS = 32;
 
 interface Slot {
   worker: Worker;
@@ -161,7 +167,7 @@ class PiecePool implements WorkerPool {
 
   #deliver(reply: TaskReply): void {
     const giveBack = (buffer: ArrayBuffer) => {
-      if (buffer.byteLength > 0 && this.#spare.length < SPARE_PER_WORKER * this.size) {
+      if (buffer.byteLength > 0 && this.#spare.length < SPARE_BUFFERS) {
         this.#spare.push(buffer);
       }
     };
