@@ -50,7 +50,12 @@ export async function startClient(
   const catalog = new LocalCatalog();
   let seeder;
   try {
-    seeder = await startSeeder({ hostname: config.host, port: config.port, catalog });
+    seeder = await startSeeder({
+      hostname: config.host,
+      port: config.port,
+      catalog,
+      ...(config.uploadBytesPerSec > 0 ? { uploadBytesPerSec: config.uploadBytesPerSec } : {}),
+    });
   } catch (error) {
     registry.close();
     throw error;

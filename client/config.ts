@@ -24,6 +24,8 @@ export interface ClientConfig {
   port: number;
   /** Web Workers per download. */
   workers: number;
+  /** Upload limit of the seeder in bytes per second; 0 for none. */
+  uploadBytesPerSec: number;
   /** Print one JSON object per command result. */
   json: boolean;
   /** Time between heartbeats to the tracker. */
@@ -56,6 +58,7 @@ export function defaultClientConfig(): ClientConfig {
     host: "127.0.0.1",
     port: 0,
     workers: defaultWorkerCount(),
+    uploadBytesPerSec: 0,
     json: false,
     heartbeatIntervalMs: 1000,
     heartbeatTimeoutMs: 2500,
@@ -81,6 +84,8 @@ Flags (environment variable in brackets):
   --host HOST                  seeder listen host (default 127.0.0.1) [CLIENT_HOST]
   --port N                     seeder listen port, 0 picks one (default 0) [CLIENT_PORT]
   --workers N                  download workers (default: one per core, at most 8) [CLIENT_WORKERS]
+  --upload-limit RATE          cap what the seeder sends, in bytes per second; K, M and G
+                               suffixes accepted, e.g. 2M (default 0: no cap) [CLIENT_UPLOAD_LIMIT]
   --json                       one JSON object per command result [CLIENT_JSON=1]
   --heartbeat-interval MS      heartbeat period (default 1000) [CLIENT_HEARTBEAT_INTERVAL_MS]
   --heartbeat-timeout MS       tracker presumed dead after (default 2500) [CLIENT_HEARTBEAT_TIMEOUT_MS]
@@ -117,6 +122,7 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
         host: { type: "string" },
         port: { type: "string" },
         workers: { type: "string" },
+        "upload-limit": { type: "string" },
         json: { type: "boolean" },
         "heartbeat-interval": { type: "string" },
         "heartbeat-timeout": { type: "string" },
@@ -137,6 +143,10 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   c.host = values.host ?? env["CLIENT_HOST"] ?? c.host;
   c.port = int("--port", values.port ?? env["CLIENT_PORT"], c.port, 0, 65535);
   c.workers = int("--workers", values.workers ?? env["CLIENT_WORKERS"], c.workers, 1, 64);
+  c.uploadBytesPerSec = parseRate(
+    "--upload-limit",
+    values["upload-limit"] ?? env["CLIENT_UPLOAD_LIMIT"],
+  );
   c.json = values.json ?? /^(1|true|yes)$/i.test(env["CLIENT_JSON"] ?? "");
   const ms = (flag: string, envName: string, fallback: number) =>
     int(
@@ -150,6 +160,22 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   c.heartbeatTimeoutMs = ms("--heartbeat-timeout", "CLIENT_HEARTBEAT_TIMEOUT_MS", 2500);
   c.connectTimeoutMs = ms("--connect-timeout", "CLIENT_CONNECT_TIMEOUT_MS", 2000);
   return { config: c, help: values.help ?? false };
+}
+
+const RATE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/**
+ * Parses a rate such as `500000`, `512K` or `2M` (bytes per second, binary units).
+ * @returns bytes per second; 0 when `text` is undefined
+ * @throws {UsageError} for anything else
+ */
+export function parseRate(flag: string, text: string | undefined): number {
+  if (text === undefined) return 0;
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
+  if (match === null) {
+    throw new UsageError(`${flag}: "${text}" must be bytes per second, e.g. 500000, 512K or 2M`);
+  }
+  return Math.round(Number(match[1]) * RATE_UNITS[match[2]!.toLowerCase()]!);
 }
 
 function addrs(flag: string, texts: string[]): string[] {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   defaultClientConfig,
   parseClientArgs,
+  parseRate,
   parseTrackerList,
   trackerCandidates,
   UsageError,
@@ -50,6 +51,8 @@ Deno.test("parseClientArgs() refuses bad flags with one line", () => {
       ["--port", "70000"],
       ["--tracker", "nohost"],
       ["--workers", "0"],
+      ["--upload-limit", "fast"],
+      ["--upload-limit", "-5"],
       ["extra"],
     ]
   ) {
@@ -73,4 +76,22 @@ Deno.test("trackerCandidates() merges flags and file without repeats", () => {
   assert.deepEqual(trackerCandidates(config, ["h:2", "h:1"]), ["h:1", "h:2"]);
   const withBalancer = parseClientArgs(["--balancer", "b:1"], {}).config;
   assert.deepEqual(trackerCandidates(withBalancer, []), []);
+});
+
+Deno.test("parseRate() reads bytes per second with binary K, M and G suffixes", () => {
+  const cases: [string, number][] = [
+    ["0", 0],
+    ["500000", 500_000],
+    ["512K", 512 * 1024],
+    ["2M", 2 * 1024 * 1024],
+    ["1.5m", 1.5 * 1024 * 1024],
+    ["1G", 1024 ** 3],
+    ["2MiB/s", 2 * 1024 * 1024],
+  ];
+  for (const [text, expected] of cases) {
+    assert.equal(parseRate("--upload-limit", text), expected, text);
+  }
+  assert.equal(parseRate("--upload-limit", undefined), 0);
+  assert.equal(parseClientArgs(["--upload-limit", "2M"], {}).config.uploadBytesPerSec, 2097152);
+  assert.equal(parseClientArgs([], { CLIENT_UPLOAD_LIMIT: "1K" }).config.uploadBytesPerSec, 1024);
 });

@@ -44,6 +44,8 @@ export interface DownloadView {
   piecesDone: number;
   pieces: number;
   percent: number;
+  /** Pieces found already verified on disk when the download (re)started. */
+  piecesResumed: number;
   rateBytesPerSec: number;
   peers: DownloadProgress["peers"];
 }
@@ -244,6 +246,7 @@ export class DownloadManager {
       piecesDone,
       pieces: m.pieceHashes.length,
       percent: m.size === 0 ? (done ? 100 : 0) : Math.floor((bytesDone / m.size) * 100),
+      piecesResumed: live?.piecesResumed ?? 0,
       rateBytesPerSec: live?.rateBytesPerSec ?? 0,
       peers: live?.peers ?? [],
     };

@@ -24,6 +24,7 @@ import {
 import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
 import { defaultTransferConfig } from "./transfer_config.ts";
 import { PieceReader } from "./piece_reader.ts";
+import { createBucket, takeTokens, type TokenBucket } from "./rate_limit.ts";
 
 /** A file the seeder may serve. */
 export interface SharedFile {
@@ -48,6 +49,8 @@ export interface SeederOptions {
   catalog: ShareCatalog;
   /** Connections served at once. @default 256 */
   maxConnections?: number;
+  /** Cap on what all connections together send, in bytes per second. @default no cap */
+  uploadBytesPerSec?: number;
   /** Receives errors that are bugs, not peer mistakes. */
   onInternalError?: (error: unknown) => void;
 }
@@ -84,6 +87,10 @@ export function startSeeder(options: SeederOptions): Promise<Seeder> {
   const maxConnections = options.maxConnections ?? defaultTransferConfig().seederMaxConnections;
   const stats: SeederStats = { connections: 0, piecesServed: 0, bytesServed: 0, errorsSent: 0 };
   const conns = new Map<Deno.Conn, Promise<void>>();
+  // One bucket for the whole seeder: the limit is on its total upload.
+  const bucket = options.uploadBytesPerSec
+    ? createBucket(options.uploadBytesPerSec, Date.now())
+    : undefined;
   const acceptLoop = (async () => {
     try {
       for await (const conn of listener) {
@@ -92,7 +99,9 @@ export function startSeeder(options: SeederOptions): Promise<Seeder> {
           continue;
         }
         stats.connections++;
-        const served = servePeerConn(conn, options, stats).finally(() => conns.delete(conn));
+        const served = servePeerConn(conn, options, stats, bucket).finally(() =>
+          conns.delete(conn)
+        );
         conns.set(conn, served);
       }
     } catch {
@@ -128,9 +137,10 @@ async function servePeerConn(
   conn: Deno.Conn,
   options: SeederOptions,
   stats: SeederStats,
+  bucket: TokenBucket | undefined,
 ): Promise<void> {
   const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
-  const session = new PeerSession(conn, options, stats);
+  const session = new PeerSession(conn, options, stats, bucket);
   const buffer = new Uint8Array(READ_BUFFER_BYTES);
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
@@ -165,11 +175,18 @@ class PeerSession {
   #stats: SeederStats;
   #reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
   #greeted = false;
+  #bucket: TokenBucket | undefined;
 
-  constructor(conn: Deno.Conn, options: SeederOptions, stats: SeederStats) {
+  constructor(
+    conn: Deno.Conn,
+    options: SeederOptions,
+    stats: SeederStats,
+    bucket: TokenBucket | undefined,
+  ) {
     this.#conn = conn;
     this.#options = options;
     this.#stats = stats;
+    this.#bucket = bucket;
   }
 
   /**
@@ -188,8 +205,10 @@ class PeerSession {
       return true;
     }
     const reqId = frame.type === "hello" ? 0 : frame.reqId;
+    const sentBefore = this.#stats.bytesServed;
     try {
       await answer(this.#conn, frame, this.#options.catalog, this.#reader, this.#stats);
+      await this.#pace(this.#stats.bytesServed - sentBefore);
     } catch (error) {
       if (isConnectionError(error)) throw error;
       if (!(error instanceof AppError)) this.#options.onInternalError?.(error);
@@ -197,6 +216,13 @@ class PeerSession {
       await this.sendError(reqId, reply);
     }
     return true;
+  }
+
+  /** Waits as long as the upload limit asks after sending `bytes`. */
+  async #pace(bytes: number): Promise<void> {
+    if (this.#bucket === undefined || bytes === 0) return;
+    const waitMs = takeTokens(this.#bucket, bytes, Date.now());
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 
   /** Sends an error frame. */

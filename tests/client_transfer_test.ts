@@ -1,6 +1,7 @@
 /**
  * Downloads between real client processes: edge sizes, several seeders, a
- * seeder killed mid-download, and a downloader restarted mid-download.
+ * seeder killed mid-download, a seeder serving corrupt pieces, and a
+ * downloader restarted mid-download.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -17,6 +18,22 @@ const PIECE = 512 * 1024;
 
 async function startTracker(dir: string) {
   return await spawnProgram("tracker", ["--port", "0", "--data-dir", join(dir, "tracker")]);
+}
+
+/** Caps a client's seeder at 4 MiB/s, so downloads from it last about a second. */
+const SLOW_SEEDER = ["--upload-limit", "4M"];
+
+/** Waits until a download of `name` is running and partly done. */
+async function waitForProgress(client: ClientProc, name: string): Promise<void> {
+  await eventually(`the download of ${name} to get under way`, async () => {
+    const downloads = (await client.ok("show_downloads")).downloads as {
+      name: string;
+      state: string;
+      percent: number;
+    }[];
+    const d = downloads.find((x) => x.name === name && x.state === "running");
+    return d !== undefined && d.percent >= 10;
+  });
 }
 
 async function seedersOf(client: ClientProc, group: string, name: string): Promise<number> {
@@ -59,12 +76,16 @@ Deno.test("client downloads files of 0 B, 1 B, 512 KiB and 512 KiB + 1 byte inta
   }
 });
 
-Deno.test("client downloads from three seeders and finishes after one is killed", async () => {
+Deno.test("client downloads from three seeders, each serving some, and finishes after one is killed mid-download", async () => {
   await using dir = await tempDir("client-seeders-");
   await using tracker = await startTracker(dir.path);
   const t = ["--tracker", tracker.addr];
   const names = ["alice", "bob", "carol", "dave"];
-  const clients = await Promise.all(names.map((n) => startClientProc(join(dir.path, n), t)));
+  // Seeders capped at 4 MiB/s each, so a 12 MiB download lasts long enough to
+  // kill one of them in the middle of it.
+  const clients = await Promise.all(
+    names.map((n, i) => startClientProc(join(dir.path, n), i < 3 ? [...t, ...SLOW_SEEDER] : t)),
+  );
   await using _a = clients[0]!;
   await using _b = clients[1]!;
   await using _c = clients[2]!;
@@ -89,25 +110,63 @@ Deno.test("client downloads from three seeders and finishes after one is killed"
   assert.deepEqual(await Deno.readFile(first), bytes);
   const shown = (await dave.ok("show_downloads")).downloads[0];
   assert.equal(shown.state, "complete");
+  const peers = shown.peers as { addr: string; bytes: number }[];
   assert.deepEqual(
-    shown.peers.map((p: { addr: string }) => p.addr).sort(),
+    peers.map((p) => p.addr).sort(),
     [alice, bob, carol].map((c) => c.proc.addr).sort(),
   );
+  for (const peer of peers) assert.ok(peer.bytes > 0, `${peer.addr} served nothing`);
 
-  // A second download, with a seeder killed as soon as it starts.
+  // A second download, with a seeder killed once it is under way.
   const second = join(dir.path, "second.bin");
   await dave.ok(`download_file g data.bin ${second}`);
+  await waitForProgress(dave, "data.bin");
   await alice.proc.stop("SIGKILL");
   const ended = (await dave.ok("wait")).downloads;
   assert.equal(ended[0].state, "complete", JSON.stringify(ended));
   assert.deepEqual(await Deno.readFile(second), bytes);
 });
 
+Deno.test("client catches a seeder serving corrupt pieces, drops it and gets the file intact", async () => {
+  await using dir = await tempDir("client-corrupt-");
+  await using tracker = await startTracker(dir.path);
+  const t = ["--tracker", tracker.addr];
+  const names = ["mallory", "bob", "carol"];
+  // The honest seeder is slow, so the download lasts while mallory keeps failing.
+  const clients = await Promise.all(
+    names.map((n) => startClientProc(join(dir.path, n), n === "bob" ? [...t, ...SLOW_SEEDER] : t)),
+  );
+  await using mallory = clients[0]!;
+  await using bob = clients[1]!;
+  await using carol = clients[2]!;
+  await setUpGroup(clients, names, "g");
+  const size = 24 * PIECE + 99;
+  const paths = [join(dir.path, "m", "report.pdf"), join(dir.path, "b", "report.pdf")];
+  let bytes: Uint8Array = new Uint8Array();
+  for (const [i, c] of [mallory, bob].entries()) {
+    await Deno.mkdir(join(paths[i]!, ".."));
+    bytes = await writeTestFile(paths[i]!, size, 5);
+    await c.ok(`upload_file ${paths[i]} g`);
+  }
+  // Mallory's copy changes on disk after it was shared: every piece it serves is wrong.
+  await writeTestFile(paths[0]!, size, 6);
+
+  const dest = join(dir.path, "carol.pdf");
+  await carol.ok(`download_file g report.pdf ${dest}`);
+  const [ended] = (await carol.ok("wait")).downloads;
+  assert.equal(ended.state, "complete", JSON.stringify(ended));
+  assert.deepEqual(await Deno.readFile(dest), bytes);
+  const [shown] = (await carol.ok("show_downloads")).downloads;
+  const bad = (shown.peers as { addr: string; state: string; bytes: number }[])
+    .find((p) => p.addr === mallory.proc.addr);
+  assert.deepEqual([bad?.state, bad?.bytes], ["dropped", 0], JSON.stringify(shown));
+});
+
 Deno.test("client restarted mid-download resumes it and then seeds the file", async () => {
   await using dir = await tempDir("client-resume-");
   await using tracker = await startTracker(dir.path);
   const t = ["--tracker", tracker.addr];
-  await using alice = await startClientProc(join(dir.path, "alice"), t);
+  await using alice = await startClientProc(join(dir.path, "alice"), [...t, ...SLOW_SEEDER]);
   const bobDir = join(dir.path, "bob");
   const bob = await startClientProc(bobDir, t);
   await using carol = await startClientProc(join(dir.path, "carol"), t);
@@ -117,15 +176,19 @@ Deno.test("client restarted mid-download resumes it and then seeds the file", as
   await alice.ok(`upload_file ${source} g`);
   const dest = join(dir.path, "bob movie.bin");
   await bob.ok(`download_file g movie.bin "${dest}"`);
+  await waitForProgress(bob, "movie.bin");
   await bob.proc.stop("SIGKILL");
 
   // Same data dir: the session and the download come back by themselves.
   await using bobAgain = await startClientProc(bobDir, t);
+  let resumed = 0;
   await eventually("the resumed download to complete", async () => {
     const [d] = (await bobAgain.ok("show_downloads")).downloads;
+    resumed = d?.piecesResumed ?? 0;
     return d?.state === "complete";
   });
   assert.deepEqual(await Deno.readFile(dest), bytes);
+  assert.ok(resumed > 0, "the restarted client fetched everything again");
   await eventually(
     "bob to seed the file",
     async () => (await seedersOf(carol, "g", "movie.bin")) === 2,
