@@ -1,3 +1,4 @@
+import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import assert from "node:assert/strict";
 import { startTracker } from "../tracker/server.ts";
 import { tempDir } from "./harness.ts";
@@ -137,12 +138,9 @@ Deno.test("tracker status and digest describe the replica", async () => {
   await using tracker = await startTracker(testConfig(dir.path, { id: 3 }));
   using c = await connect(tracker.addr);
   await userSession(c, "dave");
-  const status = await c.request<
-    { id: number; addr: string; links: unknown[]; versionVector: unknown }
-  >(
-    "status",
-  );
+  const { memory, ...status } = await c.request<TrackerReplies["status"]>("status");
   assert.deepEqual(status, { id: 3, addr: tracker.addr, links: [], versionVector: { "3": 2 } });
+  assert.ok(memory.rssBytes > 0 && memory.peakRssBytes >= memory.rssBytes, JSON.stringify(memory));
   const digest = await c.request<{ digest: string; ops: number }>("digest");
   assert.deepEqual(digest, { digest: tracker.digest(), ops: 2 });
 });
