@@ -2,6 +2,7 @@
  * The balancer program: parses flags and environment, starts the server,
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
+import { readyLine } from "../protocol/programs.ts";
 import { parseArgs } from "node:util";
 import { BALANCER_ENV, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./server.ts";
@@ -102,7 +103,7 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   // deno-lint-ignore no-console
-  console.log(`balancer ready ${balancer.addr}`);
+  console.log(readyLine("balancer", balancer.addr));
   log(`${await untilSignal()}: closing`);
   await balancer.close();
   return 0;

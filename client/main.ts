@@ -4,6 +4,7 @@
  * one per line from a pipe), prints each result, and after a piped script
  * ends keeps seeding until `quit`, SIGINT or SIGTERM.
  */
+import { readyLine } from "../protocol/programs.ts";
 import { startClient } from "./app.ts";
 import {
   CLIENT_USAGE,
@@ -87,7 +88,7 @@ async function main(args: string[]): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => void shutdown(0));
   }
-  err(`client ready ${client.seederAddr}`);
+  err(readyLine("client", client.seederAddr));
   const lines = tty && !config.json ? readLinesRaw(PROMPT) : pipedLines();
   for await (const line of lines) {
     const result = await client.run(line);

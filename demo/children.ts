@@ -3,16 +3,9 @@
  * narrow permissions as its task, its output is read line by line, and every
  * child is remembered so the demo can kill them all by PID however it ends.
  */
+import { PROGRAM_PERMISSIONS, READY_LINE } from "../protocol/programs.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const READY = /^(\w+) ready (\S+)$/;
-
-/** Permissions each program runs with, as in deno.json's tasks. */
-const PERMISSIONS: Record<string, string[]> = {
-  tracker: ["--allow-net", "--allow-read", "--allow-write", "--allow-env"],
-  client: ["--allow-net", "--allow-read", "--allow-write", "--allow-env"],
-  balancer: ["--allow-net", "--allow-env"],
-};
 
 /** One running program. */
 export interface Child {
@@ -67,7 +60,7 @@ export class Children {
     const process = new Deno.Command(options.binary ?? Deno.execPath(), {
       args: options.binary !== undefined
         ? args
-        : ["run", ...(PERMISSIONS[program] ?? []), entry, ...args],
+        : ["run", ...(PROGRAM_PERMISSIONS[program] ?? []), entry, ...args],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -123,7 +116,7 @@ export class Children {
 async function waitForReady(child: Child, lines: string[], timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !child.exited) {
-    const match = lines.map((line) => READY.exec(line)).find((m) => m !== null);
+    const match = lines.map((line) => READY_LINE.exec(line)).find((m) => m !== null);
     if (match) return match[2]!;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -16,3 +16,4 @@ export * from "./balancer_messages.ts";
 export * from "./balancer_link.ts";
 export * from "./cluster_messages.ts";
 export * from "./peer_frames.ts";
+export * from "./programs.ts";

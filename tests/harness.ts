@@ -8,16 +8,9 @@
  * tracker.addr; // "127.0.0.1:41234"
  * ```
  */
+import { PROGRAM_PERMISSIONS, READY_LINE } from "../protocol/programs.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const READY = /^(\w+) ready (\S+)$/;
-
-/** Permissions each program runs with, as in deno.json's tasks. */
-const PERMISSIONS: Record<string, string[]> = {
-  tracker: ["--allow-net", "--allow-read", "--allow-write", "--allow-env"],
-  client: ["--allow-net", "--allow-read", "--allow-write", "--allow-env"],
-  balancer: ["--allow-net", "--allow-env"],
-};
 
 /** A running program. */
 export interface ProgramHandle extends AsyncDisposable {
@@ -65,7 +58,7 @@ export async function spawnProgram(
 ): Promise<ProgramHandle> {
   const entry = new URL(options.entry ?? `${program}/main.ts`, ROOT).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(PERMISSIONS[program] ?? ["--allow-all"]), entry, ...args],
+    args: ["run", ...(PROGRAM_PERMISSIONS[program] ?? ["--allow-all"]), entry, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -138,7 +131,7 @@ export async function spawnProgram(
   let addr: string;
   try {
     if ((options.readyStream ?? "stdout") === "stdout") {
-      addr = READY.exec(await waitForLine(READY, options.readyTimeoutMs ?? 20_000))![2]!;
+      addr = READY_LINE.exec(await waitForLine(READY_LINE, options.readyTimeoutMs ?? 20_000))![2]!;
     } else {
       addr = await waitForStderrReady(stderrLines, status, options.readyTimeoutMs ?? 20_000);
     }
@@ -172,8 +165,8 @@ async function waitForStderrReady(
   status.then(() => exited = true);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !exited) {
-    const line = lines.find((l) => READY.test(l));
-    if (line !== undefined) return READY.exec(line)![2]!;
+    const line = lines.find((l) => READY_LINE.test(l));
+    if (line !== undefined) return READY_LINE.exec(line)![2]!;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no ready line on stderr:\n${lines.join("\n")}`);

@@ -4,6 +4,7 @@
  * closes everything cleanly. `--status host:port` prints a running tracker's
  * cluster links instead.
  */
+import { readyLine } from "../protocol/programs.ts";
 import { parseArgs } from "node:util";
 import { parseHostPort } from "../protocol/conn_io.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
@@ -186,7 +187,7 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   // deno-lint-ignore no-console
-  console.log(`tracker ready ${tracker.addr}`);
+  console.log(readyLine("tracker", tracker.addr));
   const stopped = Promise.withResolvers<void>();
   const onSignal = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", onSignal);
