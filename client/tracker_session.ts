@@ -25,6 +25,7 @@ import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { askBalancers } from "./balancer_query.ts";
 import { planCandidates, retryDelayMs } from "./failover_plan.ts";
 import type { SessionRecord } from "./registry.ts";
+import type { ClientConfig } from "./config.ts";
 
 /** Where the session is kept between runs. */
 export interface SessionStore {
@@ -33,17 +34,20 @@ export interface SessionStore {
   clearSession(): void;
 }
 
-/** Options of {@link TrackerSession}. */
-export interface TrackerSessionOptions {
+/** Options of {@link TrackerSession}: the client's timings, its trackers, and callbacks. */
+export interface TrackerSessionOptions extends
+  Pick<
+    ClientConfig,
+    | "balancers"
+    | "heartbeatIntervalMs"
+    | "heartbeatTimeoutMs"
+    | "connectTimeoutMs"
+    | "requestTimeoutMs"
+    | "commandWaitMs"
+    | "maxRetryDelayMs"
+  > {
+  /** Trackers to try, in order (flags and file merged). */
   trackers: string[];
-  balancers: string[];
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
-  /** How long a command waits for a tracker while none is reachable. */
-  commandWaitMs: number;
-  maxRetryDelayMs: number;
   store: SessionStore;
   /** Receives one line for the user, e.g. `notice: tracker a stopped answering; now using b`. */
   onNotice(line: string): void;
