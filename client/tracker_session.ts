@@ -56,6 +56,17 @@ export interface TrackerSessionOptions extends
 }
 
 const PUBLIC_COMMANDS: ReadonlySet<string> = new Set(["ping", "create_user", "login"]);
+/** Commands that change state: they carry a retry id, so a retry is never applied twice. */
+const WRITE_COMMANDS: ReadonlySet<string> = new Set([
+  "create_user",
+  "create_group",
+  "join_group",
+  "leave_group",
+  "accept_request",
+  "reject_request",
+  "upload_file",
+  "stop_share",
+]);
 const MAX_ATTEMPTS = 4;
 const FIRST_RETRY_DELAY_MS = 100;
 
@@ -143,11 +154,14 @@ export class TrackerSession {
   async call<C extends Cmd>(cmd: C, fields: Record<string, unknown>): Promise<TrackerReplies[C]> {
     let lastError: AppError | undefined;
     let relogged = false;
+    // The same retry id on every attempt: a tracker that already has this
+    // write (from the attempt whose reply was lost) answers instead of redoing it.
+    const retry = WRITE_COMMANDS.has(cmd) ? { rid: crypto.randomUUID() } : {};
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const rpc = await this.#ready();
       const body = PUBLIC_COMMANDS.has(cmd) || this.#token === undefined
-        ? fields
-        : { ...fields, token: this.#token };
+        ? { ...fields, ...retry }
+        : { ...fields, ...retry, token: this.#token };
       try {
         return await rpc.request<TrackerReplies[C]>(cmd, body, this.#o.requestTimeoutMs);
       } catch (error) {

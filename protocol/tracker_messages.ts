@@ -109,6 +109,27 @@ const PARSERS: Record<TrackerCommand, Parser> = {
   }),
 };
 
+const RETRY_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * Reads the optional retry id (`rid`) of a request. A client gives each write
+ * command a fresh random `rid` and sends the same one when it retries that
+ * command on another tracker after a failover; a tracker that has already
+ * applied it (itself, or through replication) answers with the first reply
+ * instead of applying it again.
+ * @param raw the request object
+ * @returns the retry id, or undefined when absent
+ * @throws {AppError} BAD_REQUEST when present but not 8-64 letters, digits, `_` or `-`
+ */
+export function parseRetryId(raw: Raw): string | undefined {
+  const rid = raw["rid"];
+  if (rid === undefined || rid === null) return undefined;
+  if (typeof rid !== "string" || !RETRY_ID.test(rid)) {
+    throw new AppError("BAD_REQUEST", 'Field "rid" must be 8-64 letters, digits, _ or -');
+  }
+  return rid;
+}
+
 /** Every command name the tracker answers. */
 export const TRACKER_COMMANDS: readonly TrackerCommand[] = Object.keys(
   PARSERS,

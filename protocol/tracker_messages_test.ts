@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AppError, type ErrorCode } from "./errors.ts";
 import { parseJsonObject } from "./framing.ts";
-import { parseTrackerRequest, TRACKER_COMMANDS } from "./tracker_messages.ts";
+import { parseRetryId, parseTrackerRequest, TRACKER_COMMANDS } from "./tracker_messages.ts";
 
 const H = "a".repeat(64);
 const T = "t".repeat(64);
@@ -88,5 +88,18 @@ Deno.test("parseTrackerRequest() throws only AppError on random JSON", () => {
     const raw: Record<string, unknown> = { cmd: pick(TRACKER_COMMANDS) };
     for (let j = 0; j < 5; j++) raw[pick(fields)] = pick(values);
     codeOf(parseJsonObject(JSON.stringify(raw)));
+  }
+});
+
+Deno.test("parseRetryId() reads an optional retry id and refuses a malformed one", () => {
+  assert.equal(parseRetryId({}), undefined);
+  assert.equal(parseRetryId({ rid: null }), undefined);
+  assert.equal(parseRetryId({ rid: "a1b2c3d4-e5f6" }), "a1b2c3d4-e5f6");
+  for (const rid of [5, "short", "has space here", "x".repeat(65), ["abcdefgh"]]) {
+    assert.throws(
+      () => parseRetryId({ rid }),
+      (e) => e instanceof AppError && e.code === "BAD_REQUEST",
+      JSON.stringify(rid),
+    );
   }
 });
