@@ -8,6 +8,8 @@ import { MAX_LINE_BYTES } from "../protocol/framing.ts";
 export const DEFAULT_PORT = 7000;
 /** Ops applied between two snapshots of the state. */
 export const SNAPSHOT_EVERY_OPS = 5000;
+/** Most ops a due snapshot waits for while the tracker catches up on ops a peer holds. */
+export const SNAPSHOT_DEFER_MAX_OPS = 250_000;
 /** First wait before redialing a peer tracker. */
 export const RECONNECT_INITIAL_MS = 100;
 /** Longest wait between redials of a peer tracker. */

@@ -73,11 +73,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     addr,
     links: links.statuses(),
     versionVector: vvToObject(replica.committed),
-    memory: {
-      rssBytes: Deno.memoryUsage().rss,
-      // maxRSS is in KiB; it needs no permission, unlike /proc.
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    },
+    memory: memoryFigures(),
   });
 
   const handle = (info: ConnInfo) => async (raw: Record<string, unknown>) => {
@@ -149,6 +145,14 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     close,
     [Symbol.asyncDispose]: close,
   });
+}
+
+/** Resident memory now and at its peak; the two come from different counters. */
+function memoryFigures(): { rssBytes: number; peakRssBytes: number } {
+  const rssBytes = Deno.memoryUsage().rss;
+  // maxRSS is in KiB and needs no permission, unlike /proc; it lags a little
+  // behind the current figure, which is a lower bound of the peak.
+  return { rssBytes, peakRssBytes: Math.max(rssBytes, process.resourceUsage().maxRSS * 1024) };
 }
 
 /** Tells a connection over the limit why, and closes it, without waiting on it. */
