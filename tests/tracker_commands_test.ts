@@ -144,3 +144,22 @@ Deno.test("tracker status and digest describe the replica", async () => {
   const digest = await c.request<{ digest: string; ops: number }>("digest");
   assert.deepEqual(digest, { digest: tracker.digest(), ops: 2 });
 });
+
+Deno.test("tracker still answers a retried write after a restart past a snapshot", async () => {
+  await using dir = await tempDir();
+  const config = testConfig(dir.path, { snapshotEveryOps: 1 });
+  const rid = crypto.randomUUID();
+  let token: string;
+  {
+    await using tracker = await startTracker(config);
+    using c = await connect(tracker.addr);
+    token = await userSession(c, "erin");
+    assert.deepEqual(await c.request("create_group", { token, group: "g", rid }), { group: "g" });
+  }
+  await using again = await startTracker(config);
+  using c = await connect(again.addr);
+  const before = await c.request<{ ops: number }>("digest");
+  assert.deepEqual(await c.request("create_group", { token, group: "g", rid }), { group: "g" });
+  assert.equal((await c.request<{ ops: number }>("digest")).ops, before.ops);
+  await rejectsWith(c.request("create_group", { token, group: "g" }), "ALREADY_EXISTS");
+});

@@ -62,14 +62,19 @@ export async function createUser(
   replica: Replica,
   user: string,
   password: string,
+  retryKey?: string,
 ): Promise<{ user: string }> {
+  if (retryKey !== undefined) {
+    const earlier = await replica.answered(retryKey);
+    if (earlier !== undefined) return earlier as { user: string };
+  }
   decideCreateUser(replica.state, user, "-", "-"); // fail fast on a taken name
   const salt = randomBytes(SALT_BYTES);
   const hash = (await hashPassword(password, salt)).toString("hex");
   return await replica.write(() => ({
     bodies: decideCreateUser(replica.state, user, salt.toString("hex"), hash),
     data: { user },
-  }));
+  }), retryKey);
 }
 
 /**
@@ -104,29 +109,39 @@ export async function login(
  * @returns the command's reply data
  * @throws {AppError} NOT_LOGGED_IN, FORBIDDEN, NOT_FOUND, ALREADY_EXISTS, CONFLICT
  */
-export async function sessionCommand(replica: Replica, req: SessionRequest): Promise<unknown> {
+export async function sessionCommand(
+  replica: Replica,
+  req: SessionRequest,
+  rid?: string,
+): Promise<unknown> {
   const user = sessionUser(replica.state, req.token);
   if (!isWriteRequest(req)) return answerQuery(replica.state, req, user);
-  return await replica.write((stamp) => decideWrite(replica.state, req, user, stamp));
+  const retryKey = rid === undefined ? undefined : `${req.cmd}:${user}:${rid}`;
+  return await replica.write((stamp) => decideWrite(replica.state, req, user, stamp), retryKey);
 }
 
 /**
  * Runs any client command except `status` and `digest`, which need the server's view.
+ * A write sent with a retry id (`rid`) that this tracker already has is
+ * answered with its first reply, not applied again.
  * @returns the reply data
  * @throws {AppError} the command's refusal
  */
 export async function runCommand(
   replica: Replica,
   req: Exclude<TrackerRequest, { cmd: "status" | "digest" }>,
+  rid?: string,
 ): Promise<unknown> {
   switch (req.cmd) {
     case "ping":
       return { pong: true };
-    case "create_user":
-      return await createUser(replica, req.user, req.password);
+    case "create_user": {
+      const retryKey = rid === undefined ? undefined : `create_user:${req.user}:${rid}`;
+      return await createUser(replica, req.user, req.password, retryKey);
+    }
     case "login":
       return await login(replica, req.user, req.password);
     default:
-      return await sessionCommand(replica, req);
+      return await sessionCommand(replica, req, rid);
   }
 }

@@ -62,7 +62,19 @@ export interface Op {
   /** Its clock stamp; the stamp's origin equals `origin`. */
   stamp: Stamp;
   body: OpBody;
+  /** On the first op of a command sent with a retry id: the key and the reply given. */
+  retry?: RetryRecord;
 }
+
+/** What a tracker needs to answer a retried command without applying it again. */
+export interface RetryRecord {
+  /** The command, its user and its retry id, e.g. `create_group:alice:3f2a…`. */
+  key: string;
+  /** The reply data first given. */
+  reply: Record<string, unknown>;
+}
+
+const MAX_RETRY_KEY_CHARS = 256;
 
 const MAX_TOKEN_CHARS = 128;
 const MAX_CREDENTIAL_CHARS = 512;
@@ -185,5 +197,11 @@ export function parseOp(raw: unknown): Op {
   if (parseStamp(opStamp).origin !== origin) {
     throw new AppError("BAD_REQUEST", 'Field "stamp" must carry the op\'s origin');
   }
-  return { origin, seq, stamp: opStamp, body: parseOpBody(obj(r, "body")) };
+  const op: Op = { origin, seq, stamp: opStamp, body: parseOpBody(obj(r, "body")) };
+  if (r["retry"] !== undefined) op.retry = parseRetryRecord(obj(r, "retry"));
+  return op;
+}
+
+function parseRetryRecord(raw: Raw): RetryRecord {
+  return { key: str(raw, "key", MAX_RETRY_KEY_CHARS), reply: obj(raw, "reply") };
 }

@@ -174,3 +174,17 @@ Deno.test("parseOp() refuses valid ops with one field broken", () => {
     }
   }
 });
+
+Deno.test("parseOp() keeps a retry record and refuses a malformed one", () => {
+  const body: OpBody = { type: "create_group", group: "g1", owner: "alice" };
+  const retry = { key: "create_group:alice:abcdef12", reply: { group: "g1" } };
+  const op = { origin: 2, seq: 1, stamp: STAMP, body, retry };
+  assert.deepEqual(parseOp(JSON.parse(JSON.stringify(op))), op);
+  for (const bad of [{ key: 5, reply: {} }, { key: "k", reply: "x" }, "retry", { reply: {} }]) {
+    assert.throws(
+      () => parseOp({ ...op, retry: bad }),
+      (e) => e instanceof AppError && e.code === "BAD_REQUEST",
+      JSON.stringify(bad),
+    );
+  }
+});

@@ -14,7 +14,7 @@
 import { clearImmediate, setImmediate } from "node:timers";
 import { SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
 import { formatStamp, initialClock, observe, type Stamp, tick } from "./hlc.ts";
-import type { Op, OpBody } from "./ops.ts";
+import type { Op, OpBody, RetryRecord } from "./ops.ts";
 import {
   applyOp,
   createState,
@@ -44,6 +44,8 @@ interface Pending {
 }
 
 const REPLAY_PAGE_OPS = 5000;
+/** Replies to commands sent with a retry id that a tracker remembers: a retry comes within seconds. */
+const REMEMBERED_RETRIES = 10_000;
 
 /** State, clock, version vector and op log of one tracker. */
 export class Replica {
@@ -59,6 +61,8 @@ export class Replica {
   #options: ReplicaOptions;
   #waiters = new Set<() => void>();
   #peerKnown = new Map<number, VersionVector>();
+  /** Replies already given to commands sent with a retry id, by retry key; oldest first. */
+  #retries = new Map<string, Record<string, unknown>>();
 
   private constructor(options: ReplicaOptions, store: OpStore) {
     this.id = options.id;
@@ -80,6 +84,7 @@ export class Replica {
     }
     const maxStamp = store.maxStamp();
     if (maxStamp !== undefined) this.#clock = observe(this.#clock, maxStamp, Date.now());
+    for (const record of store.recentRetries(REMEMBERED_RETRIES)) this.#remember(record);
   }
 
   /**
@@ -113,12 +118,31 @@ export class Replica {
   }
 
   /**
+   * The reply already given to a command sent with this retry key, here or
+   * on any tracker whose ops reached this one.
+   * @returns the reply, once the op that carries it is durable; undefined when unknown
+   */
+  async answered(retryKey: string): Promise<Record<string, unknown> | undefined> {
+    const reply = this.#retries.get(retryKey);
+    if (reply !== undefined) await this.#enqueue([]);
+    return reply;
+  }
+
+  /**
    * Decides and commits a local write. `decide` runs synchronously on the
-   * current state with the stamp its first op will carry.
+   * current state with the stamp its first op will carry. With a retry key,
+   * a command already applied is answered with its first reply instead.
    * @returns the decision's data, once its ops are durable
    * @throws {AppError} whatever `decide` throws
    */
-  async write<T>(decide: (stamp: Stamp) => { bodies: OpBody[]; data: T }): Promise<T> {
+  async write<T extends object>(
+    decide: (stamp: Stamp) => { bodies: OpBody[]; data: T },
+    retryKey?: string,
+  ): Promise<T> {
+    if (retryKey !== undefined) {
+      const earlier = await this.answered(retryKey);
+      if (earlier !== undefined) return earlier as T;
+    }
     this.#clock = tick(this.#clock, Date.now());
     const { bodies, data } = decide(formatStamp(this.#clock, this.id));
     const ops: Op[] = [];
@@ -129,6 +153,10 @@ export class Replica {
       const op: Op = { origin: this.id, seq, stamp: formatStamp(this.#clock, this.id), body };
       applyOp(this.#state, op);
       ops.push(op);
+    }
+    if (retryKey !== undefined && ops.length > 0) {
+      ops[0]!.retry = { key: retryKey, reply: data as Record<string, unknown> };
+      this.#remember(ops[0]!.retry);
     }
     // Even with no ops, wait for queued ones: the answer may rest on them.
     await this.#enqueue(ops);
@@ -156,6 +184,7 @@ export class Replica {
       }
       this.#vv.set(op.origin, op.seq);
       applyOp(this.#state, op);
+      if (op.retry !== undefined) this.#remember(op.retry);
       fresh.push(op);
     }
     await this.#enqueue(fresh);
@@ -249,6 +278,14 @@ export class Replica {
   #sendOrder(): number[] {
     const others = [...this.#committed.keys()].filter((origin) => origin !== this.id);
     return this.#committed.has(this.id) ? [this.id, ...others] : others;
+  }
+
+  #remember(record: RetryRecord): void {
+    this.#retries.delete(record.key);
+    this.#retries.set(record.key, record.reply);
+    if (this.#retries.size > REMEMBERED_RETRIES) {
+      this.#retries.delete(this.#retries.keys().next().value!);
+    }
   }
 
   #knownBy(peer: number): VersionVector {

@@ -11,7 +11,11 @@ import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts
 import { BufferBudget, serveControlConn } from "../protocol/rpc_server.ts";
 import { encodeLine } from "../protocol/framing.ts";
 import { errorReply } from "../protocol/envelope.ts";
-import { parseTrackerRequest, type TrackerReplies } from "../protocol/tracker_messages.ts";
+import {
+  parseRetryId,
+  parseTrackerRequest,
+  type TrackerReplies,
+} from "../protocol/tracker_messages.ts";
 import { runCommand } from "./commands.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import { Replica } from "./replica.ts";
@@ -91,7 +95,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     if (req.cmd === "status") return status();
     if (req.cmd === "digest") return replica.digest();
     if (req.cmd === "login" || "token" in req) info.isClient = true;
-    return await runCommand(replica, req);
+    return await runCommand(replica, req, parseRetryId(raw));
   };
 
   const budget = new BufferBudget(config.maxBufferedBytes);

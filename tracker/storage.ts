@@ -6,7 +6,7 @@
  * catch up from it; the snapshot only saves replaying it all at startup.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Op } from "./ops.ts";
+import type { Op, RetryRecord } from "./ops.ts";
 
 /** Highest contiguous seq held per origin. */
 export type VersionVector = Map<number, number>;
@@ -23,6 +23,7 @@ const SCHEMA = `
     seq INTEGER NOT NULL,
     stamp TEXT NOT NULL,
     body TEXT NOT NULL,
+    retry TEXT,
     PRIMARY KEY (origin, seq)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS snapshot (
@@ -37,6 +38,7 @@ interface OpRow {
   seq: number;
   stamp: string;
   body: string;
+  retry: string | null;
 }
 
 /** Converts a version vector to a JSON-friendly object keyed by origin. */
@@ -71,11 +73,15 @@ export class OpStore {
     this.#db = new DatabaseSync(`${dataDir}/tracker.db`);
     this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
     this.#db.exec(SCHEMA);
+    const columns = this.#db.prepare("SELECT name FROM pragma_table_info('ops')").all();
+    if (!columns.some((c) => c["name"] === "retry")) {
+      this.#db.exec("ALTER TABLE ops ADD COLUMN retry TEXT"); // a log from before retry ids
+    }
     this.#insert = this.#db.prepare(
-      "INSERT OR IGNORE INTO ops (origin, seq, stamp, body) VALUES (?, ?, ?, ?)",
+      "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );
     this.#after = this.#db.prepare(
-      "SELECT origin, seq, stamp, body FROM ops WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT origin, seq, stamp, body, retry FROM ops WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?",
     );
   }
 
@@ -87,7 +93,8 @@ export class OpStore {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       for (const op of ops) {
-        this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body));
+        const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
+        this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
       }
       this.#db.exec("COMMIT");
     } catch (error) {
@@ -102,12 +109,27 @@ export class OpStore {
    */
   readAfter(origin: number, afterSeq: number, limit: number): Op[] {
     const rows = this.#after.all(origin, afterSeq, limit) as unknown as OpRow[];
-    return rows.map((row) => ({
-      origin: row.origin,
-      seq: row.seq,
-      stamp: row.stamp,
-      body: JSON.parse(row.body),
-    }));
+    return rows.map((row) => {
+      const op: Op = {
+        origin: row.origin,
+        seq: row.seq,
+        stamp: row.stamp,
+        body: JSON.parse(row.body),
+      };
+      if (row.retry !== null) op.retry = JSON.parse(row.retry);
+      return op;
+    });
+  }
+
+  /**
+   * The retry records of the latest ops that carry one, oldest first.
+   * @returns at most `limit` records
+   */
+  recentRetries(limit: number): RetryRecord[] {
+    const rows = this.#db.prepare(
+      "SELECT retry FROM ops WHERE retry IS NOT NULL ORDER BY stamp DESC LIMIT ?",
+    ).all(limit) as unknown as { retry: string }[];
+    return rows.reverse().map((row) => JSON.parse(row.retry));
   }
 
   /** The highest stored seq per origin. */
