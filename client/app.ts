@@ -68,7 +68,10 @@ export async function startClient(
     store: registry,
     onNotice,
     onSessionStarted: (user) => {
-      void late.shares?.announceAll(user).then(() => late.downloads?.resumePending(user));
+      // In the background: a failure here must reach the user, never crash the client.
+      late.shares?.announceAll(user)
+        .then(() => late.downloads?.resumePending(user))
+        .catch((error) => onNotice(`notice: could not restore shares and downloads: ${error}`));
     },
   });
   const seederAddr = seeder.addr;
