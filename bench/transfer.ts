@@ -7,7 +7,8 @@
  * TRANSFER_BENCH_RUNS (default 3), the download's worker count from
  * TRANSFER_BENCH_WORKERS (default: the client's, one per core up to 8), and
  * requests in flight per worker from TRANSFER_BENCH_REQUESTS (default: the
- * client's, 24 in all). Files go to a temporary directory that is
+ * client's, 24 in all). A last single run at TRANSFER_BENCH_LARGE_MIB (default
+ * 4096, 0 skips it) shows whether peak memory grows with the file's size. Files go to a temporary directory that is
  * removed afterwards.
  */
 import { randomFillSync } from "node:crypto";
@@ -116,32 +117,42 @@ async function benchSize(
         await spawnProgram("seed", [manifestPath, src], { entry: "bench/seed_process.ts" }),
       );
     }
-    for (const count of [1, 3]) {
+    const trials = [1, 3].flatMap((count) =>
+      Array.from({ length: runs }, (_, i) => ({ count, label: `run ${i + 1}` }))
+    );
+    const rates = new Map<number, number[]>();
+    for (const { count, label } of trials) {
       const peers = seeders.slice(0, count);
-      for (let run = 1; run <= runs; run++) {
-        const dest = `${dir}/dst-${sizeMib}`;
-        await Deno.remove(dest).catch(() => {});
-        const cpuBefore = await seederCpuMs(peers);
-        const f = await download(workers, manifestPath, dest, peers.map((p) => p.addr));
-        const seedCpuMs = (await seederCpuMs(peers)) - cpuBefore;
-        const rate = f.state === "complete"
-          ? (sizeMib / (f.ms / 1000)).toFixed(0)
-          : `FAILED ${f.error}`;
-        // deno-lint-ignore no-console
-        console.log(
-          `${String(sizeMib).padStart(5)} MiB  ${count} seeder${
-            count > 1 ? "s" : " "
-          }  run ${run}  ` +
-            `${String(rate).padStart(5)} MiB/s  ${(f.ms / 1000).toFixed(2)} s  ` +
-            `peak RSS ${(f.peakRssBytes / MIB).toFixed(0)} MiB  ` +
-            `CPU ${(f.cpuUserMs / 1000).toFixed(2)} user + ${
-              (f.cpuSystemMs / 1000).toFixed(2)
-            } sys s  ` +
-            `seeders CPU ${(seedCpuMs / 1000).toFixed(2)} s  (pool start ${
-              f.poolMs.toFixed(0)
-            } ms)`,
-        );
+      const dest = `${dir}/dst-${sizeMib}`;
+      await Deno.remove(dest).catch(() => {});
+      const cpuBefore = await seederCpuMs(peers);
+      const f = await download(workers, manifestPath, dest, peers.map((p) => p.addr));
+      const seedCpuMs = (await seederCpuMs(peers)) - cpuBefore;
+      const mibPerSec = sizeMib / (f.ms / 1000);
+      if (f.state === "complete") {
+        rates.set(count, [...(rates.get(count) ?? []), mibPerSec]);
       }
+      const rate = f.state === "complete" ? mibPerSec.toFixed(0) : `FAILED ${f.error}`;
+      // deno-lint-ignore no-console
+      console.log(
+        `${String(sizeMib).padStart(5)} MiB  ${count} seeder${count > 1 ? "s" : " "}  ` +
+          `${label.padEnd(7)}  ${String(rate).padStart(5)} MiB/s  ${(f.ms / 1000).toFixed(2)} s  ` +
+          `peak RSS ${(f.peakRssBytes / MIB).toFixed(0)} MiB  ` +
+          `CPU ${(f.cpuUserMs / 1000).toFixed(2)} user + ${
+            (f.cpuSystemMs / 1000).toFixed(2)
+          } sys s  ` +
+          `seeders CPU ${(seedCpuMs / 1000).toFixed(2)} s  (pool start ${f.poolMs.toFixed(0)} ms)`,
+      );
+    }
+    for (const [count, list] of rates) {
+      const sorted = [...list].sort((a, b) => a - b);
+      // deno-lint-ignore no-console
+      console.log(
+        `${String(sizeMib).padStart(5)} MiB  ${count} seeder${count > 1 ? "s" : " "}  ` +
+          `median ${
+            sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(0)
+          } MiB/s over ${sorted.length} runs`,
+      );
     }
   } finally {
     for (const seeder of seeders) await seeder.stop();
@@ -162,6 +173,13 @@ export async function run(): Promise<void> {
       `Downloader (${workers} workers) and seeders in separate processes, loopback, page cache warm.`,
     );
     for (const size of sizes) await benchSize(dir, size, runs, workers);
+    // One run of a larger file shows whether the downloader's memory grows with the size.
+    const largeMib = Number(Deno.env.get("TRANSFER_BENCH_LARGE_MIB") ?? 4096);
+    if (largeMib > 0) {
+      // deno-lint-ignore no-console
+      console.log(`Memory check: one run at ${largeMib} MiB (compare peak RSS with the above)`);
+      await benchSize(dir, largeMib, 1, workers);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
