@@ -62,7 +62,7 @@ const HANDLERS: Record<string, Handler> = {
 /**
  * Runs one line.
  * @param line what the user typed
- * @returns the result; errors are results too, never thrown (except bugs)
+ * @returns the result; errors are results too, never thrown (a bug is an INTERNAL result)
  */
 export async function runLine(deps: ShellDeps, line: string): Promise<ShellResult> {
   let cmd: string | null = null;
@@ -76,7 +76,9 @@ export async function runLine(deps: ShellDeps, line: string): Promise<ShellResul
     if (error instanceof AppError) {
       return { kind: "error", cmd, code: error.code, message: error.message };
     }
-    throw error;
+    // A bug: the user gets one line and the client keeps running and seeding.
+    const detail = error instanceof Error ? error.message : String(error);
+    return { kind: "error", cmd, code: "INTERNAL", message: `Internal error: ${detail}` };
   }
 }
 
