@@ -21,7 +21,7 @@
  */
 import { AppError } from "../protocol/errors.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
-import type { TrackerReplies } from "../protocol/tracker_messages.ts";
+import { SESSION_WRITE_COMMANDS, type TrackerReplies } from "../protocol/tracker_messages.ts";
 import { askBalancers } from "./balancer_query.ts";
 import { planCandidates, retryDelayMs } from "./failover_plan.ts";
 import type { SessionRecord } from "./registry.ts";
@@ -57,16 +57,7 @@ export interface TrackerSessionOptions extends
 
 const PUBLIC_COMMANDS: ReadonlySet<string> = new Set(["ping", "create_user", "login"]);
 /** Commands that change state: they carry a retry id, so a retry is never applied twice. */
-const WRITE_COMMANDS: ReadonlySet<string> = new Set([
-  "create_user",
-  "create_group",
-  "join_group",
-  "leave_group",
-  "accept_request",
-  "reject_request",
-  "upload_file",
-  "stop_share",
-]);
+const WRITE_COMMANDS: ReadonlySet<string> = new Set(["create_user", ...SESSION_WRITE_COMMANDS]);
 const MAX_ATTEMPTS = 4;
 const FIRST_RETRY_DELAY_MS = 100;
 

@@ -39,6 +39,21 @@ export type SessionRequest =
   | { cmd: "download_file"; token: string; group: string; name: string }
   | { cmd: "stop_share"; token: string; group: string; name: string };
 
+/** The session commands that change state; the others only read it. */
+export const SESSION_WRITE_COMMANDS = [
+  "logout",
+  "create_group",
+  "join_group",
+  "leave_group",
+  "accept_request",
+  "reject_request",
+  "upload_file",
+  "stop_share",
+] as const;
+
+/** One of {@link SESSION_WRITE_COMMANDS}. */
+export type SessionWriteCommand = typeof SESSION_WRITE_COMMANDS[number];
+
 /** Any client-to-tracker command. */
 export type TrackerRequest = PublicRequest | SessionRequest;
 /** The command names. */

@@ -11,7 +11,12 @@
  * address); the caller then just replies.
  */
 import { AppError } from "../protocol/errors.ts";
-import type { SessionRequest, TrackerReplies } from "../protocol/tracker_messages.ts";
+import {
+  SESSION_WRITE_COMMANDS,
+  type SessionRequest,
+  type SessionWriteCommand,
+  type TrackerReplies,
+} from "../protocol/tracker_messages.ts";
 import type { Stamp } from "./hlc.ts";
 import type { OpBody } from "./ops.ts";
 import type { TrackerState } from "./state_types.ts";
@@ -30,15 +35,7 @@ import { downloadFile, listFiles, shareFile, stopShare } from "./decide_files.ts
 export type { Decision } from "./decide_groups.ts";
 
 /** Session commands that change state. */
-export type WriteCommand =
-  | "logout"
-  | "create_group"
-  | "join_group"
-  | "leave_group"
-  | "accept_request"
-  | "reject_request"
-  | "upload_file"
-  | "stop_share";
+export type WriteCommand = SessionWriteCommand;
 /** Session commands that only read state. */
 export type QueryCommand = Exclude<SessionRequest["cmd"], WriteCommand>;
 /** A session command that changes state. */
@@ -48,16 +45,7 @@ export type QueryRequest = Extract<SessionRequest, { cmd: QueryCommand }>;
 /** What {@link decideWrite} returns: op bodies (maybe none) and the reply data. */
 export type WriteDecision = Decision<WriteCommand>;
 
-const WRITE_COMMANDS: ReadonlySet<string> = new Set<WriteCommand>([
-  "logout",
-  "create_group",
-  "join_group",
-  "leave_group",
-  "accept_request",
-  "reject_request",
-  "upload_file",
-  "stop_share",
-]);
+const WRITE_COMMANDS: ReadonlySet<string> = new Set(SESSION_WRITE_COMMANDS);
 
 /**
  * Tells a writing session command from a query.
