@@ -14,7 +14,8 @@ import {
   UsageError,
 } from "./config.ts";
 import { readLinesRaw } from "./line_reader.ts";
-import { renderError, renderOk, type RenderOptions } from "./output.ts";
+import { liveProgressLines, renderError, renderOk, type RenderOptions } from "./output.ts";
+import type { DownloadView } from "./downloads.ts";
 import type { ShellResult } from "./shell.ts";
 
 const PROMPT = "p2p> ";
@@ -45,6 +46,55 @@ function show(result: ShellResult, render: RenderOptions): void {
   else err(text);
 }
 
+const LIVE_REDRAW_MS = 250;
+const encoder = new TextEncoder();
+
+/** The live progress view shown while `wait` blocks in a terminal. */
+interface LiveProgress {
+  /** Prints a notice above the bars (they are erased and drawn again below it). */
+  notice(line: string): void;
+  /** Erases the bars and stops redrawing. */
+  stop(): void;
+}
+
+/**
+ * While `wait` blocks in a terminal, redraws the running downloads' progress
+ * bars in place (ANSI: back to the first bar line, clear below, draw again).
+ * @returns the view
+ */
+function startLiveProgress(client: { run(line: string): Promise<ShellResult> }): LiveProgress {
+  let drawn = 0;
+  let lines: string[] = [];
+  let stopped = false;
+  const erase = () => {
+    if (drawn > 0) Deno.stdout.writeSync(encoder.encode(`\x1b[${drawn}F\x1b[J`));
+    drawn = 0;
+  };
+  const draw = () => {
+    Deno.stdout.writeSync(encoder.encode(lines.map((l) => `${l}\n`).join("")));
+    drawn = lines.length;
+  };
+  const timer = setInterval(async () => {
+    const snapshot = await client.run("show_downloads");
+    if (stopped || snapshot.kind !== "ok") return;
+    lines = liveProgressLines((snapshot.data as { downloads: DownloadView[] }).downloads);
+    erase();
+    draw();
+  }, LIVE_REDRAW_MS);
+  return {
+    notice(line) {
+      erase();
+      err(line);
+      if (!stopped) draw();
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      erase();
+    },
+  };
+}
+
 async function* pipedLines(): AsyncGenerator<string> {
   let rest = "";
   for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
@@ -73,9 +123,10 @@ async function main(args: string[]): Promise<number> {
   const { config } = parsed;
   const tty = Deno.stdin.isTerminal();
   const render: RenderOptions = { json: config.json, tty: tty && Deno.stdout.isTerminal() };
+  let live: LiveProgress | undefined;
   const client = await startClient(config, {
     trackers: trackerCandidates(config, fromFile),
-    onNotice: err,
+    onNotice: (line) => live === undefined ? err(line) : live.notice(line),
     cwd: Deno.cwd(),
   });
   let stopping = false;
@@ -91,7 +142,10 @@ async function main(args: string[]): Promise<number> {
   err(readyLine("client", client.seederAddr));
   const lines = tty && !config.json ? readLinesRaw(PROMPT) : pipedLines();
   for await (const line of lines) {
+    if (render.tty && /^\s*wait\s*$/.test(line)) live = startLiveProgress(client);
     const result = await client.run(line);
+    live?.stop();
+    live = undefined;
     show(result, render);
     if (result.kind === "ok" && result.cmd === "quit") await shutdown(0);
   }

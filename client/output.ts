@@ -128,10 +128,19 @@ function downloads(list: DownloadView[], tty: boolean): string {
     ]),
   );
   if (!tty) return rows;
-  const bars = list.filter((v) => v.state === "running").map((v) =>
+  const bars = liveProgressLines(list);
+  return bars.length === 0 ? rows : `${rows}\n\n${bars.join("\n")}`;
+}
+
+/**
+ * The progress bar of each running download, for a live view that is redrawn
+ * while `wait` blocks in a terminal.
+ * @returns one line per running download (none when nothing runs)
+ */
+export function liveProgressLines(list: DownloadView[]): string[] {
+  return list.filter((v) => v.state === "running").map((v) =>
     `${v.name}  ${renderProgressLine(v)}`
   );
-  return bars.length === 0 ? rows : `${rows}\n\n${bars.join("\n")}`;
 }
 
 function waited(list: DownloadView[]): string {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { renderError, renderOk, table } from "./output.ts";
+import { liveProgressLines, renderError, renderOk, table } from "./output.ts";
+import type { DownloadView } from "./downloads.ts";
 
 const JSON_MODE = { json: true, tty: false };
 const HUMAN = { json: false, tty: false };
@@ -73,4 +74,30 @@ Deno.test("renderOk() shows a progress bar for running downloads in a terminal o
     downloads: [{ ...download, state: "failed", error: "no peer answered" }],
   }, HUMAN);
   assert.equal(failed, "g/x.bin: failed: no peer answered");
+});
+
+Deno.test("liveProgressLines() draws a bar for each running download only", () => {
+  const base: DownloadView = {
+    id: 1,
+    group: "g",
+    name: "movie.mkv",
+    dest: "/tmp/movie.mkv",
+    state: "running",
+    error: null,
+    size: 4 * 1024 * 1024,
+    bytesDone: 1024 * 1024,
+    piecesDone: 2,
+    pieces: 8,
+    percent: 25,
+    piecesResumed: 0,
+    rateBytesPerSec: 1024 * 1024,
+    peers: [],
+  };
+  const lines = liveProgressLines([
+    base,
+    { ...base, id: 2, name: "done.iso", state: "complete", bytesDone: base.size, percent: 100 },
+  ]);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^movie\.mkv {2}\[#+\.+\] +25% .*1\.0 MiB\/4\.0 MiB .*ETA 3s$/);
+  assert.deepEqual(liveProgressLines([]), []);
 });
