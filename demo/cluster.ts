@@ -56,12 +56,13 @@ export async function startCluster(
 export async function startClient(
   children: Children,
   user: string,
-  options: { dir: string; cluster: Cluster },
+  options: { dir: string; cluster: Cluster; extraArgs?: string[] },
 ): Promise<ClientDriver> {
   const trackers = options.cluster.trackers.flatMap((t) => ["--tracker", t.addr]);
   const child = await children.start("client", [
     ...["--balancer", options.cluster.balancer.addr, ...trackers],
     ...["--data-dir", join(options.dir, user, "data"), "--port", "0", "--json"],
+    ...(options.extraArgs ?? []),
   ], { name: `${user}'s client`, readyOn: "stderr" });
   return new ClientDriver(child, user);
 }

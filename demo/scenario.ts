@@ -35,15 +35,21 @@ const REPLICATION_WAIT_MS = 10_000;
 export async function runDemo(children: Children, options: DemoOptions): Promise<void> {
   const { say } = options;
   const cluster = await startCluster(children, { dir: options.dir, count: 3, say });
+  // The seeders upload at most SEEDER_LIMIT each, so the download is still
+  // running when its tracker is killed, as it would be over a real network.
   const [alice, bob, carol] = await Promise.all(
     ["alice", "bob", "carol"].map((user) =>
-      startClient(children, user, { dir: options.dir, cluster })
+      startClient(children, user, {
+        dir: options.dir,
+        cluster,
+        extraArgs: user === "carol" ? [] : ["--upload-limit", SEEDER_LIMIT],
+      })
     ),
   ) as [ClientDriver, ClientDriver, ClientDriver];
   say(
     `clients of alice, bob and carol ready (seeders at ${
       [alice, bob, carol].map((c) => c.child.addr).join(", ")
-    })`,
+    }; alice and bob upload at most ${SEEDER_LIMIT}iB/s each)`,
   );
   const trackerOf = new Map<string, string>();
   for (const client of [alice, bob, carol]) {
@@ -96,6 +102,8 @@ async function shareFile(
   options.say(`${second.user} shares the same file too: now ${two["seeders"]} seeders`);
   return { name, hash };
 }
+
+const SEEDER_LIMIT = "6M";
 
 interface DownloadOptions extends DemoOptions {
   name: string;
