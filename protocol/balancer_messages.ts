@@ -4,7 +4,7 @@
  * discriminated union on `cmd` and the one parser that validates a raw object.
  */
 import { AppError } from "./errors.ts";
-import { hostPort, uint } from "./validate.ts";
+import { hostPort, parseByCommand, uint } from "./validate.ts";
 
 /** Most addresses one `get_tracker` may exclude. */
 export const MAX_EXCLUDED = 64;
@@ -84,13 +84,5 @@ export const BALANCER_COMMANDS: readonly BalancerCommand[] = Object.keys(
  * @throws {AppError} UNKNOWN_COMMAND or BAD_REQUEST
  */
 export function parseBalancerRequest(raw: Raw): BalancerRequest {
-  const cmd = raw["cmd"];
-  if (typeof cmd !== "string") {
-    throw new AppError("BAD_REQUEST", 'Field "cmd" must be a command name');
-  }
-  const parser = Object.hasOwn(PARSERS, cmd) ? PARSERS[cmd as BalancerCommand] : undefined;
-  if (parser === undefined) {
-    throw new AppError("UNKNOWN_COMMAND", `Unknown command "${cmd.slice(0, 64)}"`);
-  }
-  return parser(raw);
+  return parseByCommand(raw, PARSERS);
 }

@@ -5,7 +5,7 @@
  */
 import { AppError } from "./errors.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
-import { fileName, hostPort, ident, obj, str } from "./validate.ts";
+import { fileName, hostPort, ident, obj, parseByCommand, str } from "./validate.ts";
 
 /** Commands that need no session. */
 export type PublicRequest =
@@ -157,15 +157,7 @@ export const TRACKER_COMMANDS: readonly TrackerCommand[] = Object.keys(
  * @throws {AppError} UNKNOWN_COMMAND or BAD_REQUEST
  */
 export function parseTrackerRequest(raw: Raw): TrackerRequest {
-  const cmd = raw["cmd"];
-  if (typeof cmd !== "string") {
-    throw new AppError("BAD_REQUEST", 'Field "cmd" must be a command name');
-  }
-  const parser = Object.hasOwn(PARSERS, cmd) ? PARSERS[cmd as TrackerCommand] : undefined;
-  if (parser === undefined) {
-    throw new AppError("UNKNOWN_COMMAND", `Unknown command "${cmd.slice(0, 64)}"`);
-  }
-  return parser(raw);
+  return parseByCommand(raw, PARSERS);
 }
 
 /** A group as `list_groups` shows it. */

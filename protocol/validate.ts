@@ -120,3 +120,22 @@ export function optional<T>(
 ): T | undefined {
   return raw[field] === undefined || raw[field] === null ? undefined : check(raw, field);
 }
+
+/**
+ * Picks the parser of a message's `cmd` from a table and runs it.
+ * @param raw the message
+ * @param parsers one parser per command name
+ * @returns what the command's parser returns
+ * @throws {AppError} BAD_REQUEST without a `cmd`, UNKNOWN_COMMAND for a name not in the table
+ */
+export function parseByCommand<T>(raw: Raw, parsers: Readonly<Record<string, (raw: Raw) => T>>): T {
+  const cmd = raw["cmd"];
+  if (typeof cmd !== "string") {
+    throw new AppError("BAD_REQUEST", 'Field "cmd" must be a command name');
+  }
+  const parser = Object.hasOwn(parsers, cmd) ? parsers[cmd] : undefined;
+  if (parser === undefined) {
+    throw new AppError("UNKNOWN_COMMAND", `Unknown command "${cmd.slice(0, 64)}"`);
+  }
+  return parser(raw);
+}
