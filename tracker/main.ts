@@ -29,7 +29,7 @@ Options (environment variable in brackets):
   --advertise HOST:PORT  address peers and balancers should dial (default: the listening
                          address) [TRACKER_ADVERTISE]
   --balancer HOST:PORT   a balancer to register with (repeatable) [TRACKER_BALANCER, comma-separated]
-  --status HOST:PORT     print a running tracker's links and version vector, then exit
+  --status HOST:PORT     print a running tracker's links, version vector and memory, then exit
   --help                 show this help
 
 Settings can also come from a .env file: deno run --env-file=.env ...`;
@@ -145,6 +145,10 @@ async function printStatus(addr: string): Promise<number> {
     const status = await client.request<TrackerReplies["status"]>("status");
     const lines = [`tracker ${status.id} at ${status.addr}`];
     lines.push(`version vector: ${JSON.stringify(status.versionVector)}`);
+    const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(0)} MiB`;
+    lines.push(
+      `memory: ${mib(status.memory.rssBytes)} resident, ${mib(status.memory.peakRssBytes)} at peak`,
+    );
     for (const link of status.links) {
       lines.push(`link ${link.peer}: ${link.state}, ${link.behind} ops behind`);
     }
