@@ -40,11 +40,15 @@ async function exchange(
       if (n === null) return { frames, closed: true };
       frames.push(...decoder.push(buffer.subarray(0, n)));
     }
-    // The seeder closes after broken framing: the next read sees the end.
+    // The seeder closes after broken framing: the next read sees the end at
+    // once. A connection still open after a full second counts as kept open
+    // (a generous wait, so a loaded machine cannot turn "closed" into "open").
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const probe = await Promise.race([
       conn.read(buffer).catch(() => null),
-      new Promise<"open">((r) => setTimeout(() => r("open"), 100)),
+      new Promise<"open">((r) => timer = setTimeout(() => r("open"), 1000)),
     ]);
+    clearTimeout(timer);
     return { frames, closed: probe === null };
   } finally {
     conn.close();
