@@ -7,8 +7,8 @@
  * over-long line) gets an error reply and the connection is closed.
  */
 import { AppError } from "./errors.ts";
-import { encodeLine, LineDecoder, MAX_LINE_BYTES } from "./framing.ts";
-import { errorReply, okReply, parseEnvelope, type RequestId } from "./envelope.ts";
+import { encodeLine, LineDecoder, MAX_LINE_BYTES, parseJsonObject } from "./framing.ts";
+import { errorReply, idOf, okReply, parseEnvelope, type RequestId } from "./envelope.ts";
 import { SerialWriter } from "./conn_io.ts";
 
 /** What a handler learns about the request besides its fields. */
@@ -127,11 +127,10 @@ async function answer(
   }
 }
 
+/** The id of a request that failed validation, when the line has a usable one to echo. */
 function recoverId(line: string): RequestId | null {
   try {
-    const raw = JSON.parse(line);
-    const id = raw?.id;
-    return typeof id === "number" || (typeof id === "string" && id.length <= 64) ? id : null;
+    return idOf(parseJsonObject(line));
   } catch {
     return null;
   }
