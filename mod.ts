@@ -24,17 +24,20 @@
  * @module
  */
 export * from "./protocol/mod.ts";
-export { startTracker, type TrackerHandle } from "./tracker/server.ts";
+export { startTracker, type TrackerHandle } from "./tracker/tracker_server.ts";
 export { defaultConfig as defaultTrackerConfig, type TrackerConfig } from "./tracker/config.ts";
-export { type BalancerHandle, startBalancer } from "./balancer/server.ts";
+export { type BalancerHandle, startBalancer } from "./balancer/balancer_server.ts";
 export { type BalancerConfig, defaultBalancerConfig } from "./balancer/config.ts";
-export { hashFile } from "./client/hash_file.ts";
-export { type Seeder, type ShareCatalog, type SharedFile, startSeeder } from "./client/seeder.ts";
 export {
   createWorkerPool,
   type Download,
   type DownloadOptions,
   type DownloadProgress,
+  hashFile,
+  type Seeder,
+  type ShareCatalog,
+  type SharedFile,
   startDownload,
+  startSeeder,
   type WorkerPool,
-} from "./client/downloader.ts";
+} from "./client/transfer/mod.ts";

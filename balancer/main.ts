@@ -5,7 +5,7 @@
 import { readyLine } from "../protocol/programs.ts";
 import { parseArgs } from "node:util";
 import { BALANCER_ENV, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
-import { type BalancerHandle, startBalancer } from "./server.ts";
+import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
 
 const USAGE = `Usage: balancer [options]
 

@@ -7,8 +7,7 @@
  */
 import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
-import { createWorkerPool, startDownload } from "../client/downloader.ts";
-import { defaultWorkerCount } from "../client/transfer_config.ts";
+import { createWorkerPool, defaultWorkerCount, startDownload } from "../client/transfer/mod.ts";
 
 function peakRssBytes(): number {
   const status = Deno.readTextFileSync("/proc/self/status");

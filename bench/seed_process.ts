@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
-import { startSeeder } from "../client/seeder.ts";
+import { startSeeder } from "../client/transfer/mod.ts";
 
 async function main(args: string[]): Promise<number> {
   const [manifestPath, filePath] = args;

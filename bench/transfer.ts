@@ -12,8 +12,7 @@
  * removed afterwards.
  */
 import { randomFillSync } from "node:crypto";
-import { hashFile } from "../client/hash_file.ts";
-import { defaultWorkerCount } from "../client/transfer_config.ts";
+import { defaultWorkerCount, hashFile } from "../client/transfer/mod.ts";
 import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
 
 const MIB = 1024 * 1024;

@@ -5,13 +5,13 @@
  * signals.
  */
 import { join } from "node:path";
-import { DownloadManager } from "./downloads.ts";
-import { Registry } from "./registry.ts";
-import { startSeeder } from "./seeder.ts";
-import { LocalCatalog } from "./share_catalog.ts";
-import { ShareManager } from "./shares.ts";
-import { runLine, type ShellResult } from "./shell.ts";
-import { TrackerSession } from "./tracker_session.ts";
+import { DownloadManager } from "./local/download_manager.ts";
+import { Registry } from "./local/registry.ts";
+import { startSeeder } from "./transfer/mod.ts";
+import { LocalCatalog } from "./local/share_catalog.ts";
+import { ShareManager } from "./local/share_manager.ts";
+import { runLine, type ShellResult } from "./shell/shell.ts";
+import { TrackerSession } from "./session/tracker_session.ts";
 import type { ClientConfig } from "./config.ts";
 
 /** A running client. */

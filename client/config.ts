@@ -6,16 +6,15 @@
  */
 import { parseArgs } from "node:util";
 import { parseHostPort } from "../protocol/conn_io.ts";
-import { defaultWorkerCount } from "./transfer_config.ts";
+import { defaultWorkerCount } from "./transfer/mod.ts";
+import type { SessionTimings } from "./session/tracker_session.ts";
 
 /** Everything the client can be told. */
-export interface ClientConfig {
+export interface ClientConfig extends SessionTimings {
   /** Trackers to use, host:port, in order of preference. */
   trackers: string[];
   /** A tracker_info.txt file to read more trackers from (one host:port per line). */
   trackersFile: string | undefined;
-  /** Balancers to ask for the least-loaded tracker. */
-  balancers: string[];
   /** Directory of the local registry. */
   dataDir: string;
   /** Seeder listen host. */
@@ -28,18 +27,6 @@ export interface ClientConfig {
   uploadBytesPerSec: number;
   /** Print one JSON object per command result. */
   json: boolean;
-  /** Time between heartbeats to the tracker. */
-  heartbeatIntervalMs: number;
-  /** A heartbeat unanswered for this long means the tracker is gone. */
-  heartbeatTimeoutMs: number;
-  /** Give up connecting to one tracker or balancer after this long. */
-  connectTimeoutMs: number;
-  /** Give up waiting for a command's reply after this long. */
-  requestTimeoutMs: number;
-  /** How long a command waits for a tracker when none is reachable. */
-  commandWaitMs: number;
-  /** Longest pause between reconnect rounds when no tracker answers. */
-  maxRetryDelayMs: number;
 }
 
 /** Tracker used when nothing else is configured. */

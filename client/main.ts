@@ -13,10 +13,10 @@ import {
   trackerCandidates,
   UsageError,
 } from "./config.ts";
-import { readLinesRaw } from "./line_reader.ts";
-import { liveProgressLines, renderError, renderOk, type RenderOptions } from "./output.ts";
-import type { DownloadView } from "./downloads.ts";
-import type { ShellResult } from "./shell.ts";
+import { readLinesRaw } from "./shell/line_reader.ts";
+import { liveProgressLines, renderError, renderOk, type RenderOptions } from "./shell/output.ts";
+import type { DownloadView } from "./local/download_manager.ts";
+import type { ShellResult } from "./shell/shell.ts";
 
 const PROMPT = "p2p> ";
 

@@ -12,7 +12,7 @@ import { RpcClient } from "../protocol/rpc_client.ts";
 import type { BalancerReplies } from "../protocol/balancer_messages.ts";
 import type { Children } from "./children.ts";
 import type { ClientDriver } from "./client_driver.ts";
-import { type Cluster, startClient, startCluster } from "./cluster.ts";
+import { type Cluster, startClient, startCluster } from "./demo_cluster.ts";
 import { sha256File, writeRandomFile } from "./files.ts";
 
 /** Options of {@link runDemo}. */

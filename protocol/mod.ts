@@ -13,7 +13,6 @@ export * from "./conn_io.ts";
 export * from "./rpc_server.ts";
 export * from "./rpc_client.ts";
 export * from "./balancer_messages.ts";
-export * from "./balancer_link.ts";
 export * from "./cluster_messages.ts";
 export * from "./peer_frames.ts";
 export * from "./programs.ts";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { BalancerReplies, TrackerLoad } from "../protocol/balancer_messages.ts";
 import { type BalancerConfig, defaultBalancerConfig } from "../balancer/config.ts";
-import { startBalancer } from "../balancer/server.ts";
+import { startBalancer } from "../balancer/balancer_server.ts";
 import { FakeTracker, RawLines, waitFor } from "./balancer_fakes.ts";
 
 function testConfig(): BalancerConfig {

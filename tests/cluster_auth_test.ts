@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { linkProof, newNonce } from "../protocol/cluster_messages.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { formatStamp } from "../tracker/hlc.ts";
-import { startTracker } from "../tracker/server.ts";
+import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
 import { ask, digestOf, startPeer } from "./cluster_helpers.ts";
 import { connect, rejectsWith, testConfig, waitFor } from "./tracker_helpers.ts";

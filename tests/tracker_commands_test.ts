@@ -1,6 +1,6 @@
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import assert from "node:assert/strict";
-import { startTracker } from "../tracker/server.ts";
+import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
 import { connect, fakeManifest, rejectsWith, testConfig, userSession } from "./tracker_helpers.ts";
 

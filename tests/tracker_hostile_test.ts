@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TRACKER_MAX_LINE_BYTES } from "../tracker/config.ts";
-import { startTracker } from "../tracker/server.ts";
+import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
 import { connect, testConfig } from "./tracker_helpers.ts";
 

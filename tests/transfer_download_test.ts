@@ -2,9 +2,13 @@
  * Downloads over real sockets from in-process seeders into real files.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { createWorkerPool, startDownload } from "../client/downloader.ts";
-import { type Seeder, startSeeder } from "../client/seeder.ts";
-import { PeerConn } from "../client/peer_conn.ts";
+import {
+  createWorkerPool,
+  PeerConn,
+  type Seeder,
+  startDownload,
+  startSeeder,
+} from "../client/transfer/mod.ts";
 import { bitfieldHas } from "../protocol/peer_frames.ts";
 import { tempDir } from "./harness.ts";
 import { catalogOf, closeAll, exists, makeTestFile, startSeeders } from "./transfer_fixtures.ts";

@@ -2,8 +2,13 @@
  * Fixtures of the transfer tests: random files, a catalog over a few shared
  * files, and seeders started in-process on 127.0.0.1 port 0.
  */
-import { hashFile } from "../client/hash_file.ts";
-import { type Seeder, type ShareCatalog, type SharedFile, startSeeder } from "../client/seeder.ts";
+import {
+  hashFile,
+  type Seeder,
+  type ShareCatalog,
+  type SharedFile,
+  startSeeder,
+} from "../client/transfer/mod.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 
 /** A test file on disk and its manifest. */

@@ -13,8 +13,7 @@ import {
   type PeerFrame,
 } from "../protocol/peer_frames.ts";
 import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
-import { PeerConn } from "../client/peer_conn.ts";
-import { startSeeder } from "../client/seeder.ts";
+import { PeerConn, startSeeder } from "../client/transfer/mod.ts";
 import { tempDir } from "./harness.ts";
 import { catalogOf, makeTestFile } from "./transfer_fixtures.ts";
 

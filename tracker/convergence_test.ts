@@ -10,7 +10,8 @@ import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import { credentialsOf, sessionUser } from "./decide.ts";
 import type { Op } from "./ops.ts";
-import { applyOp, createState, deserializeState, digestState, serializeState } from "./state.ts";
+import { applyOp, createState, digestState } from "./state.ts";
+import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { groupView } from "./state_view.ts";
 import {
   type Command,

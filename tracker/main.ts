@@ -10,7 +10,7 @@ import { parseHostPort } from "../protocol/conn_io.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { defaultConfig, type TrackerConfig } from "./config.ts";
-import { startTracker } from "./server.ts";
+import { startTracker } from "./tracker_server.ts";
 import { parseTrackerInfo, pickSelf } from "./tracker_info.ts";
 
 const HELP = `Usage: deno task tracker [options]

@@ -15,14 +15,8 @@ import { clearImmediate, setImmediate } from "node:timers";
 import { SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
 import { formatStamp, initialClock, observe, type Stamp, tick } from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
-import {
-  applyOp,
-  createState,
-  deserializeState,
-  digestState,
-  serializeState,
-  type TrackerState,
-} from "./state.ts";
+import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
+import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { OpStore, type VersionVector } from "./storage.ts";
 
 /** Options of {@link Replica.open}. */

@@ -17,7 +17,6 @@ import type { Op } from "./ops.ts";
 import type { EpochRecord, GroupRecord, Register, TrackerState } from "./state_types.ts";
 
 export type * from "./state_types.ts";
-export { deserializeState, serializeState } from "./state_snapshot.ts";
 export { digestState } from "./state_digest.ts";
 
 /**

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { AppError } from "../protocol/errors.ts";
 import type { Op } from "./ops.ts";
-import {
-  applyOp,
-  createState,
-  deserializeState,
-  digestState,
-  serializeState,
-  type TrackerState,
-} from "./state.ts";
+import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
+import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { credentialsOf, sessionUser } from "./decide.ts";
 import { manifestOf, seededRandom, shuffled, SimTracker, syncAll } from "./_test_helpers.ts";
 

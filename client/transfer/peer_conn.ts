@@ -5,8 +5,8 @@
  * own buffer (see FrameDecoder.directTarget), so a piece arrives with one
  * kernel copy and its buffer can be transferred to another thread as is.
  */
-import { AppError } from "../protocol/errors.ts";
-import { parseHostPort, SerialWriter } from "../protocol/conn_io.ts";
+import { AppError } from "../../protocol/errors.ts";
+import { parseHostPort, SerialWriter } from "../../protocol/conn_io.ts";
 import {
   encodeHaveRequest,
   encodeHello,
@@ -14,8 +14,8 @@ import {
   MAX_REPLY_BODY_BYTES,
   PEER_PROTOCOL_VERSION,
   type PeerFrame,
-} from "../protocol/peer_frames.ts";
-import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
+} from "../../protocol/peer_frames.ts";
+import { FrameDecoder } from "../../protocol/peer_frame_decoder.ts";
 
 /** A received piece: `data` is a view into `body`, whose buffer is the frame's own. */
 export interface PieceReply {

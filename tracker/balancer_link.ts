@@ -7,7 +7,7 @@
  * A balancer that is down costs the tracker nothing but a failed connect now
  * and then: the link never throws and never logs on its own.
  */
-import { RpcClient } from "./rpc_client.ts";
+import { RpcClient } from "../protocol/rpc_client.ts";
 
 /** Options of {@link startBalancerLink}. */
 export interface BalancerLinkOptions {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { liveProgressLines, renderError, renderOk, table } from "./output.ts";
-import type { DownloadView } from "./downloads.ts";
+import type { DownloadView } from "../local/download_manager.ts";
 
 const JSON_MODE = { json: true, tty: false };
 const HUMAN = { json: false, tty: false };

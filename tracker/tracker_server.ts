@@ -5,7 +5,7 @@
  * registers with the balancers.
  */
 import process from "node:process";
-import { startBalancerLink } from "../protocol/balancer_link.ts";
+import { startBalancerLink } from "./balancer_link.ts";
 import { formatAddr, writeAll } from "../protocol/conn_io.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
 import { BufferBudget, serveControlConn } from "../protocol/rpc_server.ts";

@@ -3,8 +3,8 @@
  * piece) and the downloads in progress (only the pieces already verified).
  * Looked up by content hash only, never by a path a peer names.
  */
-import type { Manifest } from "../protocol/manifest.ts";
-import type { ShareCatalog, SharedFile } from "./seeder.ts";
+import type { Manifest } from "../../protocol/manifest.ts";
+import type { ShareCatalog, SharedFile } from "../transfer/mod.ts";
 
 /** A download in progress as the seeder sees it. */
 export interface PartialFile {

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { comparePieces, peerShares, PiecePicker, type PieceRank } from "./piece_picker.ts";
-import { makeBitfield } from "../protocol/peer_frames.ts";
+import { makeBitfield } from "../../protocol/peer_frames.ts";
 
 const rank = (index: number, availability: number, retried = false): PieceRank => ({
   retried,

@@ -9,9 +9,9 @@
  * gets an error frame and the connection is closed; a well-framed bad request
  * gets an error frame and the connection stays.
  */
-import { AppError } from "../protocol/errors.ts";
-import { formatAddr, writeAll } from "../protocol/conn_io.ts";
-import { type Manifest, pieceLength } from "../protocol/manifest.ts";
+import { AppError } from "../../protocol/errors.ts";
+import { formatAddr, writeAll } from "../../protocol/conn_io.ts";
+import { pieceLength } from "../../protocol/manifest.ts";
 import {
   encodeError,
   encodeHave,
@@ -20,25 +20,14 @@ import {
   MAX_REQUEST_BODY_BYTES,
   PEER_PROTOCOL_VERSION,
   type PeerFrame,
-} from "../protocol/peer_frames.ts";
-import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
-import { defaultTransferConfig } from "./transfer_config.ts";
+} from "../../protocol/peer_frames.ts";
+import { FrameDecoder } from "../../protocol/peer_frame_decoder.ts";
+import { defaultTransferConfig } from "./config.ts";
 import { PieceReader } from "./piece_reader.ts";
+import type { ShareCatalog, SharedFile } from "./catalog_types.ts";
+
+export type { ShareCatalog, SharedFile } from "./catalog_types.ts";
 import { createBucket, takeTokens, type TokenBucket } from "./rate_limit.ts";
-
-/** A file the seeder may serve. */
-export interface SharedFile {
-  /** Where its bytes are (for a download in progress, the `.part` file). */
-  path: string;
-  manifest: Manifest;
-  /** True when piece `index` is on disk and verified. */
-  hasPiece(index: number): boolean;
-}
-
-/** What the seeder serves, by file hash. */
-export interface ShareCatalog {
-  lookup(fileHash: string): SharedFile | undefined;
-}
 
 /** Options of {@link startSeeder}. */
 export interface SeederOptions {

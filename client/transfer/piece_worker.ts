@@ -10,7 +10,7 @@
  * skips a hop through the runtime's blocking pool.
  */
 import { createHash } from "node:crypto";
-import { AppError } from "../protocol/errors.ts";
+import { AppError } from "../../protocol/errors.ts";
 import { PeerConn } from "./peer_conn.ts";
 import type {
   FailureKind,

@@ -4,13 +4,13 @@
  * tracker in use knows this client seeds them.
  */
 import { basename, resolve } from "node:path";
-import { AppError } from "../protocol/errors.ts";
-import type { Manifest } from "../protocol/manifest.ts";
-import type { TrackerReplies } from "../protocol/tracker_messages.ts";
-import { hashFile } from "./hash_file.ts";
+import { AppError } from "../../protocol/errors.ts";
+import type { Manifest } from "../../protocol/manifest.ts";
+import type { TrackerReplies } from "../../protocol/tracker_messages.ts";
+import { hashFile } from "../transfer/mod.ts";
 import type { Registry, ShareRecord } from "./registry.ts";
 import type { LocalCatalog } from "./share_catalog.ts";
-import type { TrackerSession } from "./tracker_session.ts";
+import type { TrackerSession } from "../session/tracker_session.ts";
 
 /** Options of {@link ShareManager}. */
 export interface ShareManagerOptions {

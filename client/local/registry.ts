@@ -4,7 +4,10 @@
  * the files this client shares, and its downloads with their state.
  */
 import { DatabaseSync } from "node:sqlite";
-import type { Manifest } from "../protocol/manifest.ts";
+import type { Manifest } from "../../protocol/manifest.ts";
+import type { SessionRecord } from "../session/tracker_session.ts";
+
+export type { SessionRecord };
 
 /** A file this client shares in a group. */
 export interface ShareRecord {
@@ -30,12 +33,6 @@ export interface DownloadRecord {
   state: DownloadState;
   error: string | null;
   startedMs: number;
-}
-
-/** The cached session. */
-export interface SessionRecord {
-  user: string;
-  token: string | null;
 }
 
 const SCHEMA = `

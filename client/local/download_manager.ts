@@ -1,23 +1,29 @@
 /**
+ * client/local/ is what the client keeps on this machine: the registry
+ * (registry.ts, SQLite in the data dir), the share manager (share_manager.ts),
+ * these downloads, and the catalog the seeder serves from (share_catalog.ts).
+ * It drives client/transfer/ through its mod.ts and the tracker through the
+ * session.
+ *
  * The client's downloads: starts them in the background, records them in the
  * registry so a restart resumes them (the downloader keeps verified pieces in
  * the `.part` file), lets the seeder serve their verified pieces meanwhile,
  * and turns a finished download into a share, so its user becomes a seeder.
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { AppError } from "../protocol/errors.ts";
-import type { Manifest } from "../protocol/manifest.ts";
+import { AppError } from "../../protocol/errors.ts";
+import type { Manifest } from "../../protocol/manifest.ts";
 import {
   createWorkerPool,
   type Download,
   type DownloadProgress,
   startDownload,
   type WorkerPool,
-} from "./downloader.ts";
+} from "../transfer/mod.ts";
 import type { DownloadRecord, DownloadState, Registry } from "./registry.ts";
 import type { LocalCatalog } from "./share_catalog.ts";
-import type { ShareManager } from "./shares.ts";
-import type { TrackerSession } from "./tracker_session.ts";
+import type { ShareManager } from "./share_manager.ts";
+import type { TrackerSession } from "../session/tracker_session.ts";
 
 /** Options of {@link DownloadManager}. */
 export interface DownloadManagerOptions {

@@ -4,7 +4,7 @@
  * hash, and finally renamed into place or removed. The workers write to it
  * through handles of their own.
  */
-import { type Manifest, pieceLength } from "../protocol/manifest.ts";
+import { type Manifest, pieceLength } from "../../protocol/manifest.ts";
 
 /** An open `.part` file. */
 export class PartFile {

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { AppError } from "../protocol/errors.ts";
+import { AppError } from "../../protocol/errors.ts";
 import { hashFile } from "./hash_file.ts";
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");

@@ -5,8 +5,8 @@
  * whole-file hash, and renames the file once it all matches. See
  * client/downloader.ts for the files it leaves behind.
  */
-import { pieceLength } from "../protocol/manifest.ts";
-import type { DownloadProgress, ResolvedDownloadOptions } from "./downloader.ts";
+import { pieceLength } from "../../protocol/manifest.ts";
+import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types.ts";
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
 import { RateMeter } from "./rate_meter.ts";

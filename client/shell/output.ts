@@ -2,9 +2,9 @@
  * Turns command results into text: one JSON object per result in `--json`
  * mode, and short sentences and aligned tables for people. Pure.
  */
-import type { ErrorCode } from "../protocol/errors.ts";
-import type { FileInfo, GroupInfo } from "../protocol/tracker_messages.ts";
-import type { DownloadView } from "./downloads.ts";
+import type { ErrorCode } from "../../protocol/errors.ts";
+import type { FileInfo, GroupInfo } from "../../protocol/tracker_messages.ts";
+import type { DownloadView } from "../local/download_manager.ts";
 import { formatBytes, formatRate, renderProgressLine } from "./progress_bar.ts";
 
 /** How results are shown. */

@@ -7,13 +7,13 @@
  * (measured about 15% less seeder CPU), and a cold read blocks the thread
  * for a few milliseconds at most.
  */
-import { AppError } from "../protocol/errors.ts";
+import { AppError } from "../../protocol/errors.ts";
 import {
   FRAME_PREFIX_BYTES,
   PIECE_BODY_HEADER_BYTES,
   writePieceHeader,
-} from "../protocol/peer_frames.ts";
-import type { SharedFile } from "./seeder.ts";
+} from "../../protocol/peer_frames.ts";
+import type { SharedFile } from "./catalog_types.ts";
 
 const HEADER_BYTES = FRAME_PREFIX_BYTES + PIECE_BODY_HEADER_BYTES;
 

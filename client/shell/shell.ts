@@ -1,14 +1,21 @@
 /**
+ * client/shell/ is the part of the client a person talks to: the interactive
+ * loop reads lines (line_reader.ts, line_editor.ts), splits them into words
+ * (shell_words.ts), checks them against the command table (command_table.ts),
+ * runs them here, and prints results, notices and progress bars (output.ts,
+ * progress_bar.ts). It holds no state of its own: it calls the session and
+ * the local managers that client/app.ts hands it.
+ *
  * Runs one line of the shell: split it into words, check it locally, and
  * carry it out through the tracker session, the shares and the downloads.
  * Returns a result for the output module; never prints.
  */
-import { AppError, type ErrorCode } from "../protocol/errors.ts";
-import { helpLines, parseCommand } from "./commands.ts";
-import type { DownloadManager } from "./downloads.ts";
-import type { ShareManager } from "./shares.ts";
+import { AppError, type ErrorCode } from "../../protocol/errors.ts";
+import { helpLines, parseCommand } from "./command_table.ts";
+import type { DownloadManager } from "../local/download_manager.ts";
+import type { ShareManager } from "../local/share_manager.ts";
 import { splitWords } from "./shell_words.ts";
-import type { TrackerSession } from "./tracker_session.ts";
+import type { TrackerSession } from "../session/tracker_session.ts";
 
 /** What one line produced. */
 export type ShellResult =

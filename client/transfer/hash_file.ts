@@ -4,8 +4,8 @@
  * needs no more memory than a small one.
  */
 import { createHash, type Hash } from "node:crypto";
-import { AppError } from "../protocol/errors.ts";
-import { type Manifest, MAX_PIECES, PIECE_SIZE_BYTES } from "../protocol/manifest.ts";
+import { AppError } from "../../protocol/errors.ts";
+import { type Manifest, MAX_PIECES, PIECE_SIZE_BYTES } from "../../protocol/manifest.ts";
 
 const CHUNK_BYTES = 1024 * 1024;
 

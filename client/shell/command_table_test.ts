@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { AppError, type ErrorCode } from "../protocol/errors.ts";
-import { COMMANDS, helpLines, parseCommand, usageOf } from "./commands.ts";
+import { AppError, type ErrorCode } from "../../protocol/errors.ts";
+import { COMMANDS, helpLines, parseCommand, usageOf } from "./command_table.ts";
 
 const OK: [string[], boolean][] = [
   [["create_user", "alice", "pw"], false],

@@ -9,7 +9,7 @@
  * fill, because each message costs a thread wake-up. A worker that dies is
  * replaced; its tasks fail with kind "io".
  */
-import { defaultWorkerCount } from "./transfer_config.ts";
+import { defaultWorkerCount } from "./config.ts";
 import type {
   FromWorker,
   TaskReply,

@@ -4,7 +4,7 @@
  * (known command, argument count, names well formed, logged in) so a mistake
  * gets a clear one-line error before anything is sent to a tracker. Pure.
  */
-import { AppError } from "../protocol/errors.ts";
+import { AppError } from "../../protocol/errors.ts";
 
 /** One shell command. */
 export interface CommandSpec {

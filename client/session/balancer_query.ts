@@ -2,7 +2,7 @@
  * Asks the balancers for a live tracker, and tells them which one seems
  * dead (a hint: the balancer checks before it believes it).
  */
-import { RpcClient } from "../protocol/rpc_client.ts";
+import { RpcClient } from "../../protocol/rpc_client.ts";
 
 /** Options of {@link askBalancers}. */
 export interface BalancerQuery {

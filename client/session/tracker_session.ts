@@ -1,4 +1,9 @@
 /**
+ * client/session/ holds the client's link to the cluster: this session, the
+ * failover plan that orders the trackers to try (failover_plan.ts) and the
+ * balancer query (balancer_query.ts). It knows nothing of the shell or of the
+ * local registry; what it must keep between runs goes through a SessionStore.
+ *
  * The client's session with a tracker: one control connection that carries
  * both the user's commands and the heartbeats, and moves to another tracker
  * when this one dies.
@@ -19,13 +24,35 @@
  * never written to disk). When nothing answers it says so once and
  * keeps trying in the background with a bounded backoff.
  */
-import { AppError } from "../protocol/errors.ts";
-import { RpcClient } from "../protocol/rpc_client.ts";
-import { SESSION_WRITE_COMMANDS, type TrackerReplies } from "../protocol/tracker_messages.ts";
+import { AppError } from "../../protocol/errors.ts";
+import { RpcClient } from "../../protocol/rpc_client.ts";
+import { SESSION_WRITE_COMMANDS, type TrackerReplies } from "../../protocol/tracker_messages.ts";
 import { askBalancers } from "./balancer_query.ts";
 import { planCandidates, retryDelayMs } from "./failover_plan.ts";
-import type { SessionRecord } from "./registry.ts";
-import type { ClientConfig } from "./config.ts";
+
+/** The cached session: who is logged in, and the token to resume with. */
+export interface SessionRecord {
+  user: string;
+  token: string | null;
+}
+
+/** The session's timings and the balancers it asks. */
+export interface SessionTimings {
+  /** Balancers to ask for the least-loaded tracker. */
+  balancers: string[];
+  /** Time between heartbeats to the tracker. */
+  heartbeatIntervalMs: number;
+  /** A heartbeat unanswered for this long means the tracker is gone. */
+  heartbeatTimeoutMs: number;
+  /** Give up connecting to one tracker or balancer after this long. */
+  connectTimeoutMs: number;
+  /** Give up waiting for a command's reply after this long. */
+  requestTimeoutMs: number;
+  /** How long a command waits for a tracker when none is reachable. */
+  commandWaitMs: number;
+  /** Longest pause between reconnect rounds when no tracker answers. */
+  maxRetryDelayMs: number;
+}
 
 /** Where the session is kept between runs. */
 export interface SessionStore {
@@ -35,17 +62,7 @@ export interface SessionStore {
 }
 
 /** Options of {@link TrackerSession}: the client's timings, its trackers, and callbacks. */
-export interface TrackerSessionOptions extends
-  Pick<
-    ClientConfig,
-    | "balancers"
-    | "heartbeatIntervalMs"
-    | "heartbeatTimeoutMs"
-    | "connectTimeoutMs"
-    | "requestTimeoutMs"
-    | "commandWaitMs"
-    | "maxRetryDelayMs"
-  > {
+export interface TrackerSessionOptions extends SessionTimings {
   /** Trackers to try, in order (flags and file merged). */
   trackers: string[];
   store: SessionStore;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AppError } from "../protocol/errors.ts";
+import { AppError } from "../../protocol/errors.ts";
 import { quoteWord, splitWords } from "./shell_words.ts";
 
 const CASES: [string, string[]][] = [

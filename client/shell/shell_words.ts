@@ -4,7 +4,7 @@
  * spaces and allow `\"` and `\\`, and a backslash outside quotes escapes the
  * next character. Pure: no I/O.
  */
-import { AppError } from "../protocol/errors.ts";
+import { AppError } from "../../protocol/errors.ts";
 
 type Mode = "plain" | "single" | "double";
 

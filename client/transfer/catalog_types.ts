@@ -1,0 +1,16 @@
+/** What a seeder serves: the files of its catalog, looked up by content hash. */
+import type { Manifest } from "../../protocol/manifest.ts";
+
+/** A file the seeder may serve. */
+export interface SharedFile {
+  /** Where its bytes are (for a download in progress, the `.part` file). */
+  path: string;
+  manifest: Manifest;
+  /** True when piece `index` is on disk and verified. */
+  hasPiece(index: number): boolean;
+}
+
+/** What the seeder serves, by file hash. */
+export interface ShareCatalog {
+  lookup(fileHash: string): SharedFile | undefined;
+}

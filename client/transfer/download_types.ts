@@ -1,0 +1,65 @@
+/** The shapes of a download: its options, its handle and its progress. */
+import type { Manifest } from "../../protocol/manifest.ts";
+import type { WorkerPool } from "./worker_pool.ts";
+
+/** A download's state as `show_downloads` shows it. */
+export interface DownloadProgress {
+  state: "running" | "complete" | "failed";
+  /** Why it failed (or "Download cancelled"). */
+  error?: string;
+  piecesDone: number;
+  pieces: number;
+  /** Pieces found verified in an existing `.part` when it started. */
+  piecesResumed: number;
+  bytesDone: number;
+  size: number;
+  /** Bytes per second over the last few seconds (over the whole run once complete). */
+  rateBytesPerSec: number;
+  peers: { addr: string; state: "active" | "dropped"; bytes: number }[];
+}
+
+/** A running download. */
+export interface Download {
+  readonly manifest: Manifest;
+  progress(): DownloadProgress;
+  /** True when piece `index` is verified on disk (so the seeder may serve it). */
+  hasPiece(index: number): boolean;
+  /** Resolves (never rejects) with the final progress: complete or failed. */
+  done: Promise<DownloadProgress>;
+  /** Stops the download (keeping its `.part`) and resolves when it has stopped. */
+  cancel(): Promise<void>;
+  /** Adds peers learnt later (for example from a fresh `download_file`). */
+  setPeers(addrs: string[]): void;
+}
+
+/** Options of {@link startDownload}. */
+export interface DownloadOptions {
+  manifest: Manifest;
+  /** Seeder addresses, host:port. */
+  peers: string[];
+  /** The final path; the download writes to `${destPath}.part` until verified. */
+  destPath: string;
+  /** Workers of the download's own pool (ignored with `pool`). @default 8 */
+  workers?: number;
+  /** A pool shared with other downloads; without it the download starts and closes its own. */
+  pool?: WorkerPool;
+  /** Tries per piece. @default 5 */
+  maxTries?: number;
+  /** A piece request or connect unanswered this long fails. @default 15000 */
+  pieceTimeoutMs?: number;
+  /** Piece requests in flight per worker. @default 3 */
+  requestsPerWorker?: number;
+  /** Consecutive failures that drop a peer. @default 3 */
+  peerMaxFailures?: number;
+  /** How often partial peers are asked again what they hold. @default 2000 */
+  peerRefreshMs?: number;
+  /** Fail when nothing can be fetched from anyone for this long. @default 30000 */
+  stallTimeoutMs?: number;
+  /** Budget of pieces held for the in-order whole-file hash. @default 16 MiB */
+  holdBytes?: number;
+}
+
+/** The options with every default filled in. */
+export type ResolvedDownloadOptions = Required<Omit<DownloadOptions, "pool">> & {
+  pool: WorkerPool | undefined;
+};
