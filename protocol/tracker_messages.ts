@@ -198,7 +198,8 @@ export interface LinkStatus {
 export interface TrackerReplies {
   ping: { pong: true };
   create_user: { user: string };
-  login: { user: string; token: string };
+  /** `clusterKey`: the cluster's public key (base64url), that tickets and tracker proofs verify against. */
+  login: { user: string; token: string; clusterKey: string };
   logout: Record<string, never>;
   whoami: { user: string };
   list_groups: { groups: GroupInfo[] };

@@ -18,6 +18,8 @@ import {
 } from "../protocol/tracker_messages.ts";
 import { runCommand } from "./commands.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
+import type { ClusterKey } from "../protocol/cluster_key.ts";
+import { loadClusterKey } from "./signing_key.ts";
 import { Replica } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { PeerSession } from "./replication_server.ts";
@@ -56,7 +58,9 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     },
   });
   let listener: Deno.TcpListener;
+  let clusterKey: ClusterKey;
   try {
+    clusterKey = loadClusterKey(config.dataDir, config.clusterSecret);
     listener = Deno.listen({ hostname: config.host, port: config.port });
   } catch (error) {
     replica.close();
@@ -95,7 +99,8 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     if (req.cmd === "status") return status();
     if (req.cmd === "digest") return replica.digest();
     if (req.cmd === "login" || "token" in req) info.isClient = true;
-    return await runCommand(replica, req, parseRetryId(raw));
+    const data = await runCommand(replica, req, parseRetryId(raw));
+    return req.cmd === "login" ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
 
   const budget = new BufferBudget(config.maxBufferedBytes);

@@ -88,6 +88,7 @@ export class TrackerSession {
   #user: string | undefined;
   #token: string | undefined;
   #password: string | undefined;
+  #clusterKey: string | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #pinging = false;
   #closed = false;
@@ -106,6 +107,11 @@ export class TrackerSession {
   /** The logged-in user, if any. */
   get user(): string | undefined {
     return this.#token !== undefined || this.#password !== undefined ? this.#user : undefined;
+  }
+
+  /** The cluster's public key learnt at the last login, if any. */
+  get clusterKey(): string | undefined {
+    return this.#clusterKey;
   }
 
   /** The tracker in use, if connected. */
@@ -135,6 +141,7 @@ export class TrackerSession {
    */
   async login(user: string, password: string): Promise<TrackerReplies["login"]> {
     const reply = await this.call("login", { user, password });
+    this.#clusterKey = reply.clusterKey;
     this.#user = reply.user;
     this.#token = reply.token;
     this.#password = password;
@@ -311,6 +318,7 @@ export class TrackerSession {
         Math.max(this.#o.heartbeatTimeoutMs, 5000),
       );
       this.#token = reply.token;
+      this.#clusterKey = reply.clusterKey;
       this.#save();
       return true;
     } catch (error) {
