@@ -329,7 +329,7 @@ export class DownloadRun {
         `The whole file hashes to ${digest}, not ${this.#o.manifest.fileHash}: the manifest is inconsistent`,
       );
     }
-    await Deno.rename(this.#partPath, this.#o.destPath);
+    await PartFile.moveInto(this.#partPath, this.#o.destPath);
     this.#endMs = performance.now();
     this.#state = "complete";
   }

@@ -8,8 +8,8 @@
  * of Web Workers fetches, verifies and writes (client/piece_worker.ts); the
  * whole-file hash is computed in piece order as pieces arrive
  * (client/whole_file_hasher.ts). Only when the whole file matches the
- * manifest's `fileHash` is the `.part` renamed to `destPath` (replacing what
- * was there). A failed or cancelled download leaves nothing under `destPath`;
+ * manifest's `fileHash` is the `.part` moved to `destPath`, never replacing
+ * what is there. A failed or cancelled download leaves nothing under `destPath`;
  * its `.part` stays for a later resume, except when the whole-file hash did not
  * match (the manifest itself is inconsistent), in which case it is removed.
  */
