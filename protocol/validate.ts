@@ -11,9 +11,10 @@ function bad(field: string, what: string): AppError {
   return new AppError("BAD_REQUEST", `Field "${field}" must be ${what}`);
 }
 
-// Control characters have no place in names shown to people.
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// Control and format characters have no place in names shown to people:
+// C0/C1 controls (Cc), and bidi overrides, isolates and zero-width
+// characters (Cf) that make one name look like another.
+const CONTROL = /[\p{Cc}\p{Cf}]/u;
 const IDENT = /^[A-Za-z0-9_.@-]{1,64}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const HOST_PORT = /^[A-Za-z0-9.-]{1,253}:\d{1,5}$|^\[[0-9a-fA-F:.]{2,45}\]:\d{1,5}$/;
@@ -54,7 +55,7 @@ export function fileName(raw: Raw, field: string): string {
     CONTROL.test(value) || value.includes("/") || value.includes("\\") ||
     value === "." || value === ".."
   ) {
-    throw bad(field, "a file name of 1-255 characters without slashes or control characters");
+    throw bad(field, "a file name of 1-255 characters without slashes, control or format characters");
   }
   return value;
 }

@@ -26,6 +26,20 @@ Deno.test("fileName() refuses paths, control characters and dot names", () => {
   }
 });
 
+Deno.test("fileName() refuses Unicode controls and format characters that disguise a name", () => {
+  assert.equal(fileName({ n: "résumé – 2026.pdf" }, "n"), "résumé – 2026.pdf");
+  const disguises = [
+    "invoice\u202Efdp.exe", // right-to-left override
+    "a\u2066b\u2069", // isolates
+    "pay\u200Bpal", // zero-width space
+    "x\u200Dy", // zero-width joiner
+    "\uFEFFname", // byte order mark
+    "c1\u0085control", // C1 next line
+    "del\u007F",
+  ];
+  for (const value of disguises) bad(() => fileName({ n: value }, "n"));
+});
+
 Deno.test("uint() takes safe non-negative integers up to max", () => {
   assert.equal(uint({ n: 0 }, "n"), 0);
   for (const value of [-1, 1.5, "1", 2 ** 53, NaN, null]) bad(() => uint({ n: value }, "n"));
