@@ -73,7 +73,13 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
   const balancerLink = config.balancers.length === 0 ? undefined : startBalancerLink({
     balancers: config.balancers,
     trackerAddr: config.advertiseAddr ?? addr,
+    clusterSecret: config.clusterSecret,
     clientCount: () => countClients(conns),
+    onEvent: (event) => {
+      if (event.state === "refused") {
+        config.log(`balancer ${event.balancer} refused this tracker: ${event.reason}`);
+      }
+    },
   });
 
   const status = (): TrackerReplies["status"] => ({
