@@ -83,6 +83,9 @@ function trackerArgs(port: string, dir: string, balancer: string): string[] {
   return ["--port", port, "--data-dir", dir, "--balancer", balancer];
 }
 
+/** The balancer takes only trackers that prove this secret. */
+const SECRET = { env: { BALANCER_CLUSTER_SECRET: "s3cret", TRACKER_CLUSTER_SECRET: "s3cret" } };
+
 async function liveOf(client: RpcClient, addr: string): Promise<boolean | undefined> {
   const { trackers } = await client.request<BalancerReplies["list_trackers"]>("list_trackers");
   return trackers.find((t) => t.addr === addr)?.live;
@@ -95,8 +98,8 @@ Deno.test({
   ignore: !trackerExists,
   fn: async () => {
     await using dir = await tempDir();
-    await using balancer = await spawnProgram("balancer", FAST);
-    const first = await spawnProgram("tracker", trackerArgs("0", dir.path, balancer.addr));
+    await using balancer = await spawnProgram("balancer", FAST, SECRET);
+    const first = await spawnProgram("tracker", trackerArgs("0", dir.path, balancer.addr), SECRET);
     const port = first.addr.slice(first.addr.lastIndexOf(":") + 1);
     try {
       await withClient(balancer.addr, async (client) => {
@@ -118,6 +121,7 @@ Deno.test({
         await using again = await spawnProgram(
           "tracker",
           trackerArgs(port, dir.path, balancer.addr),
+          SECRET,
         );
         await waitFor(
           "the restarted tracker to be back",
