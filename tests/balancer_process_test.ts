@@ -17,6 +17,7 @@ async function runBalancer(args: string[]): Promise<{ code: number; out: string;
     args: [
       "run",
       "--allow-net",
+      "--allow-read",
       "--allow-env",
       new URL("balancer/main.ts", ROOT).pathname,
       ...args,
@@ -48,6 +49,9 @@ Deno.test("balancer --help prints usage; a bad flag exits 2 with a clear line", 
   assert.match(bad.err, /Invalid maxMisses: "zero"/);
   const unknown = await runBalancer(["--frobnicate"]);
   assert.equal(unknown.code, 2);
+  const noSecret = await runBalancer(["--cluster-secret-file", "/nonexistent/cluster.secret"]);
+  assert.equal(noSecret.code, 2);
+  assert.match(noSecret.err, /Cannot read the cluster secret file \/nonexistent\/cluster.secret/);
 });
 
 Deno.test("balancer program takes a dead tracker out and exits cleanly on SIGTERM", async () => {
