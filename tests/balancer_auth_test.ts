@@ -228,3 +228,23 @@ Deno.test("a balancer without a secret takes loopback trackers only, unverified,
   });
   assert.deepEqual((await list(balancer.addr)).map((t) => t.addr), [tracker.addr]);
 });
+
+Deno.test("balancer answers malformed proof messages with BAD_REQUEST and keeps serving", async () => {
+  await using balancer = await startBalancer(testConfig());
+  await using tracker = new FakeTracker();
+  await withRpc(balancer.addr, async (rpc) => {
+    const bad: [string, Record<string, unknown>][] = [
+      ["tracker_hello", { addr: tracker.addr }],
+      ["tracker_hello", { addr: tracker.addr, nonce: "zz" }],
+      ["tracker_hello", { addr: tracker.addr, nonce: "A".repeat(64) }],
+      ["tracker_hello", { addr: "nope", nonce: newNonce() }],
+      ["register_tracker", { addr: tracker.addr, clients: 0, proof: 42 }],
+      ["register_tracker", { addr: tracker.addr, clients: 0, proof: "x".repeat(64) }],
+      ["register_tracker", { addr: tracker.addr, clients: 0, balancer: "::", proof: newNonce() }],
+    ];
+    for (const [cmd, fields] of bad) {
+      await assert.rejects(rpc.request(cmd, fields), { code: "BAD_REQUEST" }, cmd);
+    }
+    assert.deepEqual(await proveAndRegister(rpc, tracker.addr), { live: true });
+  });
+});
