@@ -1,14 +1,15 @@
 /**
- * The balancer program with a cluster secret from a file: a flood of junk
+ * The balancer program with a cluster secret: a flood of junk
  * registrations fills nothing, a tracker with the wrong secret is refused,
- * and a real tracker that registers afterwards is handed out to clients.
+ * a real tracker that registers afterwards is handed out to clients, and one
+ * that reaches the balancer through a relay is refused.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { BalancerReplies } from "../protocol/balancer_messages.ts";
 import { spawnProgram, tempDir } from "./harness.ts";
-import { SECRET, startPeer } from "./cluster_helpers.ts";
+import { SECRET, startPeer, startProxy } from "./cluster_helpers.ts";
 import { waitFor } from "./balancer_fakes.ts";
 
 const JUNK = 1100;
@@ -53,6 +54,38 @@ Deno.test("junk registrations fill nothing; a real tracker registered afterwards
           ? true
           : undefined,
     );
+  } finally {
+    rpc.close();
+    await rpc.closed;
+  }
+});
+
+Deno.test("a real tracker that reaches the balancer through a relay is refused", async () => {
+  await using dir = await tempDir("balancer-relay-");
+  await using balancer = await spawnProgram("balancer", ["--port", "0", "--ping-interval", "100"], {
+    env: { BALANCER_CLUSTER_SECRET: SECRET },
+  });
+  await using relay = startProxy();
+  relay.target = balancer.addr;
+  await using tracker = await startPeer(1, join(dir.path, "t"), ["--balancer", relay.addr]);
+  await waitFor(
+    "the tracker's refusal",
+    () =>
+      tracker.stderrLines.some((l) => l.includes(`balancer ${relay.addr} refused this tracker`))
+        ? true
+        : undefined,
+  );
+  await waitFor(
+    "the balancer's log line",
+    () =>
+      balancer.stderrLines.some((l) => l.includes(`refused tracker ${tracker.addr}`))
+        ? true
+        : undefined,
+  );
+  const rpc = await RpcClient.connect(balancer.addr);
+  try {
+    const listed = await rpc.request<BalancerReplies["list_trackers"]>("list_trackers");
+    assert.deepEqual(listed.trackers, []);
   } finally {
     rpc.close();
     await rpc.closed;
