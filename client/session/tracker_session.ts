@@ -19,10 +19,11 @@
  * asks the balancer for the least-loaded live tracker (and hints that the old
  * one died), falls back to the configured list when the balancer is down, pings
  * a candidate before trusting it (a stopped process still accepts TCP), has it
- * prove it belongs to the cluster (tracker_trust.ts), and resumes the session there: the token first (valid cluster-wide), else a
- * login with the password kept in memory since this process's login (it is
- * never written to disk). When nothing answers it says so once and
- * keeps trying in the background with a bounded backoff.
+ * prove it belongs to the cluster (tracker_trust.ts), and resumes the session
+ * there: the token first (valid cluster-wide), else a login with the password
+ * kept in memory since this process's login (it is never written to disk).
+ * When nothing answers it says so once and keeps trying in the background
+ * with a bounded backoff.
  */
 import { AppError } from "../../protocol/errors.ts";
 import { RpcClient } from "../../protocol/rpc_client.ts";
