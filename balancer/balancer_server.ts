@@ -1,11 +1,13 @@
 /**
- * The balancer server: trackers register and report load, clients ask for
- * the least-loaded live tracker. Health is the balancer's own judgement from
- * its pings; a client's `report_dead` only asks for a check sooner.
+ * The balancer server: trackers prove they belong to the cluster, register
+ * and report load, clients ask for the least-loaded live tracker. Health is
+ * the balancer's own judgement from its pings; a client's `report_dead` only
+ * asks for a check sooner.
  */
 import { AppError } from "../protocol/errors.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
 import { type RequestHandler, serveControlConn } from "../protocol/rpc_server.ts";
+import { TrackerGate } from "./tracker_gate.ts";
 import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer_messages.ts";
 import type { BalancerConfig } from "./config.ts";
 import { HealthChecker } from "./checker.ts";
@@ -34,9 +36,21 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     log,
   });
   const listener = Deno.listen({ hostname: config.host, port: config.port });
-  const handler = (raw: Record<string, unknown>) =>
-    handle(parseBalancerRequest(raw), pool, checker);
-  const serving = acceptLoop(listener, handler, config, log);
+  const clusterSecret = config.clusterSecret === "" ? undefined : config.clusterSecret;
+  if (clusterSecret === undefined) {
+    log("no cluster secret: trackers are accepted on loopback addresses only, unproven");
+  }
+  const handlerFor = (conn: Deno.Conn): RequestHandler => {
+    const gate = new TrackerGate({
+      clusterSecret,
+      localAddr: formatAddr(conn.localAddr),
+      remoteAddr: formatAddr(conn.remoteAddr),
+      log,
+    });
+    const verified = clusterSecret !== undefined;
+    return (raw) => handle(parseBalancerRequest(raw), { pool, checker, gate, verified });
+  };
+  const serving = acceptLoop(listener, handlerFor, config, log);
   const timer = setInterval(() => {
     for (const addr of pool.forget(Date.now(), config.forgetAfterMs)) checker.drop(addr);
     for (const tracker of pool.list()) void checker.check(tracker.addr);
@@ -61,7 +75,7 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
 /** Serves every accepted connection, up to `maxConnections` at once. */
 function acceptLoop(
   listener: Deno.Listener,
-  handler: RequestHandler,
+  handlerFor: (conn: Deno.Conn) => RequestHandler,
   config: BalancerConfig,
   log: (line: string) => void,
 ): { closeAll(): Promise<void> } {
@@ -77,7 +91,10 @@ function acceptLoop(
           conn.close();
           continue;
         }
-        conns.set(conn, serveControlConn(conn, handler, options).finally(() => conns.delete(conn)));
+        conns.set(
+          conn,
+          serveControlConn(conn, handlerFor(conn), options).finally(() => conns.delete(conn)),
+        );
       }
     } catch {
       // the listener closed
@@ -98,16 +115,29 @@ function acceptLoop(
   return { closeAll };
 }
 
-async function handle(
-  request: BalancerRequest,
-  pool: TrackerPool,
-  checker: HealthChecker,
-): Promise<unknown> {
+/** What one connection's requests are answered with. */
+interface ConnContext {
+  pool: TrackerPool;
+  checker: HealthChecker;
+  gate: TrackerGate;
+  /** Whether every tracker in the pool proved the cluster secret. */
+  verified: boolean;
+}
+
+async function handle(request: BalancerRequest, ctx: ConnContext): Promise<unknown> {
+  const { pool, checker, gate } = ctx;
   switch (request.cmd) {
     case "ping":
       return { pong: true };
+    case "tracker_hello":
+      return gate.hello(request.addr, request.nonce);
     case "register_tracker":
     case "report_load": {
+      if (request.cmd === "register_tracker") {
+        gate.register(request.addr, request.balancer, request.proof);
+      } else {
+        gate.report(request.addr);
+      }
       // A tracker not live yet (new, or back from a restart) is checked before the reply,
       // so a registered tracker is handed out as soon as its registration is answered.
       if (!pool.report(request.addr, request.clients, Date.now()).live) {
@@ -116,7 +146,7 @@ async function handle(
       return { live: pool.isLive(request.addr) };
     }
     case "get_tracker":
-      return pool.pick(request.exclude);
+      return { ...pool.pick(request.exclude), verified: ctx.verified };
     case "report_dead":
       if (!pool.has(request.addr)) {
         throw new AppError("NOT_FOUND", `Tracker ${request.addr} is not registered`);

@@ -26,6 +26,8 @@ export interface BalancerConfig {
   maxConnections: number;
   /** Longest request line. @default 65536 */
   maxLineBytes: number;
+  /** The cluster secret trackers must prove; undefined admits loopback trackers only. @default undefined */
+  clusterSecret?: string | undefined;
   /** Receives one line per notable event (tracker out, back). @default nothing */
   log?: (line: string) => void;
 }
@@ -57,4 +59,6 @@ export const BALANCER_ENV = {
   pingIntervalMs: "BALANCER_PING_INTERVAL_MS",
   pingTimeoutMs: "BALANCER_PING_TIMEOUT_MS",
   maxMisses: "BALANCER_MAX_MISSES",
+  clusterSecret: "BALANCER_CLUSTER_SECRET",
+  clusterSecretFile: "BALANCER_CLUSTER_SECRET_FILE",
 } as const;

@@ -11,7 +11,8 @@ const USAGE = `Usage: balancer [options]
 
 Hands each client the least-loaded live tracker. Trackers register with it
 and report their load; it pings them and stops handing out one that misses
-its pings.
+its pings. With the cluster secret it takes only trackers that prove they
+know it; without one, only trackers on loopback addresses.
 
 Options:
   --host HOST            interface to listen on (default 127.0.0.1; env ${BALANCER_ENV.host})
@@ -20,6 +21,10 @@ Options:
   --ping-timeout MS      time a ping may take (default 1000; env ${BALANCER_ENV.pingTimeoutMs})
   --max-misses N         missed pings in a row before a tracker is out
                          (default 3; env ${BALANCER_ENV.maxMisses})
+  --cluster-secret-file PATH  file holding the cluster secret trackers must prove
+                         (env ${BALANCER_ENV.clusterSecretFile}, or the secret itself in
+                         ${BALANCER_ENV.clusterSecret}; default none: loopback trackers only)
+  --cluster-secret TEXT  the secret itself (visible to other users in the process list)
   -h, --help             show this help
 `;
 
@@ -54,6 +59,8 @@ export function configFromArgs(args: string[]): BalancerConfig | null {
       "ping-interval": { type: "string" },
       "ping-timeout": { type: "string" },
       "max-misses": { type: "string" },
+      "cluster-secret": { type: "string" },
+      "cluster-secret-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -73,7 +80,24 @@ export function configFromArgs(args: string[]): BalancerConfig | null {
     ),
     pingTimeoutMs: numberSetting("pingTimeoutMs", values["ping-timeout"], base.pingTimeoutMs, 1),
     maxMisses: numberSetting("maxMisses", values["max-misses"], base.maxMisses, 1),
+    clusterSecret: clusterSecret(values["cluster-secret"], values["cluster-secret-file"]),
   };
+}
+
+/** The secret from the flag, the file, or the environment, in that order; undefined when none. */
+function clusterSecret(flag: string | undefined, fileFlag: string | undefined): string | undefined {
+  const path = fileFlag ?? Deno.env.get(BALANCER_ENV.clusterSecretFile);
+  let secret = flag;
+  if (secret === undefined && path !== undefined && path !== "") {
+    try {
+      secret = Deno.readTextFileSync(path).replace(/\r?\n$/, "");
+    } catch (error) {
+      throw new Error(`Cannot read the cluster secret file ${path}: ${(error as Error).message}`);
+    }
+    if (secret === "") throw new Error(`The cluster secret file ${path} is empty`);
+  }
+  secret ??= Deno.env.get(BALANCER_ENV.clusterSecret);
+  return secret === "" ? undefined : secret;
 }
 
 async function main(args: string[]): Promise<number> {

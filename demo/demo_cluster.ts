@@ -26,10 +26,13 @@ export async function startCluster(
   children: Children,
   options: { dir: string; count: number; say: (line: string) => void },
 ): Promise<Cluster> {
-  const balancer = await children.start("balancer", ["--port", "0"], { readyOn: "stdout" });
-  options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
   const secret = Array.from(crypto.getRandomValues(new Uint8Array(16)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
+  // The balancer takes only trackers that prove they know the secret.
+  const balancer = await children.start("balancer", ["--port", "0", "--cluster-secret", secret], {
+    readyOn: "stdout",
+  });
+  options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
   const trackers: Child[] = [];
   for (let id = 1; id <= options.count; id++) {
     const peers = trackers.flatMap((t) => ["--peer", t.addr]);
@@ -44,7 +47,7 @@ export async function startCluster(
   }
   options.say(
     `the ${trackers.length} trackers replicate to each other (generated cluster secret) ` +
-      "and register with the balancer",
+      "and prove it to the balancer when they register",
   );
   return { balancer, trackers };
 }

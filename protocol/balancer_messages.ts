@@ -1,10 +1,11 @@
 /**
- * The balancer commands: trackers register and report their load, clients
- * ask for the least-loaded live tracker and hint that one seems dead. A
- * discriminated union on `cmd` and the one parser that validates a raw object.
+ * The balancer commands: trackers prove themselves (see balancer_auth.ts),
+ * register and report their load, clients ask for the least-loaded live
+ * tracker and hint that one seems dead. A discriminated union on `cmd` and
+ * the one parser that validates a raw object.
  */
 import { AppError } from "./errors.ts";
-import { hostPort, parseByCommand, uint } from "./validate.ts";
+import { hostPort, optional, parseByCommand, uint } from "./validate.ts";
 
 /** Most addresses one `get_tracker` may exclude. */
 export const MAX_EXCLUDED = 64;
@@ -14,7 +15,16 @@ export const MAX_REPORTED_CLIENTS = 1_000_000_000;
 /** Any request the balancer answers. */
 export type BalancerRequest =
   | { cmd: "ping" }
-  | { cmd: "register_tracker"; addr: string; clients: number }
+  | { cmd: "tracker_hello"; addr: string; nonce: string }
+  | {
+    cmd: "register_tracker";
+    addr: string;
+    clients: number;
+    /** The balancer's address as the tracker's socket reached it. */
+    balancer?: string;
+    /** The HMAC proof of the cluster secret; absent from a tracker without one. */
+    proof?: string;
+  }
   | { cmd: "report_load"; addr: string; clients: number }
   | { cmd: "get_tracker"; exclude: string[] }
   | { cmd: "report_dead"; addr: string }
@@ -33,15 +43,27 @@ export interface TrackerLoad {
 /** The data of a successful reply, per command. */
 export interface BalancerReplies {
   ping: { pong: true };
+  tracker_hello: { nonce: string };
   register_tracker: { live: boolean };
   report_load: { live: boolean };
-  get_tracker: { addr: string; clients: number };
+  /** `verified`: the balancer proved every tracker it hands out knows the cluster secret. */
+  get_tracker: { addr: string; clients: number; verified: boolean };
   report_dead: { checking: true };
   list_trackers: { trackers: TrackerLoad[] };
 }
 
 type Raw = Record<string, unknown>;
 type Parser = (raw: Raw) => BalancerRequest;
+
+const HEX32 = /^[0-9a-f]{64}$/;
+
+function hex32(raw: Raw, field: string): string {
+  const value = raw[field];
+  if (typeof value !== "string" || !HEX32.test(value)) {
+    throw new AppError("BAD_REQUEST", `Field "${field}" must be 32 bytes in lowercase hex`);
+  }
+  return value;
+}
 
 function excludeList(raw: Raw): string[] {
   const value = raw["exclude"];
@@ -57,11 +79,22 @@ function excludeList(raw: Raw): string[] {
 
 const PARSERS: Record<BalancerCommand, Parser> = {
   ping: () => ({ cmd: "ping" }),
-  register_tracker: (raw) => ({
-    cmd: "register_tracker",
+  tracker_hello: (raw) => ({
+    cmd: "tracker_hello",
     addr: hostPort(raw, "addr"),
-    clients: uint(raw, "clients", MAX_REPORTED_CLIENTS),
+    nonce: hex32(raw, "nonce"),
   }),
+  register_tracker: (raw) => {
+    const balancer = optional(raw, "balancer", hostPort);
+    const proof = optional(raw, "proof", hex32);
+    return {
+      cmd: "register_tracker",
+      addr: hostPort(raw, "addr"),
+      clients: uint(raw, "clients", MAX_REPORTED_CLIENTS),
+      ...(balancer === undefined ? {} : { balancer }),
+      ...(proof === undefined ? {} : { proof }),
+    };
+  },
   report_load: (raw) => ({
     cmd: "report_load",
     addr: hostPort(raw, "addr"),

@@ -13,6 +13,8 @@ export * from "./conn_io.ts";
 export * from "./rpc_server.ts";
 export * from "./rpc_client.ts";
 export * from "./balancer_messages.ts";
+export * from "./balancer_auth.ts";
 export * from "./cluster_messages.ts";
+export * from "./tracker_proof.ts";
 export * from "./peer_frames.ts";
 export * from "./programs.ts";

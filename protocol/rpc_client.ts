@@ -7,7 +7,7 @@
 import { AppError, isErrorCode } from "./errors.ts";
 import { encodeLine, LineDecoder, MAX_LINE_BYTES } from "./framing.ts";
 import { PROTOCOL_VERSION } from "./envelope.ts";
-import { parseHostPort, SerialWriter } from "./conn_io.ts";
+import { formatAddr, parseHostPort, SerialWriter } from "./conn_io.ts";
 
 /** Options of {@link RpcClient.connect}. */
 export interface RpcConnectOptions {
@@ -77,6 +77,11 @@ export class RpcClient {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The address the socket reached, ip:port: the dialed name as resolved, not a relay's target. */
+  get remoteAddr(): string {
+    return formatAddr(this.#conn.remoteAddr);
   }
 
   /** True once the connection has closed. */

@@ -17,6 +17,7 @@ async function runBalancer(args: string[]): Promise<{ code: number; out: string;
     args: [
       "run",
       "--allow-net",
+      "--allow-read",
       "--allow-env",
       new URL("balancer/main.ts", ROOT).pathname,
       ...args,
@@ -48,6 +49,9 @@ Deno.test("balancer --help prints usage; a bad flag exits 2 with a clear line", 
   assert.match(bad.err, /Invalid maxMisses: "zero"/);
   const unknown = await runBalancer(["--frobnicate"]);
   assert.equal(unknown.code, 2);
+  const noSecret = await runBalancer(["--cluster-secret-file", "/nonexistent/cluster.secret"]);
+  assert.equal(noSecret.code, 2);
+  assert.match(noSecret.err, /Cannot read the cluster secret file \/nonexistent\/cluster.secret/);
 });
 
 Deno.test("balancer program takes a dead tracker out and exits cleanly on SIGTERM", async () => {
@@ -83,6 +87,9 @@ function trackerArgs(port: string, dir: string, balancer: string): string[] {
   return ["--port", port, "--data-dir", dir, "--balancer", balancer];
 }
 
+/** The balancer takes only trackers that prove this secret. */
+const SECRET = { env: { BALANCER_CLUSTER_SECRET: "s3cret", TRACKER_CLUSTER_SECRET: "s3cret" } };
+
 async function liveOf(client: RpcClient, addr: string): Promise<boolean | undefined> {
   const { trackers } = await client.request<BalancerReplies["list_trackers"]>("list_trackers");
   return trackers.find((t) => t.addr === addr)?.live;
@@ -95,8 +102,8 @@ Deno.test({
   ignore: !trackerExists,
   fn: async () => {
     await using dir = await tempDir();
-    await using balancer = await spawnProgram("balancer", FAST);
-    const first = await spawnProgram("tracker", trackerArgs("0", dir.path, balancer.addr));
+    await using balancer = await spawnProgram("balancer", FAST, SECRET);
+    const first = await spawnProgram("tracker", trackerArgs("0", dir.path, balancer.addr), SECRET);
     const port = first.addr.slice(first.addr.lastIndexOf(":") + 1);
     try {
       await withClient(balancer.addr, async (client) => {
@@ -118,6 +125,7 @@ Deno.test({
         await using again = await spawnProgram(
           "tracker",
           trackerArgs(port, dir.path, balancer.addr),
+          SECRET,
         );
         await waitFor(
           "the restarted tracker to be back",

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ProgramHandle, spawnProgram, tempDir } from "./harness.ts";
-import { type CutProxy, startPeer, startProxy } from "./cluster_helpers.ts";
+import { type CutProxy, SECRET, startPeer, startProxy } from "./cluster_helpers.ts";
 import {
   type ClientProc,
   FAST_HEARTBEAT,
@@ -121,7 +121,9 @@ Deno.test("a hung tracker (SIGSTOP) is noticed by heartbeats and the command is 
 
 Deno.test("clients fail over through the balancer, and through their list once it is down", async () => {
   await using dir = await tempDir("client-failover-balancer-");
-  await using balancer = await spawnProgram("balancer", ["--port", "0", "--ping-interval", "200"]);
+  await using balancer = await spawnProgram("balancer", ["--port", "0", "--ping-interval", "200"], {
+    env: { BALANCER_CLUSTER_SECRET: SECRET },
+  });
   await using mesh = await startMesh(dir.path, 3, ["--balancer", balancer.addr]);
   const byAddr = new Map(mesh.trackers.map((t) => [t.addr, t]));
   const flags = [

@@ -6,8 +6,16 @@
  * so a restarted balancer learns every tracker within about one backoff step.
  * A balancer that is down costs the tracker nothing but a failed connect now
  * and then: the link never throws and never logs on its own.
+ *
+ * Each registration first proves the cluster secret (protocol/balancer_auth.ts):
+ * `tracker_hello` trades nonces, and the proof binds them, the balancer's
+ * address as this socket reached it and the tracker's own address. A tracker
+ * without a secret registers unproven, which only a loopback balancer takes.
  */
 import { RpcClient } from "../protocol/rpc_client.ts";
+import { newNonce } from "../protocol/cluster_messages.ts";
+import { trackerProof } from "../protocol/balancer_auth.ts";
+import type { BalancerReplies } from "../protocol/balancer_messages.ts";
 
 /** Options of {@link startBalancerLink}. */
 export interface BalancerLinkOptions {
@@ -15,14 +23,22 @@ export interface BalancerLinkOptions {
   balancers: string[];
   /** The tracker's own client-facing address, host:port, as clients should dial it. */
   trackerAddr: string;
+  /** The cluster secret to prove; undefined registers unproven (loopback balancers only). */
+  clusterSecret?: string | undefined;
   /** Returns the tracker's current live client count. */
   clientCount: () => number;
   /** Time between load reports. @default 1000 */
   reportIntervalMs?: number;
   /** Longest wait between reconnect attempts. @default 5000 */
   maxBackoffMs?: number;
-  /** Told once when a balancer is reached and once when it is lost. @default nothing */
-  onEvent?: (event: { balancer: string; state: "registered" | "lost" }) => void;
+  /**
+   * Told once when a balancer is reached and once when it is lost, and when one
+   * refuses the registration (with its reason; told again only after a success).
+   * @default nothing
+   */
+  onEvent?: (
+    event: { balancer: string; state: "registered" | "lost" | "refused"; reason?: string },
+  ) => void;
 }
 
 /** A running link; close it to stop reporting. */
@@ -107,8 +123,9 @@ async function linkLoop(
   const intervalMs = options.reportIntervalMs ?? 1000;
   const maxBackoffMs = options.maxBackoffMs ?? 5000;
   let backoffMs = MIN_BACKOFF_MS;
+  const refusals = { told: false };
   while (!stopper.stopped) {
-    const registered = await session(balancer, options, stopper, intervalMs);
+    const registered = await session(balancer, options, stopper, intervalMs, refusals);
     if (registered) backoffMs = MIN_BACKOFF_MS;
     await stopper.sleep(backoffMs);
     backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
@@ -121,6 +138,7 @@ async function session(
   options: BalancerLinkOptions,
   stopper: Stopper,
   intervalMs: number,
+  refusals: { told: boolean },
 ): Promise<boolean> {
   let client: RpcClient;
   try {
@@ -133,7 +151,16 @@ async function session(
   const timeoutMs = Math.max(intervalMs * 2, REQUEST_TIMEOUT_MS);
   let registered = false;
   try {
-    await client.request("register_tracker", load(options), timeoutMs);
+    try {
+      await register(client, options, timeoutMs);
+    } catch (error) {
+      if ((error as { code?: string }).code === "UNAUTHORIZED" && !refusals.told) {
+        refusals.told = true;
+        options.onEvent?.({ balancer, state: "refused", reason: (error as Error).message });
+      }
+      throw error;
+    }
+    refusals.told = false;
     registered = true;
     options.onEvent?.({ balancer, state: "registered" });
     while (!stopper.stopped && !client.isClosed) {
@@ -150,4 +177,30 @@ async function session(
     if (registered && !stopper.stopped) options.onEvent?.({ balancer, state: "lost" });
   }
   return registered;
+}
+
+/** Proves the cluster secret (when the tracker has one) and registers, on one connection. */
+async function register(
+  client: RpcClient,
+  options: BalancerLinkOptions,
+  timeoutMs: number,
+): Promise<void> {
+  const addr = options.trackerAddr;
+  const trackerNonce = newNonce();
+  const hello = await client.request<BalancerReplies["tracker_hello"]>(
+    "tracker_hello",
+    { addr, nonce: trackerNonce },
+    timeoutMs,
+  );
+  const secret = options.clusterSecret;
+  const proof = secret === undefined || secret === "" ? {} : {
+    balancer: client.remoteAddr,
+    proof: trackerProof(secret, {
+      trackerNonce,
+      balancerNonce: String(hello.nonce),
+      balancerAddr: client.remoteAddr,
+      trackerAddr: addr,
+    }),
+  };
+  await client.request("register_tracker", { ...load(options), ...proof }, timeoutMs);
 }

@@ -20,6 +20,7 @@ import { runCommand } from "./commands.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import type { ClusterKey } from "../protocol/cluster_key.ts";
 import { loadClusterKey } from "./signing_key.ts";
+import { parseProveRequest, signTrackerProof } from "../protocol/tracker_proof.ts";
 import { Replica } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { PeerSession } from "./replication_server.ts";
@@ -73,7 +74,13 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
   const balancerLink = config.balancers.length === 0 ? undefined : startBalancerLink({
     balancers: config.balancers,
     trackerAddr: config.advertiseAddr ?? addr,
+    clusterSecret: config.clusterSecret,
     clientCount: () => countClients(conns),
+    onEvent: (event) => {
+      if (event.state === "refused") {
+        config.log(`balancer ${event.balancer} refused this tracker: ${event.reason}`);
+      }
+    },
   });
 
   const status = (): TrackerReplies["status"] => ({
@@ -94,6 +101,11 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
         onPeer: (peerId, peerAddr) => links.ensure(peerId, peerAddr),
       });
       return await info.peer.handle(parsePeerRequest(raw));
+    }
+    if (raw["cmd"] === "prove") {
+      // Signs the client's nonce with the address clients dial: proof of membership, no secret.
+      const selfAddr = config.advertiseAddr ?? addr;
+      return signTrackerProof(clusterKey, parseProveRequest(raw).nonce, selfAddr);
     }
     const req = parseTrackerRequest(raw);
     if (req.cmd === "status") return status();

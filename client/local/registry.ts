@@ -1,7 +1,8 @@
 /**
  * The client's local registry: a SQLite file in its data directory that keeps
  * what must survive a restart: the session (user and token; never the password),
- * the files this client shares, and its downloads with their state.
+ * the cluster key pinned at the first login, the files this client shares,
+ * and its downloads with their state.
  */
 import { DatabaseSync } from "node:sqlite";
 import type { Manifest } from "../../protocol/manifest.ts";
@@ -38,6 +39,8 @@ export interface DownloadRecord {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS session (
   k INTEGER PRIMARY KEY CHECK (k = 1), user TEXT NOT NULL, token TEXT);
+CREATE TABLE IF NOT EXISTS trust (
+  k INTEGER PRIMARY KEY CHECK (k = 1), cluster_key TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shares (
   user TEXT NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,
   manifest TEXT NOT NULL, PRIMARY KEY (user, grp, name));
@@ -90,6 +93,19 @@ export class Registry {
   /** Forgets the session (logout). */
   clearSession(): void {
     this.#db.exec("DELETE FROM session");
+  }
+
+  /** @returns the cluster key pinned at the first login, if any */
+  pinnedClusterKey(): string | undefined {
+    const row = this.#db.prepare("SELECT cluster_key FROM trust WHERE k = 1").get() as
+      | Row
+      | undefined;
+    return row === undefined ? undefined : String(row["cluster_key"]);
+  }
+
+  /** Pins the cluster key; a logout keeps it, so trackers are checked against it ever after. */
+  pinClusterKey(key: string): void {
+    this.#db.prepare("INSERT OR REPLACE INTO trust (k, cluster_key) VALUES (1, ?)").run(key);
   }
 
   /** Records (or replaces) a share. */

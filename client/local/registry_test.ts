@@ -89,3 +89,23 @@ Deno.test("Registry forgets a share, a group's shares and the session", async ()
     }
   });
 });
+
+Deno.test("Registry keeps the pinned cluster key across reopening and a logout", async () => {
+  await withRegistry((path) => {
+    const first = new Registry(path);
+    try {
+      assert.equal(first.pinnedClusterKey(), undefined);
+      first.saveSession({ user: "carol", token: "t" });
+      first.pinClusterKey("key-1");
+      first.clearSession();
+    } finally {
+      first.close();
+    }
+    const again = new Registry(path);
+    try {
+      assert.equal(again.pinnedClusterKey(), "key-1");
+    } finally {
+      again.close();
+    }
+  });
+});

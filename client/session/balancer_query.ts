@@ -14,6 +14,13 @@ export interface BalancerQuery {
   requestTimeoutMs: number;
 }
 
+/** A balancer's suggestion. */
+export interface Suggestion {
+  addr: string;
+  /** The balancer says it took this tracker only on a proof of the cluster secret. */
+  verified: boolean;
+}
+
 /**
  * Asks each balancer in turn for the least-loaded live tracker.
  * @param balancers balancer addresses, host:port
@@ -22,7 +29,7 @@ export interface BalancerQuery {
 export async function askBalancers(
   balancers: readonly string[],
   query: BalancerQuery,
-): Promise<string | undefined> {
+): Promise<Suggestion | undefined> {
   for (const addr of balancers) {
     let rpc: RpcClient | undefined;
     try {
@@ -31,13 +38,15 @@ export async function askBalancers(
       const hint = query.dead === undefined
         ? Promise.resolve()
         : rpc.request("report_dead", { addr: query.dead }, timeout).catch(() => {});
-      const reply = await rpc.request<{ addr: unknown }>(
+      const reply = await rpc.request<{ addr: unknown; verified?: unknown }>(
         "get_tracker",
         { exclude: query.exclude },
         timeout,
       );
       await hint;
-      if (typeof reply.addr === "string") return reply.addr;
+      if (typeof reply.addr === "string") {
+        return { addr: reply.addr, verified: reply.verified === true };
+      }
     } catch {
       // this balancer is down or knows no live tracker: try the next, then the list
     } finally {

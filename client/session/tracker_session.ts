@@ -18,16 +18,18 @@
  * the user sees the command's normal answer and one notice line. Reconnecting
  * asks the balancer for the least-loaded live tracker (and hints that the old
  * one died), falls back to the configured list when the balancer is down, pings
- * a candidate before trusting it (a stopped process still accepts TCP), and
- * resumes the session there: the token first (valid cluster-wide), else a
- * login with the password kept in memory since this process's login (it is
- * never written to disk). When nothing answers it says so once and
- * keeps trying in the background with a bounded backoff.
+ * a candidate before trusting it (a stopped process still accepts TCP), has it
+ * prove it belongs to the cluster (tracker_trust.ts), and resumes the session
+ * there: the token first (valid cluster-wide), else a login with the password
+ * kept in memory since this process's login (it is never written to disk).
+ * When nothing answers it says so once and keeps trying in the background
+ * with a bounded backoff.
  */
 import { AppError } from "../../protocol/errors.ts";
 import { RpcClient } from "../../protocol/rpc_client.ts";
 import { SESSION_WRITE_COMMANDS, type TrackerReplies } from "../../protocol/tracker_messages.ts";
-import { askBalancers } from "./balancer_query.ts";
+import { askBalancers, type Suggestion } from "./balancer_query.ts";
+import { proveTracker, trustRule } from "./tracker_trust.ts";
 import { planCandidates, retryDelayMs } from "./failover_plan.ts";
 
 /** The cached session: who is logged in, and the token to resume with. */
@@ -59,6 +61,10 @@ export interface SessionStore {
   session(): SessionRecord | undefined;
   saveSession(session: SessionRecord): void;
   clearSession(): void;
+  /** The cluster key pinned at the first login, if any. */
+  pinnedClusterKey(): string | undefined;
+  /** Pins the cluster key, kept across logouts and restarts. */
+  pinClusterKey(key: string): void;
 }
 
 /** Options of {@link TrackerSession}: the client's timings, its trackers, and callbacks. */
@@ -76,6 +82,8 @@ const PUBLIC_COMMANDS: ReadonlySet<string> = new Set(["ping", "create_user", "lo
 /** Commands that change state: they carry a retry id, so a retry is never applied twice. */
 const WRITE_COMMANDS: ReadonlySet<string> = new Set(["create_user", ...SESSION_WRITE_COMMANDS]);
 const MAX_ATTEMPTS = 4;
+/** Most trackers a balancer is asked to leave out (its own limit is higher). */
+const MAX_EXCLUDED = 32;
 const FIRST_RETRY_DELAY_MS = 100;
 
 type Cmd = keyof TrackerReplies;
@@ -89,6 +97,9 @@ export class TrackerSession {
   #token: string | undefined;
   #password: string | undefined;
   #clusterKey: string | undefined;
+  #pinnedKey: string | undefined;
+  /** Trackers already named in a "could not prove" notice, so each is named once. */
+  #named = new Set<string>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #pinging = false;
   #closed = false;
@@ -97,6 +108,7 @@ export class TrackerSession {
   /** @param options trackers, balancers, timings, the session store and callbacks */
   constructor(options: TrackerSessionOptions) {
     this.#o = options;
+    this.#pinnedKey = options.store.pinnedClusterKey();
     const saved = options.store.session();
     if (saved !== undefined) {
       this.#user = saved.user;
@@ -109,9 +121,9 @@ export class TrackerSession {
     return this.#token !== undefined || this.#password !== undefined ? this.#user : undefined;
   }
 
-  /** The cluster's public key learnt at the last login, if any. */
+  /** The cluster's public key: the one pinned at the first login, else the last login's. */
   get clusterKey(): string | undefined {
-    return this.#clusterKey;
+    return this.#pinnedKey ?? this.#clusterKey;
   }
 
   /** The tracker in use, if connected. */
@@ -141,7 +153,7 @@ export class TrackerSession {
    */
   async login(user: string, password: string): Promise<TrackerReplies["login"]> {
     const reply = await this.call("login", { user, password });
-    this.#clusterKey = reply.clusterKey;
+    this.#learnKey(reply.clusterKey);
     this.#user = reply.user;
     this.#token = reply.token;
     this.#password = password;
@@ -195,6 +207,14 @@ export class TrackerSession {
     throw lastError ?? new AppError("UNAVAILABLE", "No tracker answered");
   }
 
+  /** Keeps a login's cluster key; the first one is pinned for good. */
+  #learnKey(key: string): void {
+    this.#clusterKey = key;
+    if (this.#pinnedKey !== undefined || typeof key !== "string" || key === "") return;
+    this.#pinnedKey = key;
+    this.#o.store.pinClusterKey(key);
+  }
+
   #save(): void {
     if (this.#user === undefined) return;
     this.#o.store.saveSession({
@@ -242,19 +262,23 @@ export class TrackerSession {
 
   async #reconnect(dead: string | undefined): Promise<RpcClient | undefined> {
     let saidDown = false;
+    const refused = new Set<string>();
     for (let round = 0; !this.#closed; round++) {
-      const exclude = round === 0 && dead !== undefined ? [dead] : [];
-      const suggested = await askBalancers(this.#o.balancers, {
+      const exclude = [...(round === 0 && dead !== undefined ? [dead] : []), ...refused]
+        .slice(0, MAX_EXCLUDED);
+      const suggestion = await askBalancers(this.#o.balancers, {
         exclude,
         dead: round === 0 ? dead : undefined,
         connectTimeoutMs: this.#o.connectTimeoutMs,
         requestTimeoutMs: this.#o.heartbeatTimeoutMs,
       });
+      const suggested = suggestion?.addr;
       const candidates = planCandidates({ trackers: this.#o.trackers, suggested, exclude, dead });
       for (const addr of candidates) {
         if (this.#closed) return undefined;
-        const rpc = await this.#tryTracker(addr);
-        if (rpc === undefined) continue;
+        const rpc = await this.#tryTracker(addr, suggestion);
+        if (rpc === "unproven") refused.add(addr);
+        if (rpc === undefined || rpc === "unproven") continue;
         this.#adopt(rpc);
         if (dead !== undefined && !saidDown) {
           this.#o.onNotice(`notice: tracker ${dead} stopped answering; now using ${addr}`);
@@ -281,17 +305,44 @@ export class TrackerSession {
     if (user !== undefined && this.#token !== undefined) this.#o.onSessionStarted(user);
   }
 
-  async #tryTracker(addr: string): Promise<RpcClient | undefined> {
+  /** Connects, checks the tracker may be trusted, resumes the session; "unproven" when it may not. */
+  async #tryTracker(
+    addr: string,
+    suggestion: Suggestion | undefined,
+  ): Promise<RpcClient | "unproven" | undefined> {
+    const rule = trustRule(addr, {
+      pinnedKey: this.#pinnedKey,
+      configured: this.#o.trackers,
+      suggestion,
+    });
+    if (rule.kind === "untrusted") {
+      this.#skipped(addr, `tracker ${addr} is not trusted yet: ${rule.why}`);
+      return "unproven";
+    }
     let rpc: RpcClient | undefined;
     try {
       rpc = await RpcClient.connect(addr, { connectTimeoutMs: this.#o.connectTimeoutMs });
       await rpc.request("ping", {}, this.#o.heartbeatTimeoutMs);
+      const timeoutMs = this.#o.heartbeatTimeoutMs;
+      if (rule.kind === "prove" && !(await proveTracker(rpc, addr, rule.key, timeoutMs))) {
+        rpc.close();
+        this.#skipped(addr, `tracker ${addr} could not prove it belongs to the cluster`);
+        return "unproven";
+      }
       await this.#restore(rpc);
       return rpc;
     } catch {
       rpc?.close();
       return undefined;
     }
+  }
+
+  /** Tells the user once per tracker that it was skipped. */
+  #skipped(addr: string, line: string): void {
+    if (this.#named.has(addr)) return;
+    if (this.#named.size >= 256) this.#named.clear();
+    this.#named.add(addr);
+    this.#o.onNotice(`notice: ${line}; skipped it, sent it nothing`);
   }
 
   /** Resumes the session on a fresh connection: the token, else the cached password. */
@@ -318,7 +369,7 @@ export class TrackerSession {
         Math.max(this.#o.heartbeatTimeoutMs, 5000),
       );
       this.#token = reply.token;
-      this.#clusterKey = reply.clusterKey;
+      this.#learnKey(reply.clusterKey);
       this.#save();
       return true;
     } catch (error) {
