@@ -3,9 +3,12 @@
  * the least-loaded live tracker. Health is the balancer's own judgement from
  * its pings; a client's `report_dead` only asks for a check sooner.
  */
-import { AppError } from "../protocol/errors.ts";
+import { AppError, describeError } from "../protocol/errors.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
-import { type RequestHandler, serveControlConn } from "../protocol/rpc_server.ts";
+import { acceptConnections } from "../protocol/accept_loop.ts";
+import { encodeLine } from "../protocol/framing.ts";
+import { errorReply } from "../protocol/envelope.ts";
+import { serveControlConn } from "../protocol/rpc_server.ts";
 import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer_messages.ts";
 import type { BalancerConfig } from "./config.ts";
 import { HealthChecker } from "./checker.ts";
@@ -36,7 +39,21 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const listener = Deno.listen({ hostname: config.host, port: config.port });
   const handler = (raw: Record<string, unknown>) =>
     handle(parseBalancerRequest(raw), pool, checker);
-  const serving = acceptLoop(listener, handler, config, log);
+  const options = {
+    maxLineBytes: config.maxLineBytes,
+    onInternalError: (error: unknown) => log(`internal error: ${describeError(error)}`),
+  };
+  const serving = acceptConnections(listener, {
+    maxConnections: config.maxConnections,
+    refusal: encodeLine(
+      errorReply(
+        null,
+        "UNAVAILABLE",
+        `Balancer is at its limit of ${config.maxConnections} connections`,
+      ),
+    ),
+    serve: (conn) => serveControlConn(conn, handler, options),
+  });
   const timer = setInterval(() => {
     for (const addr of pool.forget(Date.now(), config.forgetAfterMs)) checker.drop(addr);
     for (const tracker of pool.list()) void checker.check(tracker.addr);
@@ -46,8 +63,7 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const close = () => {
     closing ??= (async () => {
       clearInterval(timer);
-      listener.close();
-      await Promise.all([serving.closeAll(), checker.close()]);
+      await Promise.all([serving.close(), checker.close()]);
     })();
     return closing;
   };
@@ -56,46 +72,6 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     close,
     [Symbol.asyncDispose]: close,
   });
-}
-
-/** Serves every accepted connection, up to `maxConnections` at once. */
-function acceptLoop(
-  listener: Deno.Listener,
-  handler: RequestHandler,
-  config: BalancerConfig,
-  log: (line: string) => void,
-): { closeAll(): Promise<void> } {
-  const conns = new Map<Deno.Conn, Promise<void>>();
-  const options = {
-    maxLineBytes: config.maxLineBytes,
-    onInternalError: (error: unknown) => log(`internal error: ${String(error)}`),
-  };
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        if (conns.size >= config.maxConnections) {
-          conn.close();
-          continue;
-        }
-        conns.set(conn, serveControlConn(conn, handler, options).finally(() => conns.delete(conn)));
-      }
-    } catch {
-      // the listener closed
-    }
-  })();
-  const closeAll = async () => {
-    await accepting; // ends once the caller closed the listener
-    const served = [...conns.values()];
-    for (const conn of conns.keys()) {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    }
-    await Promise.all(served);
-  };
-  return { closeAll };
 }
 
 async function handle(

@@ -117,7 +117,7 @@ export async function sessionCommand(
   const user = sessionUser(replica.state, req.token);
   if (!isWriteRequest(req)) return answerQuery(replica.state, req, user);
   const retryKey = rid === undefined ? undefined : `${req.cmd}:${user}:${rid}`;
-  return await replica.write((stamp) => decideWrite(replica.state, req, user, stamp), retryKey);
+  return await replica.write(() => decideWrite(replica.state, req, user), retryKey);
 }
 
 /**

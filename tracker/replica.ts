@@ -186,19 +186,6 @@ export class Replica {
     return fresh.length;
   }
 
-  /** What a peer is known to hold: from its acknowledgements and the ops it sent us. */
-  knownBy(peer: number): VersionVector {
-    return this.#knownBy(peer);
-  }
-
-  /** Records a peer's reported version vector (from a handshake or an acknowledgement). */
-  noteKnown(peer: number, vv: VersionVector): void {
-    const known = this.#knownBy(peer);
-    for (const [origin, seq] of vv) {
-      if (seq > (known.get(origin) ?? 0)) known.set(origin, seq);
-    }
-  }
-
   /** Forgets what a peer held (it may have lost data); the next handshake tells again. */
   resetKnown(peer: number, vv: VersionVector): void {
     this.#peerKnown.set(peer, new Map(vv));

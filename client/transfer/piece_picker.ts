@@ -139,11 +139,6 @@ export class PiecePicker {
     return this.#doneCount;
   }
 
-  /** Pieces in flight (each counted once). */
-  get inFlightCount(): number {
-    return this.#fetchers.size;
-  }
-
   /** @returns true when every piece is done */
   isComplete(): boolean {
     return this.#doneCount === this.pieceCount;
@@ -170,11 +165,6 @@ export class PiecePicker {
     let count = 0;
     for (const p of this.#peers.values()) if (!p.dropped) count++;
     return count;
-  }
-
-  /** @returns true when some needed piece is held by no live peer */
-  hasUnavailablePiece(): boolean {
-    return this.#queue.some((i) => this.#availability[i] === 0);
   }
 
   /**

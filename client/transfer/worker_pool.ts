@@ -35,8 +35,6 @@ export interface WorkerPool extends AsyncDisposable {
   listen(jobId: number, listener: JobListener): void;
   /** Hands a task to the least-busy worker (sent at the end of this turn). */
   submit(task: WorkerTask): void;
-  /** Tasks submitted and not yet answered, over the whole pool. */
-  inFlight(): number;
   /** Tells every worker to close the job's file; resolves when all have. */
   closeJob(jobId: number): Promise<void>;
   /** Tells every worker to close its connections to `peer`. */
@@ -119,10 +117,6 @@ class PiecePool implements WorkerPool {
       best.flushing = true;
       queueMicrotask(() => this.#flush(best));
     }
-  }
-
-  inFlight(): number {
-    return this.#slots.reduce((sum, slot) => sum + slot.tasks.size, 0);
   }
 
   async ready(): Promise<void> {
