@@ -186,27 +186,6 @@ function int(flag: string, text: string | undefined, fallback: number, min: numb
 }
 
 /**
- * Parses a tracker list file: one host:port per line; blank lines and `#` comments skipped.
- * @param text the file's contents
- * @returns the addresses in order
- * @throws {UsageError} naming the first bad line
- */
-export function parseTrackerList(text: string): string[] {
-  const out: string[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*/, "").trim();
-    if (line === "") return;
-    try {
-      parseHostPort(line);
-    } catch {
-      throw new UsageError(`line ${i + 1}: "${line}" is not an address host:port`);
-    }
-    out.push(line);
-  });
-  return out;
-}
-
-/**
  * The trackers to try: flags first, then the file's, without repeats; the default when none.
  * @returns a non-empty list unless a balancer is configured
  */

@@ -7,6 +7,7 @@
  * trackers started before it; a tracker learns of a later one when that one
  * dials in, so the three end up fully linked.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Child, Children } from "./children.ts";
 import { ClientDriver } from "./client_driver.ts";
@@ -28,8 +29,7 @@ export async function startCluster(
 ): Promise<Cluster> {
   const balancer = await children.start("balancer", ["--port", "0"], { readyOn: "stdout" });
   options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
-  const secret = Array.from(crypto.getRandomValues(new Uint8Array(16)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const secret = randomBytes(16).toString("hex");
   const trackers: Child[] = [];
   for (let id = 1; id <= options.count; id++) {
     const peers = trackers.flatMap((t) => ["--peer", t.addr]);

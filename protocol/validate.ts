@@ -15,7 +15,8 @@ function bad(field: string, what: string): AppError {
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const IDENT = /^[A-Za-z0-9_.@-]{1,64}$/;
-const HEX64 = /^[0-9a-f]{64}$/;
+/** 32 bytes in lowercase hex: a SHA-256 hash, a nonce or a proof. */
+export const HEX64 = /^[0-9a-f]{64}$/;
 const HOST_PORT = /^[A-Za-z0-9.-]{1,253}:\d{1,5}$|^\[[0-9a-fA-F:.]{2,45}\]:\d{1,5}$/;
 
 /**
@@ -72,15 +73,22 @@ export function uint(raw: Raw, field: string, max = Number.MAX_SAFE_INTEGER): nu
 }
 
 /**
+ * 32 bytes in lowercase hex.
+ * @param what how the error names it
+ * @throws {AppError} BAD_REQUEST
+ */
+export function hex64(raw: Raw, field: string, what = "32 bytes in lowercase hex"): string {
+  const value = raw[field];
+  if (typeof value !== "string" || !HEX64.test(value)) throw bad(field, what);
+  return value;
+}
+
+/**
  * A lowercase hex SHA-256 digest.
  * @throws {AppError} BAD_REQUEST
  */
 export function sha256Hex(raw: Raw, field: string): string {
-  const value = raw[field];
-  if (typeof value !== "string" || !HEX64.test(value)) {
-    throw bad(field, "a SHA-256 digest in lowercase hex");
-  }
-  return value;
+  return hex64(raw, field, "a SHA-256 digest in lowercase hex");
 }
 
 /**

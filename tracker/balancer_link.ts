@@ -8,6 +8,7 @@
  * and then: the link never throws and never logs on its own.
  */
 import { RpcClient } from "../protocol/rpc_client.ts";
+import { sleep } from "../protocol/sleep.ts";
 
 /** Options of {@link startBalancerLink}. */
 export interface BalancerLinkOptions {
@@ -38,20 +39,11 @@ const REQUEST_TIMEOUT_MS = 5000;
 /** Wakes sleepers and closes connections when the link stops. */
 class Stopper {
   stopped = false;
-  #wakers = new Set<() => void>();
+  #stopping = new AbortController();
   #clients = new Set<RpcClient>();
 
   sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#wakers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wakers.add(wake);
-    });
+    return sleep(ms, this.#stopping.signal);
   }
 
   track(client: RpcClient): void {
@@ -65,7 +57,7 @@ class Stopper {
 
   stop(): void {
     this.stopped = true;
-    for (const wake of [...this.#wakers]) wake();
+    this.#stopping.abort();
     for (const client of this.#clients) client.close();
   }
 }

@@ -11,7 +11,8 @@ import { RpcClient } from "../protocol/rpc_client.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { defaultConfig, type TrackerConfig } from "./config.ts";
 import { startTracker } from "./tracker_server.ts";
-import { parseTrackerInfo, pickSelf } from "./tracker_info.ts";
+import { pickSelf } from "./tracker_info.ts";
+import { parseTrackerList } from "../protocol/tracker_list.ts";
 
 const HELP = `Usage: deno task tracker [options]
 
@@ -111,7 +112,7 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
     }
     let picked: { self: string; peers: string[] };
     try {
-      picked = pickSelf(parseTrackerInfo(text), config.id);
+      picked = pickSelf(parseTrackerList(text), config.id);
     } catch (error) {
       throw new UsageError(`--trackers ${trackersFile}: ${(error as Error).message}`);
     }

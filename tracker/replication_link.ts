@@ -12,6 +12,7 @@
  */
 import { AppError } from "../protocol/errors.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
+import { sleep } from "../protocol/sleep.ts";
 import {
   linkProof,
   newNonce,
@@ -62,7 +63,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
   let peerId: number | undefined;
   let client: RpcClient | undefined;
   let stopped = false;
-  let wakeSleep = () => {};
+  const stopping = new AbortController();
   const { replica, log, peer } = options;
 
   const setState = (next: LinkStatus["state"], why: string) => {
@@ -71,15 +72,6 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
     }
     state = next;
   };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeSleep = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
 
   const loop = async () => {
     let backoffMs = options.reconnectInitialMs;
@@ -102,7 +94,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
         client = undefined;
       }
       if (stopped) break;
-      await sleep(backoffMs);
+      await sleep(backoffMs, stopping.signal);
       backoffMs = Math.min(backoffMs * 2, options.reconnectMaxMs);
     }
   };
@@ -119,7 +111,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
     close: async () => {
       stopped = true;
       client?.close();
-      wakeSleep();
+      stopping.abort();
       replica.wakeAll();
       await running;
     },

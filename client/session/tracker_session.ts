@@ -26,6 +26,7 @@
  */
 import { AppError } from "../../protocol/errors.ts";
 import { RpcClient } from "../../protocol/rpc_client.ts";
+import { sleep } from "../../protocol/sleep.ts";
 import { SESSION_WRITE_COMMANDS, type TrackerReplies } from "../../protocol/tracker_messages.ts";
 import { askBalancers } from "./balancer_query.ts";
 import { planCandidates, retryDelayMs } from "./failover_plan.ts";
@@ -92,7 +93,7 @@ export class TrackerSession {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #pinging = false;
   #closed = false;
-  #wake: (() => void) | undefined;
+  #closing = new AbortController();
 
   /** @param options trackers, balancers, timings, the session store and callbacks */
   constructor(options: TrackerSessionOptions) {
@@ -129,7 +130,7 @@ export class TrackerSession {
   close(): void {
     this.#closed = true;
     clearInterval(this.#heartbeat);
-    this.#wake?.();
+    this.#closing.abort();
     this.#rpc?.close();
     this.#rpc = undefined;
   }
@@ -268,7 +269,10 @@ export class TrackerSession {
         this.#o.onNotice(`notice: ${lost}no tracker is reachable; retrying in the background`);
         saidDown = true;
       }
-      await this.#sleep(retryDelayMs(round, FIRST_RETRY_DELAY_MS, this.#o.maxRetryDelayMs));
+      await sleep(
+        retryDelayMs(round, FIRST_RETRY_DELAY_MS, this.#o.maxRetryDelayMs),
+        this.#closing.signal,
+      );
     }
     return undefined;
   }
@@ -328,17 +332,6 @@ export class TrackerSession {
       this.#o.store.clearSession();
       return false;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 }
 

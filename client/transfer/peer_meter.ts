@@ -86,14 +86,6 @@ export function rateOf(p: PeerState, nowMs: number): number {
   return p.windowBytes > 0 && ms > 0 ? p.windowBytes / ms : 0;
 }
 
-/**
- * Tells whether bit `index` of a bitfield is set.
- * @returns true when set
- */
-export function bit(bits: Uint8Array, index: number): boolean {
-  return ((bits[index >> 3] ?? 0) & (0x80 >> (index & 7))) !== 0;
-}
-
 /** Clears bit `index` of a bitfield. */
 export function clearBit(bits: Uint8Array, index: number): void {
   bits[index >> 3]! &= ~(0x80 >> (index & 7));

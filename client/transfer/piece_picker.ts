@@ -29,7 +29,6 @@
  */
 
 import {
-  bit,
   clearBit,
   markBusy,
   markIdle,
@@ -39,10 +38,10 @@ import {
   rateOf,
 } from "./peer_meter.ts";
 
-export { peerShares } from "./peer_meter.ts";
+import type { FailureKind } from "./worker_messages.ts";
+import { bitfieldHas } from "../../protocol/peer_frames.ts";
 
-/** Why a fetch failed, as the picker sees it. */
-export type PieceFailure = "hash" | "missing" | "timeout" | "gone" | "refused" | "io";
+export { peerShares } from "./peer_meter.ts";
 
 /** Options of {@link PiecePicker}. */
 export interface PickerOptions {
@@ -179,8 +178,8 @@ export class PiecePicker {
     }
     if (state.dropped) return;
     for (let i = 0; i < this.pieceCount; i++) {
-      const before = bit(state.have, i);
-      const after = bit(bits, i);
+      const before = bitfieldHas(state.have, i);
+      const after = bitfieldHas(bits, i);
       if (before !== after) this.#availability[i]! += after ? 1 : -1;
     }
     state.have = bits.slice(0, state.have.length);
@@ -192,7 +191,9 @@ export class PiecePicker {
     const state = this.#peers.get(peer);
     if (state === undefined || state.dropped) return;
     state.dropped = true;
-    for (let i = 0; i < this.pieceCount; i++) if (bit(state.have, i)) this.#availability[i]!--;
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (bitfieldHas(state.have, i)) this.#availability[i]!--;
+    }
     this.#resort();
   }
 
@@ -271,11 +272,11 @@ export class PiecePicker {
    * Records a failed fetch of `index` from `peer`.
    * @returns whether the piece is exhausted and whether the peer was dropped
    */
-  pieceFailed(index: number, peer: string, kind: PieceFailure, nowMs: number): FailureOutcome {
+  pieceFailed(index: number, peer: string, kind: FailureKind, nowMs: number): FailureOutcome {
     const state = this.#release(index, peer, nowMs);
     let peerDropped = false;
     if (kind === "missing") {
-      if (state !== undefined && bit(state.have, index)) {
+      if (state !== undefined && bitfieldHas(state.have, index)) {
         clearBit(state.have, index);
         if (!state.dropped) this.#availability[index]!--;
       }
@@ -325,12 +326,12 @@ export class PiecePicker {
     const rates = [...free.values()].filter((r) => r > 0);
     const mean = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length : 1;
     const fresh = (p: PeerState) =>
-      !failed?.has(p.id) && bit(p.have, index) && !fetching?.has(p.id);
+      !failed?.has(p.id) && bitfieldHas(p.have, index) && !fetching?.has(p.id);
     const avoidFailed = failed !== undefined && live.some(fresh);
     let best: PeerState | undefined;
     let bestScore = Infinity;
     for (const [p, rate] of free) {
-      if (!bit(p.have, index) || fetching?.has(p.id)) continue;
+      if (!bitfieldHas(p.have, index) || fetching?.has(p.id)) continue;
       if (avoidFailed && failed.has(p.id)) continue;
       const score = (p.inFlight + 1) / (rate > 0 ? rate : mean);
       if (score < bestScore) {
@@ -368,7 +369,7 @@ export class PiecePicker {
   }
 
   #holdsAll(p: PeerState): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (!bit(p.have, i)) return false;
+    for (let i = 0; i < this.pieceCount; i++) if (!bitfieldHas(p.have, i)) return false;
     return true;
   }
 }
