@@ -33,28 +33,42 @@ export function str(raw: Raw, field: string, maxLength = 1024): string {
 }
 
 /**
- * A user or group name: 1-64 letters, digits, `_ . @ -`.
+ * The name rule of users and groups: 1-64 letters, digits, `_ . @ -`.
+ * @returns true when `value` is such a name
+ */
+export function isIdent(value: string): boolean {
+  return IDENT.test(value);
+}
+
+/**
+ * The name rule of shared files: 1-255 characters, no control characters, no
+ * slashes, not `.` or `..`.
+ * @returns true when `value` is such a name
+ */
+export function isFileName(value: string): boolean {
+  return value.length > 0 && value.length <= 255 && !CONTROL.test(value) &&
+    !value.includes("/") && !value.includes("\\") && value !== "." && value !== "..";
+}
+
+/**
+ * A user or group name: see {@link isIdent}.
  * @throws {AppError} BAD_REQUEST
  */
 export function ident(raw: Raw, field: string): string {
   const value = raw[field];
-  if (typeof value !== "string" || !IDENT.test(value)) {
+  if (typeof value !== "string" || !isIdent(value)) {
     throw bad(field, "1-64 letters, digits or _ . @ -");
   }
   return value;
 }
 
 /**
- * A file name: 1-255 characters, no control characters, no slashes, not `.` or `..`.
+ * A file name: see {@link isFileName}.
  * @throws {AppError} BAD_REQUEST
  */
 export function fileName(raw: Raw, field: string): string {
   const value = raw[field];
-  if (
-    typeof value !== "string" || value.length === 0 || value.length > 255 ||
-    CONTROL.test(value) || value.includes("/") || value.includes("\\") ||
-    value === "." || value === ".."
-  ) {
+  if (typeof value !== "string" || !isFileName(value)) {
     throw bad(field, "a file name of 1-255 characters without slashes or control characters");
   }
   return value;
