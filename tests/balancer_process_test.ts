@@ -45,7 +45,7 @@ Deno.test("balancer --help prints usage; a bad flag exits 2 with a clear line", 
   assert.match(help.out, /--ping-interval/);
   const bad = await runBalancer(["--max-misses", "zero"]);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /Invalid maxMisses: "zero"/);
+  assert.match(bad.err, /--max-misses: "zero" must be an integer/);
   const unknown = await runBalancer(["--frobnicate"]);
   assert.equal(unknown.code, 2);
 });

@@ -5,18 +5,12 @@
 import assert from "node:assert/strict";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { BalancerReplies, TrackerLoad } from "../protocol/balancer_messages.ts";
-import { type BalancerConfig, defaultBalancerConfig } from "../balancer/config.ts";
+import { type BalancerConfig, testConfig as balancerTestConfig } from "../balancer/config.ts";
 import { startBalancer } from "../balancer/balancer_server.ts";
 import { FakeTracker, RawLines, waitFor } from "./balancer_fakes.ts";
 
 function testConfig(): BalancerConfig {
-  return {
-    ...defaultBalancerConfig(),
-    port: 0,
-    pingIntervalMs: 40,
-    pingTimeoutMs: 150,
-    maxMisses: 2,
-  };
+  return balancerTestConfig({ maxMisses: 2 });
 }
 
 async function list(client: RpcClient): Promise<TrackerLoad[]> {

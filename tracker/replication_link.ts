@@ -22,6 +22,7 @@ import {
 } from "../protocol/cluster_messages.ts";
 import type { LinkStatus } from "../protocol/tracker_messages.ts";
 import {
+  PEER_CONNECT_TIMEOUT_MS,
   PEER_REQUEST_TIMEOUT_MS,
   REPLICATION_BATCH_BYTES,
   TRACKER_MAX_LINE_BYTES,
@@ -78,7 +79,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
     while (!stopped) {
       try {
         client = await RpcClient.connect(peer, {
-          connectTimeoutMs: 2000,
+          connectTimeoutMs: PEER_CONNECT_TIMEOUT_MS,
           maxLineBytes: TRACKER_MAX_LINE_BYTES,
         });
         if (stopped) break;

@@ -51,8 +51,12 @@ export interface SessionTimings {
   requestTimeoutMs: number;
   /** How long a command waits for a tracker when none is reachable. */
   commandWaitMs: number;
+  /** First pause between reconnect rounds when no tracker answers. */
+  firstRetryDelayMs: number;
   /** Longest pause between reconnect rounds when no tracker answers. */
   maxRetryDelayMs: number;
+  /** Shortest wait for the reply to a login made again after failover. */
+  reloginTimeoutMs: number;
 }
 
 /** Where the session is kept between runs. */
@@ -77,7 +81,6 @@ const PUBLIC_COMMANDS: ReadonlySet<string> = new Set(["ping", "create_user", "lo
 /** Commands that change state: they carry a retry id, so a retry is never applied twice. */
 const WRITE_COMMANDS: ReadonlySet<string> = new Set(["create_user", ...SESSION_WRITE_COMMANDS]);
 const MAX_ATTEMPTS = 4;
-const FIRST_RETRY_DELAY_MS = 100;
 
 type Cmd = keyof TrackerReplies;
 
@@ -270,7 +273,7 @@ export class TrackerSession {
         saidDown = true;
       }
       await sleep(
-        retryDelayMs(round, FIRST_RETRY_DELAY_MS, this.#o.maxRetryDelayMs),
+        retryDelayMs(round, this.#o.firstRetryDelayMs, this.#o.maxRetryDelayMs),
         this.#closing.signal,
       );
     }
@@ -319,7 +322,7 @@ export class TrackerSession {
       const reply = await rpc.request<TrackerReplies["login"]>(
         "login",
         { user: this.#user, password: this.#password },
-        Math.max(this.#o.heartbeatTimeoutMs, 5000),
+        Math.max(this.#o.heartbeatTimeoutMs, this.#o.reloginTimeoutMs),
       );
       this.#token = reply.token;
       this.#clusterKey = reply.clusterKey;

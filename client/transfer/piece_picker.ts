@@ -39,6 +39,12 @@ import {
 } from "./peer_meter.ts";
 
 import type { FailureKind } from "./worker_messages.ts";
+import {
+  END_GAME_FETCHERS_PER_PIECE,
+  MAX_TRIES_PER_PIECE,
+  MIN_PEER_SHARE_SLOTS,
+  PEER_MAX_FAILURES,
+} from "./config.ts";
 import { bitfieldHas } from "../../protocol/peer_frames.ts";
 
 export { peerShares } from "./peer_meter.ts";
@@ -46,13 +52,13 @@ export { peerShares } from "./peer_meter.ts";
 /** Options of {@link PiecePicker}. */
 export interface PickerOptions {
   pieceCount: number;
-  /** Tries per piece before it is exhausted. @default 5 */
+  /** Tries per piece before it is exhausted. @default MAX_TRIES_PER_PIECE */
   maxTries?: number;
-  /** Consecutive failures that drop a peer. @default 3 */
+  /** Consecutive failures that drop a peer. @default PEER_MAX_FAILURES */
   peerMaxFailures?: number;
-  /** Peers fetching one piece at once in end-game. @default 2 */
+  /** Peers fetching one piece at once in end-game. @default END_GAME_FETCHERS_PER_PIECE */
   maxFetchersPerPiece?: number;
-  /** Fewest slots a peer's share may be. @default 2 */
+  /** Fewest slots a peer's share may be. @default MIN_PEER_SHARE_SLOTS */
   minShare?: number;
 }
 
@@ -121,10 +127,10 @@ export class PiecePicker {
   constructor(options: PickerOptions) {
     const n = options.pieceCount;
     this.pieceCount = n;
-    this.#maxTries = options.maxTries ?? 5;
-    this.#peerMaxFailures = options.peerMaxFailures ?? 3;
-    this.#maxFetchers = options.maxFetchersPerPiece ?? 2;
-    this.#minShare = options.minShare ?? 2;
+    this.#maxTries = options.maxTries ?? MAX_TRIES_PER_PIECE;
+    this.#peerMaxFailures = options.peerMaxFailures ?? PEER_MAX_FAILURES;
+    this.#maxFetchers = options.maxFetchersPerPiece ?? END_GAME_FETCHERS_PER_PIECE;
+    this.#minShare = options.minShare ?? MIN_PEER_SHARE_SLOTS;
     this.#done = new Uint8Array(n);
     this.#tries = new Uint8Array(n);
     this.#retried = new Uint8Array(n);

@@ -37,7 +37,7 @@ export interface SeederOptions {
   /** Listen port; 0 picks a free one. @default 0 */
   port?: number;
   catalog: ShareCatalog;
-  /** Connections served at once. @default 256 */
+  /** Connections served at once. @default SEEDER_MAX_CONNECTIONS (config.ts) */
   maxConnections?: number;
   /** Cap on what all connections together send, in bytes per second. @default no cap */
   uploadBytesPerSec?: number;
