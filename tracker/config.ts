@@ -27,6 +27,10 @@ export const REPLICATION_BATCH_OPS = 1000;
 export const REPLICATION_BATCH_BYTES = 1024 * 1024;
 /** How long a peer has to acknowledge a batch. */
 export const PEER_REQUEST_TIMEOUT_MS = 30_000;
+/** Ops read from the log at once while replaying it at start. */
+export const REPLAY_PAGE_OPS = 5000;
+/** Replies to commands sent with a retry id that a tracker remembers: a retry comes within seconds. */
+export const REMEMBERED_RETRIES = 10_000;
 /** How long dialing a peer tracker may take. */
 export const PEER_CONNECT_TIMEOUT_MS = 2000;
 /** Time between load reports to a balancer. */

@@ -27,6 +27,12 @@ export const HOLD_BYTES = 16 * 1024 * 1024;
 export const SEEDER_MAX_CONNECTIONS = 256;
 /** Files one seeder connection keeps open at once. */
 export const SEEDER_OPEN_FILES_PER_CONN = 4;
+/** How long a closing pool waits for its workers to say they are done. */
+export const WORKER_SHUTDOWN_WAIT_MS = 2000;
+/** Busy time after which a peer's measuring window is halved, so its rate follows changes. */
+export const PEER_RATE_WINDOW_MS = 4000;
+/** Window of a download's shown rate. */
+export const DOWNLOAD_RATE_WINDOW_MS = 3000;
 
 /**
  * The default pool size: one worker per core, at most 8. Workers beyond the

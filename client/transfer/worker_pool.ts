@@ -9,7 +9,7 @@
  * fill, because each message costs a thread wake-up. A worker that dies is
  * replaced; its tasks fail with kind "io".
  */
-import { defaultWorkerCount } from "./config.ts";
+import { defaultWorkerCount, WORKER_SHUTDOWN_WAIT_MS } from "./config.ts";
 import type {
   FromWorker,
   TaskReply,
@@ -45,7 +45,6 @@ export interface WorkerPool extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const SHUTDOWN_WAIT_MS = 2000;
 /**
  * Spare piece buffers the pool keeps (16 MiB of 512 KiB pieces); more are left
  * to the garbage collector. When the whole-file hash catches up it releases
@@ -222,7 +221,7 @@ class PiecePool implements WorkerPool {
       const timer = setTimeout(() => {
         slot.acks.delete(key);
         resolve();
-      }, SHUTDOWN_WAIT_MS);
+      }, WORKER_SHUTDOWN_WAIT_MS);
       slot.acks.set(key, () => {
         clearTimeout(timer);
         resolve();
