@@ -178,3 +178,16 @@ Deno.test("balancer checks at once on report_dead, and needs real misses to take
     await client.closed;
   }
 });
+
+Deno.test("balancer answers a connection over its limit UNAVAILABLE and closes it", async () => {
+  await using balancer = await startBalancer({ ...testConfig(), maxConnections: 1 });
+  await using first = await RawLines.connect(balancer.addr);
+  await first.request({ id: 1, cmd: "ping" });
+  assert.equal((await first.next())?.["ok"], true);
+  await using second = await RawLines.connect(balancer.addr);
+  const refusal = await second.next();
+  assert.equal((refusal?.["error"] as { code?: string } | undefined)?.code, "UNAVAILABLE");
+  assert.equal(await second.next(), null);
+  await first.request({ id: 2, cmd: "ping" });
+  assert.equal((await first.next())?.["ok"], true);
+});
