@@ -2,7 +2,7 @@
  * The balancer program: parses flags and environment, starts the server,
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
-import { readyLine } from "../protocol/programs.ts";
+import { readyLine, untilSignal } from "../protocol/programs.ts";
 import { type Env, flagHelp, parseFlags } from "../protocol/cli_flags.ts";
 import { BALANCER_FLAGS, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
@@ -68,20 +68,6 @@ async function main(args: string[]): Promise<number> {
   log(`${await untilSignal()}: closing`);
   await balancer.close();
   return 0;
-}
-
-/** Waits for SIGINT or SIGTERM, which no longer exit the process by themselves. */
-async function untilSignal(): Promise<Deno.Signal> {
-  const stopped = Promise.withResolvers<Deno.Signal>();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const listeners = signals.map((signal) => {
-    const listener = () => stopped.resolve(signal);
-    Deno.addSignalListener(signal, listener);
-    return [signal, listener] as const;
-  });
-  const signal = await stopped.promise;
-  for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
-  return signal;
 }
 
 if (import.meta.main) {

@@ -4,7 +4,7 @@
  * closes everything cleanly. `--status host:port` prints a running tracker's
  * cluster links instead.
  */
-import { readyLine } from "../protocol/programs.ts";
+import { readyLine, untilSignal } from "../protocol/programs.ts";
 import { flagHelp, type FlagValues, parseFlags, UsageError } from "../protocol/cli_flags.ts";
 import { parseHostPort } from "../protocol/conn_io.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
@@ -130,13 +130,7 @@ async function main(args: string[]): Promise<number> {
   }
   // deno-lint-ignore no-console
   console.log(readyLine("tracker", tracker.addr));
-  const stopped = Promise.withResolvers<void>();
-  const onSignal = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", onSignal);
-  Deno.removeSignalListener("SIGTERM", onSignal);
+  await untilSignal();
   await tracker.close();
   return 0;
 }
