@@ -12,6 +12,7 @@
 import { AppError } from "../../protocol/errors.ts";
 import { formatAddr, writeAll } from "../../protocol/conn_io.ts";
 import { acceptConnections } from "../../protocol/accept_loop.ts";
+import { sleep } from "../../protocol/sleep.ts";
 import { pieceLength } from "../../protocol/manifest.ts";
 import {
   encodeError,
@@ -199,7 +200,7 @@ class PeerSession {
   async #pace(bytes: number): Promise<void> {
     if (this.#bucket === undefined || bytes === 0) return;
     const waitMs = takeTokens(this.#bucket, bytes, Date.now());
-    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    if (waitMs > 0) await sleep(waitMs);
   }
 
   /** Sends an error frame. */
