@@ -4,8 +4,11 @@
  * the balancer's own judgement from its pings; a client's `report_dead` only
  * asks for a check sooner.
  */
-import { AppError } from "../protocol/errors.ts";
+import { AppError, describeError } from "../protocol/errors.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
+import { acceptConnections } from "../protocol/accept_loop.ts";
+import { encodeLine } from "../protocol/framing.ts";
+import { errorReply } from "../protocol/envelope.ts";
 import { type RequestHandler, serveControlConn } from "../protocol/rpc_server.ts";
 import { TrackerGate } from "./tracker_gate.ts";
 import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer_messages.ts";
@@ -50,7 +53,21 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     const verified = clusterSecret !== undefined;
     return (raw) => handle(parseBalancerRequest(raw), { pool, checker, gate, verified });
   };
-  const serving = acceptLoop(listener, handlerFor, config, log);
+  const options = {
+    maxLineBytes: config.maxLineBytes,
+    onInternalError: (error: unknown) => log(`internal error: ${describeError(error)}`),
+  };
+  const serving = acceptConnections(listener, {
+    maxConnections: config.maxConnections,
+    refusal: encodeLine(
+      errorReply(
+        null,
+        "UNAVAILABLE",
+        `Balancer is at its limit of ${config.maxConnections} connections`,
+      ),
+    ),
+    serve: (conn) => serveControlConn(conn, handlerFor(conn), options),
+  });
   const timer = setInterval(() => {
     for (const addr of pool.forget(Date.now(), config.forgetAfterMs)) checker.drop(addr);
     for (const tracker of pool.list()) void checker.check(tracker.addr);
@@ -60,8 +77,7 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const close = () => {
     closing ??= (async () => {
       clearInterval(timer);
-      listener.close();
-      await Promise.all([serving.closeAll(), checker.close()]);
+      await Promise.all([serving.close(), checker.close()]);
     })();
     return closing;
   };
@@ -70,49 +86,6 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     close,
     [Symbol.asyncDispose]: close,
   });
-}
-
-/** Serves every accepted connection, up to `maxConnections` at once. */
-function acceptLoop(
-  listener: Deno.Listener,
-  handlerFor: (conn: Deno.Conn) => RequestHandler,
-  config: BalancerConfig,
-  log: (line: string) => void,
-): { closeAll(): Promise<void> } {
-  const conns = new Map<Deno.Conn, Promise<void>>();
-  const options = {
-    maxLineBytes: config.maxLineBytes,
-    onInternalError: (error: unknown) => log(`internal error: ${String(error)}`),
-  };
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        if (conns.size >= config.maxConnections) {
-          conn.close();
-          continue;
-        }
-        conns.set(
-          conn,
-          serveControlConn(conn, handlerFor(conn), options).finally(() => conns.delete(conn)),
-        );
-      }
-    } catch {
-      // the listener closed
-    }
-  })();
-  const closeAll = async () => {
-    await accepting; // ends once the caller closed the listener
-    const served = [...conns.values()];
-    for (const conn of conns.keys()) {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    }
-    await Promise.all(served);
-  };
-  return { closeAll };
 }
 
 /** What one connection's requests are answered with. */

@@ -1,30 +1,52 @@
 /**
- * Every setting of the balancer, with its unit in its name, and the one
- * function that gives the defaults. `main.ts` overrides them from flags and
- * environment variables ({@link BALANCER_ENV}).
+ * Every setting, timeout and limit of the balancer, with its unit in its
+ * name, the one function that gives their defaults, the configuration tests
+ * use, and the flags `main.ts` reads them from.
  */
+import type { FlagSpec } from "../protocol/cli_flags.ts";
+
+/** Default interface to listen on. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** Default port. */
+export const DEFAULT_PORT = 7100;
+/** Time between health pings of each tracker. */
+export const PING_INTERVAL_MS = 1000;
+/** How long a ping (connect included) may take before it counts as missed. */
+export const PING_TIMEOUT_MS = 1000;
+/** Pings missed in a row before a tracker is out. */
+export const MAX_MISSES = 3;
+/** A `report_dead` this soon after a tracker's last check does not ping it again. */
+export const HINT_MIN_GAP_MS = 250;
+/** Most trackers the balancer keeps. */
+export const MAX_TRACKERS = 1024;
+/** An out tracker silent this long is forgotten. */
+export const FORGET_AFTER_MS = 10 * 60_000;
+/** Control connections served at once; more are told so and closed. */
+export const MAX_CONNECTIONS = 4096;
+/** Longest request line. */
+export const MAX_LINE_BYTES = 64 * 1024;
 
 /** The balancer's settings. */
 export interface BalancerConfig {
-  /** Interface to listen on. @default "127.0.0.1" */
+  /** Interface to listen on. @default DEFAULT_HOST */
   host: string;
-  /** Port to listen on; 0 picks a free one. @default 7100 */
+  /** Port to listen on; 0 picks a free one. @default DEFAULT_PORT */
   port: number;
-  /** Time between health pings of each tracker. @default 1000 */
+  /** Time between health pings of each tracker. @default PING_INTERVAL_MS */
   pingIntervalMs: number;
-  /** How long a ping (connect included) may take before it counts as missed. @default 1000 */
+  /** How long a ping (connect included) may take before it counts as missed. @default PING_TIMEOUT_MS */
   pingTimeoutMs: number;
-  /** Pings missed in a row before a tracker is out. @default 3 */
+  /** Pings missed in a row before a tracker is out. @default MAX_MISSES */
   maxMisses: number;
-  /** A `report_dead` this soon after the tracker's last check does not ping it again. @default 250 */
+  /** A `report_dead` this soon after the tracker's last check does not ping it again. @default HINT_MIN_GAP_MS */
   hintMinGapMs: number;
-  /** Most trackers the balancer keeps. @default 1024 */
+  /** Most trackers the balancer keeps. @default MAX_TRACKERS */
   maxTrackers: number;
-  /** An out tracker silent this long is forgotten. @default 600000 */
+  /** An out tracker silent this long is forgotten. @default FORGET_AFTER_MS */
   forgetAfterMs: number;
-  /** Most control connections served at once. @default 4096 */
+  /** Most control connections served at once. @default MAX_CONNECTIONS */
   maxConnections: number;
-  /** Longest request line. @default 65536 */
+  /** Longest request line. @default MAX_LINE_BYTES */
   maxLineBytes: number;
   /** The cluster secret trackers must prove; undefined admits loopback trackers only. @default undefined */
   clusterSecret?: string | undefined;
@@ -39,26 +61,85 @@ export interface BalancerConfig {
  */
 export function defaultBalancerConfig(): BalancerConfig {
   return {
-    host: "127.0.0.1",
-    port: 7100,
-    pingIntervalMs: 1000,
-    pingTimeoutMs: 1000,
-    maxMisses: 3,
-    hintMinGapMs: 250,
-    maxTrackers: 1024,
-    forgetAfterMs: 10 * 60_000,
-    maxConnections: 4096,
-    maxLineBytes: 64 * 1024,
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    pingIntervalMs: PING_INTERVAL_MS,
+    pingTimeoutMs: PING_TIMEOUT_MS,
+    maxMisses: MAX_MISSES,
+    hintMinGapMs: HINT_MIN_GAP_MS,
+    maxTrackers: MAX_TRACKERS,
+    forgetAfterMs: FORGET_AFTER_MS,
+    maxConnections: MAX_CONNECTIONS,
+    maxLineBytes: MAX_LINE_BYTES,
   };
 }
 
-/** Environment variables that set the same values as the flags. */
-export const BALANCER_ENV = {
-  host: "BALANCER_HOST",
-  port: "BALANCER_PORT",
-  pingIntervalMs: "BALANCER_PING_INTERVAL_MS",
-  pingTimeoutMs: "BALANCER_PING_TIMEOUT_MS",
-  maxMisses: "BALANCER_MAX_MISSES",
-  clusterSecret: "BALANCER_CLUSTER_SECRET",
-  clusterSecretFile: "BALANCER_CLUSTER_SECRET_FILE",
-} as const;
+/**
+ * The configuration tests use: loopback, port 0, quick pings.
+ * @param overrides settings the test changes
+ * @returns a fresh config
+ */
+export function testConfig(overrides: Partial<BalancerConfig> = {}): BalancerConfig {
+  return {
+    ...defaultBalancerConfig(),
+    host: "127.0.0.1",
+    port: 0,
+    pingIntervalMs: 40,
+    pingTimeoutMs: 150,
+    ...overrides,
+  };
+}
+
+/** The balancer's flags, for its parser, its `--help` and the README's table. */
+export const BALANCER_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "host",
+    arg: "HOST",
+    env: "BALANCER_HOST",
+    help: "interface to listen on",
+    shownDefault: DEFAULT_HOST,
+  },
+  {
+    name: "port",
+    arg: "PORT",
+    env: "BALANCER_PORT",
+    help: "port to listen on, 0 picks a free one",
+    shownDefault: String(DEFAULT_PORT),
+  },
+  {
+    name: "ping-interval",
+    arg: "MS",
+    env: "BALANCER_PING_INTERVAL_MS",
+    help: "time between health pings",
+    shownDefault: String(PING_INTERVAL_MS),
+  },
+  {
+    name: "ping-timeout",
+    arg: "MS",
+    env: "BALANCER_PING_TIMEOUT_MS",
+    help: "time a ping may take",
+    shownDefault: String(PING_TIMEOUT_MS),
+  },
+  {
+    name: "max-misses",
+    arg: "N",
+    env: "BALANCER_MAX_MISSES",
+    help: "missed pings in a row before a tracker is out",
+    shownDefault: String(MAX_MISSES),
+  },
+  {
+    name: "cluster-secret-file",
+    arg: "PATH",
+    env: "BALANCER_CLUSTER_SECRET_FILE",
+    help: "file holding the cluster secret trackers must prove",
+    shownDefault: "none: loopback trackers only",
+  },
+  {
+    name: "cluster-secret",
+    arg: "TEXT",
+    env: "BALANCER_CLUSTER_SECRET",
+    help: "the secret itself (visible to other users in the process list)",
+    shownDefault: "none: loopback trackers only",
+  },
+  { name: "help", short: "h", kind: "boolean", help: "show this help" },
+];

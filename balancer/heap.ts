@@ -92,14 +92,6 @@ export class IndexedMinHeap<K, T> {
     return top;
   }
 
-  /**
-   * Lists every item in heap order (not sorted).
-   * @returns the keys and values
-   */
-  entries(): { key: K; value: T }[] {
-    return this.#items.map(({ key, value }) => ({ key, value }));
-  }
-
   #less(i: number, j: number): boolean {
     return this.#compare(this.#items[i]!.value, this.#items[j]!.value) < 0;
   }

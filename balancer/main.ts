@@ -2,9 +2,9 @@
  * The balancer program: parses flags and environment, starts the server,
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
-import { readyLine } from "../protocol/programs.ts";
-import { parseArgs } from "node:util";
-import { BALANCER_ENV, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
+import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { type Env, flagHelp, parseFlags, UsageError } from "../protocol/cli_flags.ts";
+import { BALANCER_FLAGS, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
 
 const USAGE = `Usage: balancer [options]
@@ -14,96 +14,57 @@ and report their load; it pings them and stops handing out one that misses
 its pings. With the cluster secret it takes only trackers that prove they
 know it; without one, only trackers on loopback addresses.
 
-Options:
-  --host HOST            interface to listen on (default 127.0.0.1; env ${BALANCER_ENV.host})
-  --port PORT            port to listen on, 0 picks a free one (default 7100; env ${BALANCER_ENV.port})
-  --ping-interval MS     time between health pings (default 1000; env ${BALANCER_ENV.pingIntervalMs})
-  --ping-timeout MS      time a ping may take (default 1000; env ${BALANCER_ENV.pingTimeoutMs})
-  --max-misses N         missed pings in a row before a tracker is out
-                         (default 3; env ${BALANCER_ENV.maxMisses})
-  --cluster-secret-file PATH  file holding the cluster secret trackers must prove
-                         (env ${BALANCER_ENV.clusterSecretFile}, or the secret itself in
-                         ${BALANCER_ENV.clusterSecret}; default none: loopback trackers only)
-  --cluster-secret TEXT  the secret itself (visible to other users in the process list)
-  -h, --help             show this help
+Options (environment variable in brackets):
+${flagHelp(BALANCER_FLAGS)}
 `;
-
-type Numeric = "port" | "pingIntervalMs" | "pingTimeoutMs" | "maxMisses";
-
-function numberSetting(
-  name: Numeric,
-  flag: string | undefined,
-  fallback: number,
-  min: number,
-): number {
-  const text = flag ?? Deno.env.get(BALANCER_ENV[name]);
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || (name === "port" && value > 65535)) {
-    throw new Error(`Invalid ${name === "port" ? "port" : name}: "${text}"`);
-  }
-  return value;
-}
 
 /**
  * Builds the config from command-line flags and environment variables.
  * @returns the config, or null when help was asked for
- * @throws {Error} on an unknown flag or a bad value
+ * @throws {UsageError} on an unknown flag or a bad value
  */
-export function configFromArgs(args: string[]): BalancerConfig | null {
-  const { values } = parseArgs({
-    args,
-    options: {
-      host: { type: "string" },
-      port: { type: "string" },
-      "ping-interval": { type: "string" },
-      "ping-timeout": { type: "string" },
-      "max-misses": { type: "string" },
-      "cluster-secret": { type: "string" },
-      "cluster-secret-file": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
+export function configFromArgs(args: string[], env: Env): BalancerConfig | null {
+  const flags = parseFlags(args, env, BALANCER_FLAGS);
+  if (flags.bool("help")) return null;
   const base = defaultBalancerConfig();
+  const ms = (name: string, fallback: number) => flags.int(name, 1, 3_600_000) ?? fallback;
   return {
     ...base,
-    host: values.host ?? Deno.env.get(BALANCER_ENV.host) ?? base.host,
-    port: numberSetting("port", values.port, base.port, 0),
-    pingIntervalMs: numberSetting(
-      "pingIntervalMs",
-      values["ping-interval"],
-      base.pingIntervalMs,
-      1,
+    host: flags.string("host") ?? base.host,
+    port: flags.int("port", 0, 65535) ?? base.port,
+    pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
+    pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
+    maxMisses: flags.int("max-misses", 1, 1000) ?? base.maxMisses,
+    clusterSecret: clusterSecret(
+      flags.string("cluster-secret"),
+      flags.string("cluster-secret-file"),
     ),
-    pingTimeoutMs: numberSetting("pingTimeoutMs", values["ping-timeout"], base.pingTimeoutMs, 1),
-    maxMisses: numberSetting("maxMisses", values["max-misses"], base.maxMisses, 1),
-    clusterSecret: clusterSecret(values["cluster-secret"], values["cluster-secret-file"]),
   };
 }
 
-/** The secret from the flag, the file, or the environment, in that order; undefined when none. */
-function clusterSecret(flag: string | undefined, fileFlag: string | undefined): string | undefined {
-  const path = fileFlag ?? Deno.env.get(BALANCER_ENV.clusterSecretFile);
-  let secret = flag;
-  if (secret === undefined && path !== undefined && path !== "") {
+/** The secret from its flag (or variable), else its file; undefined when none. */
+function clusterSecret(
+  secretFlag: string | undefined,
+  path: string | undefined,
+): string | undefined {
+  let secret = secretFlag;
+  if (secret === undefined && path !== undefined) {
     try {
       secret = Deno.readTextFileSync(path).replace(/\r?\n$/, "");
     } catch (error) {
-      throw new Error(`Cannot read the cluster secret file ${path}: ${(error as Error).message}`);
+      throw new UsageError(
+        `--cluster-secret-file: cannot read ${path}: ${(error as Error).message}`,
+      );
     }
-    if (secret === "") throw new Error(`The cluster secret file ${path} is empty`);
+    if (secret === "") throw new UsageError(`--cluster-secret-file: ${path} is empty`);
   }
-  secret ??= Deno.env.get(BALANCER_ENV.clusterSecret);
   return secret === "" ? undefined : secret;
 }
 
 async function main(args: string[]): Promise<number> {
   let config: BalancerConfig | null;
   try {
-    config = configFromArgs(args);
+    config = configFromArgs(args, Deno.env.toObject());
   } catch (error) {
     // deno-lint-ignore no-console
     console.error(`balancer: ${(error as Error).message}\n\n${USAGE}`);
@@ -131,20 +92,6 @@ async function main(args: string[]): Promise<number> {
   log(`${await untilSignal()}: closing`);
   await balancer.close();
   return 0;
-}
-
-/** Waits for SIGINT or SIGTERM, which no longer exit the process by themselves. */
-async function untilSignal(): Promise<Deno.Signal> {
-  const stopped = Promise.withResolvers<Deno.Signal>();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const listeners = signals.map((signal) => {
-    const listener = () => stopped.resolve(signal);
-    Deno.addSignalListener(signal, listener);
-    return [signal, listener] as const;
-  });
-  const signal = await stopped.promise;
-  for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
-  return signal;
 }
 
 if (import.meta.main) {

@@ -61,18 +61,19 @@ export async function startClient(
     throw error;
   }
   const { onNotice, cwd } = options;
-  const late: { shares?: ShareManager; downloads?: DownloadManager } = {};
+  // The session calls this only once started (below), after the managers exist.
+  const restore = (user: string) => {
+    // In the background: a failure here must reach the user, never crash the client.
+    shares.announceAll(user)
+      .then(() => downloads.resumePending(user))
+      .catch((error) => onNotice(`notice: could not restore shares and downloads: ${error}`));
+  };
   const session = new TrackerSession({
     ...config,
     trackers: options.trackers,
     store: registry,
     onNotice,
-    onSessionStarted: (user) => {
-      // In the background: a failure here must reach the user, never crash the client.
-      late.shares?.announceAll(user)
-        .then(() => late.downloads?.resumePending(user))
-        .catch((error) => onNotice(`notice: could not restore shares and downloads: ${error}`));
-    },
+    onSessionStarted: restore,
   });
   const seederAddr = seeder.addr;
   const shares = new ShareManager({ registry, session, catalog, seederAddr, cwd, onNotice });
@@ -86,8 +87,6 @@ export async function startClient(
     cwd,
     onNotice,
   });
-  late.shares = shares;
-  late.downloads = downloads;
   session.start();
   let closed = false;
   const close = async () => {

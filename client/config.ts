@@ -4,9 +4,16 @@
  * Pure: the caller passes the arguments and the environment, and reads the
  * tracker list file itself.
  */
-import { parseArgs } from "node:util";
-import { parseHostPort } from "../protocol/conn_io.ts";
-import { defaultWorkerCount } from "./transfer/mod.ts";
+import {
+  type Env,
+  flagHelp,
+  type FlagSpec,
+  parseFlags,
+  UsageError,
+} from "../protocol/cli_flags.ts";
+import { defaultWorkerCount, MAX_DEFAULT_WORKERS } from "./transfer/mod.ts";
+
+export { UsageError } from "../protocol/cli_flags.ts";
 import type { SessionTimings } from "./session/tracker_session.ts";
 
 /** Everything the client can be told. */
@@ -31,6 +38,32 @@ export interface ClientConfig extends SessionTimings {
 
 /** Tracker used when nothing else is configured. */
 export const DEFAULT_TRACKER = "127.0.0.1:7000";
+/** Directory of the local registry. */
+export const DEFAULT_DATA_DIR = ".data/client";
+/** Seeder listen host. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** Seeder listen port: 0 picks a free one. */
+export const DEFAULT_PORT = 0;
+/** Time between heartbeats to the tracker. */
+export const HEARTBEAT_INTERVAL_MS = 1000;
+/** A heartbeat unanswered this long means the tracker is gone. */
+export const HEARTBEAT_TIMEOUT_MS = 2500;
+/** How long connecting to one tracker or balancer may take. */
+export const CONNECT_TIMEOUT_MS = 2000;
+/** How long a command waits for its reply. */
+export const REQUEST_TIMEOUT_MS = 15_000;
+/** How long a command waits for a tracker when none is reachable. */
+export const COMMAND_WAIT_MS = 8000;
+/** First pause between reconnect rounds when no tracker answers. */
+export const FIRST_RETRY_DELAY_MS = 100;
+/** Longest pause between reconnect rounds. */
+export const MAX_RETRY_DELAY_MS = 5000;
+/** Shortest wait for the reply to a login made again after failover (scrypt is slow). */
+export const RELOGIN_TIMEOUT_MS = 5000;
+/** Most download workers `--workers` accepts. */
+export const MAX_WORKERS = 64;
+/** Longest timeout a flag accepts (one hour). */
+export const MAX_FLAG_MS = 3_600_000;
 
 /**
  * The defaults: work on one machine with no configuration.
@@ -41,20 +74,135 @@ export function defaultClientConfig(): ClientConfig {
     trackers: [],
     trackersFile: undefined,
     balancers: [],
-    dataDir: ".data/client",
-    host: "127.0.0.1",
-    port: 0,
+    dataDir: DEFAULT_DATA_DIR,
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
     workers: defaultWorkerCount(),
     uploadBytesPerSec: 0,
     json: false,
-    heartbeatIntervalMs: 1000,
-    heartbeatTimeoutMs: 2500,
-    connectTimeoutMs: 2000,
-    requestTimeoutMs: 15_000,
-    commandWaitMs: 8000,
-    maxRetryDelayMs: 5000,
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    commandWaitMs: COMMAND_WAIT_MS,
+    firstRetryDelayMs: FIRST_RETRY_DELAY_MS,
+    maxRetryDelayMs: MAX_RETRY_DELAY_MS,
+    reloginTimeoutMs: RELOGIN_TIMEOUT_MS,
   };
 }
+
+/**
+ * The configuration tests use: loopback, port 0, the test's own data
+ * directory, two workers and short timeouts.
+ * @param dataDir a temporary directory the test owns
+ * @param overrides settings the test changes
+ * @returns a fresh config
+ */
+export function testConfig(dataDir: string, overrides: Partial<ClientConfig> = {}): ClientConfig {
+  return {
+    ...defaultClientConfig(),
+    dataDir,
+    host: "127.0.0.1",
+    port: 0,
+    workers: 2,
+    heartbeatIntervalMs: 200,
+    heartbeatTimeoutMs: 1000,
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    commandWaitMs: 5000,
+    maxRetryDelayMs: 500,
+    ...overrides,
+  };
+}
+
+/** The client's flags, for its parser, its `--help` and the README's table. */
+export const CLIENT_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "tracker",
+    kind: "list",
+    arg: "host:port",
+    env: "CLIENT_TRACKERS",
+    help: "a tracker; repeatable; the default only when no tracker, file or balancer is given",
+    shownDefault: DEFAULT_TRACKER,
+  },
+  {
+    name: "trackers",
+    arg: "FILE",
+    env: "CLIENT_TRACKERS_FILE",
+    help: "read trackers from FILE, one host:port per line",
+  },
+  {
+    name: "balancer",
+    kind: "list",
+    arg: "host:port",
+    env: "CLIENT_BALANCERS",
+    help: "a balancer; repeatable",
+  },
+  {
+    name: "data-dir",
+    arg: "DIR",
+    env: "CLIENT_DATA_DIR",
+    help: "local registry directory",
+    shownDefault: DEFAULT_DATA_DIR,
+  },
+  {
+    name: "host",
+    arg: "HOST",
+    env: "CLIENT_HOST",
+    help: "seeder listen host",
+    shownDefault: DEFAULT_HOST,
+  },
+  {
+    name: "port",
+    arg: "N",
+    env: "CLIENT_PORT",
+    help: "seeder listen port, 0 picks one",
+    shownDefault: String(DEFAULT_PORT),
+  },
+  {
+    name: "workers",
+    arg: "N",
+    env: "CLIENT_WORKERS",
+    help: "download workers",
+    shownDefault: `one per core, at most ${MAX_DEFAULT_WORKERS}`,
+  },
+  {
+    name: "upload-limit",
+    arg: "RATE",
+    env: "CLIENT_UPLOAD_LIMIT",
+    help: "cap what the seeder sends, in bytes per second; K, M and G suffixes accepted, e.g. 2M",
+    shownDefault: "0 (no cap)",
+  },
+  {
+    name: "json",
+    kind: "boolean",
+    env: "CLIENT_JSON",
+    help: "one JSON object per command result; the variable takes 1, true or yes",
+    shownDefault: "off",
+  },
+  {
+    name: "heartbeat-interval",
+    arg: "MS",
+    env: "CLIENT_HEARTBEAT_INTERVAL_MS",
+    help: "heartbeat period",
+    shownDefault: String(HEARTBEAT_INTERVAL_MS),
+  },
+  {
+    name: "heartbeat-timeout",
+    arg: "MS",
+    env: "CLIENT_HEARTBEAT_TIMEOUT_MS",
+    help: "tracker presumed dead after",
+    shownDefault: String(HEARTBEAT_TIMEOUT_MS),
+  },
+  {
+    name: "connect-timeout",
+    arg: "MS",
+    env: "CLIENT_CONNECT_TIMEOUT_MS",
+    help: "per-connection attempt",
+    shownDefault: String(CONNECT_TIMEOUT_MS),
+  },
+  { name: "help", short: "h", kind: "boolean", help: "show this help" },
+];
 
 /** `--help` text. */
 export const CLIENT_USAGE = `Usage: deno task client [flags]
@@ -63,29 +211,8 @@ Interactive shell and seeder of the peer-to-peer file sharing network.
 Reads commands from stdin (type "help" for the list); scripts may pipe them in.
 
 Flags (environment variable in brackets):
-  --tracker host:port          a tracker; repeatable [CLIENT_TRACKERS, comma-separated]
-                               (default ${DEFAULT_TRACKER} when no tracker, file or balancer is given)
-  --trackers FILE              read trackers from FILE, one host:port per line [CLIENT_TRACKERS_FILE]
-  --balancer host:port         a balancer; repeatable [CLIENT_BALANCERS, comma-separated]
-  --data-dir DIR               local registry directory (default .data/client) [CLIENT_DATA_DIR]
-  --host HOST                  seeder listen host (default 127.0.0.1) [CLIENT_HOST]
-  --port N                     seeder listen port, 0 picks one (default 0) [CLIENT_PORT]
-  --workers N                  download workers (default: one per core, at most 8) [CLIENT_WORKERS]
-  --upload-limit RATE          cap what the seeder sends, in bytes per second; K, M and G
-                               suffixes accepted, e.g. 2M (default 0: no cap) [CLIENT_UPLOAD_LIMIT]
-  --json                       one JSON object per command result [CLIENT_JSON=1]
-  --heartbeat-interval MS      heartbeat period (default 1000) [CLIENT_HEARTBEAT_INTERVAL_MS]
-  --heartbeat-timeout MS       tracker presumed dead after (default 2500) [CLIENT_HEARTBEAT_TIMEOUT_MS]
-  --connect-timeout MS         per-connection attempt (default 2000) [CLIENT_CONNECT_TIMEOUT_MS]
-  -h, --help                   show this help
+${flagHelp(CLIENT_FLAGS)}
 `;
-
-/** Raised for a bad flag; main prints it and exits with status 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-type Env = Record<string, string | undefined>;
 
 /**
  * Parses the client's flags over its environment over the defaults.
@@ -95,58 +222,21 @@ type Env = Record<string, string | undefined>;
  * @throws {UsageError} for an unknown flag or a bad value
  */
 export function parseClientArgs(args: string[], env: Env): { config: ClientConfig; help: boolean } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        tracker: { type: "string", multiple: true },
-        trackers: { type: "string" },
-        balancer: { type: "string", multiple: true },
-        "data-dir": { type: "string" },
-        host: { type: "string" },
-        port: { type: "string" },
-        workers: { type: "string" },
-        "upload-limit": { type: "string" },
-        json: { type: "boolean" },
-        "heartbeat-interval": { type: "string" },
-        "heartbeat-timeout": { type: "string" },
-        "connect-timeout": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]!);
-  }
+  const flags = parseFlags(args, env, CLIENT_FLAGS);
   const c = defaultClientConfig();
-  const list = (text: string | undefined) =>
-    text === undefined ? [] : text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  c.trackers = addrs("--tracker", values.tracker ?? list(env["CLIENT_TRACKERS"]));
-  c.trackersFile = values.trackers ?? env["CLIENT_TRACKERS_FILE"];
-  c.balancers = addrs("--balancer", values.balancer ?? list(env["CLIENT_BALANCERS"]));
-  c.dataDir = values["data-dir"] ?? env["CLIENT_DATA_DIR"] ?? c.dataDir;
-  c.host = values.host ?? env["CLIENT_HOST"] ?? c.host;
-  c.port = int("--port", values.port ?? env["CLIENT_PORT"], c.port, 0, 65535);
-  c.workers = int("--workers", values.workers ?? env["CLIENT_WORKERS"], c.workers, 1, 64);
-  c.uploadBytesPerSec = parseRate(
-    "--upload-limit",
-    values["upload-limit"] ?? env["CLIENT_UPLOAD_LIMIT"],
-  );
-  c.json = values.json ?? /^(1|true|yes)$/i.test(env["CLIENT_JSON"] ?? "");
-  const ms = (flag: string, envName: string, fallback: number) =>
-    int(
-      flag,
-      values[flag.slice(2) as "heartbeat-interval"] ?? env[envName],
-      fallback,
-      1,
-      3_600_000,
-    );
-  c.heartbeatIntervalMs = ms("--heartbeat-interval", "CLIENT_HEARTBEAT_INTERVAL_MS", 1000);
-  c.heartbeatTimeoutMs = ms("--heartbeat-timeout", "CLIENT_HEARTBEAT_TIMEOUT_MS", 2500);
-  c.connectTimeoutMs = ms("--connect-timeout", "CLIENT_CONNECT_TIMEOUT_MS", 2000);
-  return { config: c, help: values.help ?? false };
+  c.trackers = flags.addrs("tracker");
+  c.trackersFile = flags.string("trackers");
+  c.balancers = flags.addrs("balancer");
+  c.dataDir = flags.string("data-dir") ?? c.dataDir;
+  c.host = flags.string("host") ?? c.host;
+  c.port = flags.int("port", 0, 65535) ?? c.port;
+  c.workers = flags.int("workers", 1, MAX_WORKERS) ?? c.workers;
+  c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
+  c.json = flags.bool("json");
+  c.heartbeatIntervalMs = flags.int("heartbeat-interval", 1, MAX_FLAG_MS) ?? c.heartbeatIntervalMs;
+  c.heartbeatTimeoutMs = flags.int("heartbeat-timeout", 1, MAX_FLAG_MS) ?? c.heartbeatTimeoutMs;
+  c.connectTimeoutMs = flags.int("connect-timeout", 1, MAX_FLAG_MS) ?? c.connectTimeoutMs;
+  return { config: c, help: flags.bool("help") };
 }
 
 const RATE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -163,47 +253,6 @@ export function parseRate(flag: string, text: string | undefined): number {
     throw new UsageError(`${flag}: "${text}" must be bytes per second, e.g. 500000, 512K or 2M`);
   }
   return Math.round(Number(match[1]) * RATE_UNITS[match[2]!.toLowerCase()]!);
-}
-
-function addrs(flag: string, texts: string[]): string[] {
-  for (const text of texts) {
-    try {
-      parseHostPort(text);
-    } catch {
-      throw new UsageError(`${flag}: "${text}" is not an address host:port`);
-    }
-  }
-  return texts;
-}
-
-function int(flag: string, text: string | undefined, fallback: number, min: number, max: number) {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
-    throw new UsageError(`${flag}: "${text}" must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-/**
- * Parses a tracker list file: one host:port per line; blank lines and `#` comments skipped.
- * @param text the file's contents
- * @returns the addresses in order
- * @throws {UsageError} naming the first bad line
- */
-export function parseTrackerList(text: string): string[] {
-  const out: string[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*/, "").trim();
-    if (line === "") return;
-    try {
-      parseHostPort(line);
-    } catch {
-      throw new UsageError(`line ${i + 1}: "${line}" is not an address host:port`);
-    }
-    out.push(line);
-  });
-  return out;
 }
 
 /**

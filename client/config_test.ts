@@ -3,7 +3,6 @@ import {
   defaultClientConfig,
   parseClientArgs,
   parseRate,
-  parseTrackerList,
   trackerCandidates,
   UsageError,
 } from "./config.ts";
@@ -61,14 +60,6 @@ Deno.test("parseClientArgs() refuses bad flags with one line", () => {
       (e: unknown) => e instanceof UsageError && !e.message.includes("\n"),
     );
   }
-});
-
-Deno.test("parseTrackerList() skips blanks and comments and names a bad line", () => {
-  assert.deepEqual(parseTrackerList("# trackers\n127.0.0.1:7001\n\n  h:2  # second\r\n"), [
-    "127.0.0.1:7001",
-    "h:2",
-  ]);
-  assert.throws(() => parseTrackerList("h:1\nbad\n"), /line 2: "bad"/);
 });
 
 Deno.test("trackerCandidates() merges flags and file without repeats", () => {

@@ -6,13 +6,8 @@
  */
 import { readyLine } from "../protocol/programs.ts";
 import { startClient } from "./app.ts";
-import {
-  CLIENT_USAGE,
-  parseClientArgs,
-  parseTrackerList,
-  trackerCandidates,
-  UsageError,
-} from "./config.ts";
+import { CLIENT_USAGE, parseClientArgs, trackerCandidates, UsageError } from "./config.ts";
+import { parseTrackerList } from "../protocol/tracker_list.ts";
 import { readLinesRaw } from "./shell/line_reader.ts";
 import { liveProgressLines, renderError, renderOk, type RenderOptions } from "./shell/output.ts";
 import type { DownloadView } from "./local/download_manager.ts";
@@ -30,7 +25,6 @@ async function readTrackersFile(path: string | undefined): Promise<string[]> {
   try {
     return parseTrackerList(await Deno.readTextFile(path));
   } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`--trackers ${path}: ${error.message}`);
     throw new UsageError(`--trackers ${path}: ${(error as Error).message}`);
   }
 }

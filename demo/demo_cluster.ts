@@ -7,6 +7,7 @@
  * trackers started before it; a tracker learns of a later one when that one
  * dials in, so the three end up fully linked.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Child, Children } from "./children.ts";
 import { ClientDriver } from "./client_driver.ts";
@@ -26,8 +27,7 @@ export async function startCluster(
   children: Children,
   options: { dir: string; count: number; say: (line: string) => void },
 ): Promise<Cluster> {
-  const secret = Array.from(crypto.getRandomValues(new Uint8Array(16)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const secret = randomBytes(16).toString("hex");
   // The balancer takes only trackers that prove they know the secret.
   const balancer = await children.start("balancer", ["--port", "0", "--cluster-secret", secret], {
     readyOn: "stdout",

@@ -105,11 +105,6 @@ const PARSERS: Record<BalancerCommand, Parser> = {
   list_trackers: () => ({ cmd: "list_trackers" }),
 };
 
-/** Every command name the balancer answers. */
-export const BALANCER_COMMANDS: readonly BalancerCommand[] = Object.keys(
-  PARSERS,
-) as BalancerCommand[];
-
 /**
  * Validates a raw message as a balancer command.
  * @param raw the parsed JSON object (its `id` and `v` already checked)

@@ -16,7 +16,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError } from "./errors.ts";
-import { hostPort, optional, uint } from "./validate.ts";
+import { hex64, hostPort, optional, uint } from "./validate.ts";
 
 /** Most ops in one `peer_ops` message. */
 export const MAX_PEER_BATCH_OPS = 10_000;
@@ -47,16 +47,6 @@ export interface PeerReplies {
   peer_ops: { accepted: number; versionVector: WireVersionVector };
 }
 
-const HEX32 = /^[0-9a-f]{64}$/;
-
-function hex32(raw: Record<string, unknown>, field: string): string {
-  const value = raw[field];
-  if (typeof value !== "string" || !HEX32.test(value)) {
-    throw new AppError("BAD_REQUEST", `Field "${field}" must be 32 bytes in lowercase hex`);
-  }
-  return value;
-}
-
 /**
  * Tells whether a raw message is a tracker-to-tracker command.
  * @returns true when `cmd` starts with `peer_`
@@ -79,12 +69,12 @@ export function parsePeerRequest(raw: Record<string, unknown>): PeerRequest {
       return {
         cmd: "peer_hello",
         from,
-        nonce: hex32(raw, "nonce"),
+        nonce: hex64(raw, "nonce"),
         ...(addr === undefined ? {} : { addr }),
       };
     }
     case "peer_auth":
-      return { cmd: "peer_auth", proof: hex32(raw, "proof") };
+      return { cmd: "peer_auth", proof: hex64(raw, "proof") };
     case "peer_ops": {
       const ops = raw["ops"];
       if (!Array.isArray(ops) || ops.length > MAX_PEER_BATCH_OPS) {

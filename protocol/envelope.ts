@@ -50,7 +50,7 @@ export function idOf(raw: Record<string, unknown>): RequestId | null {
  * Parses one request line: JSON object, usable `id`, matching version.
  * @param line one line without its newline
  * @returns the id and the raw object
- * @throws {AppError} BAD_JSON, BAD_REQUEST or VERSION_MISMATCH; `idOfLine` recovers the id to echo
+ * @throws {AppError} BAD_JSON, BAD_REQUEST or VERSION_MISMATCH; {@link idOf} recovers the id to echo
  */
 export function parseEnvelope(line: string): Envelope {
   const raw = parseJsonObject(line);

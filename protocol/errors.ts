@@ -52,3 +52,13 @@ export class AppError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Describes an unexpected error for a log line: its stack when it has one.
+ * @param error anything thrown
+ * @returns the stack, else the message, else the value as text
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}

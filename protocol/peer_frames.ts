@@ -26,6 +26,8 @@
  */
 import { type ErrorCode, isErrorCode } from "./errors.ts";
 import { MAX_PIECE_SIZE_BYTES, MAX_PIECES } from "./manifest.ts";
+import { HEX64 } from "./validate.ts";
+import { Buffer } from "node:buffer";
 
 /** The peer protocol version this code speaks. */
 export const PEER_PROTOCOL_VERSION = 1;
@@ -56,21 +58,16 @@ export type PeerFrame =
   | { type: "have"; reqId: number; pieceCount: number; bits: Uint8Array }
   | { type: "invalid"; reqId: number; message: string };
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 function hexOf(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += HEX[byte];
-  return out;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
 function hashBytes(fileHash: string): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(fileHash)) throw new TypeError("fileHash must be 64 lowercase hex");
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = parseInt(fileHash.slice(i * 2, i * 2 + 2), 16);
-  return out;
+  if (!HEX64.test(fileHash)) throw new TypeError("fileHash must be 64 lowercase hex");
+  return Buffer.from(fileHash, "hex");
 }
 
 function frame(type: number, bodyLength: number): { bytes: Uint8Array; view: DataView } {

@@ -1,7 +1,7 @@
 /**
  * The contract between the programs and whatever starts them (the demo, the
  * tests, the benchmarks): the permissions each needs, as in deno.json's tasks,
- * and the one line each prints when it is ready.
+ * the one line each prints when it is ready, and the signals that stop it.
  */
 
 /** Deno permission flags of each program. */
@@ -22,4 +22,22 @@ export const READY_LINE = /^(\w+) ready (\S+)$/;
  */
 export function readyLine(program: string, addr: string): string {
   return `${program} ready ${addr}`;
+}
+
+/**
+ * Waits for SIGINT or SIGTERM, which no longer end the process by themselves:
+ * a program's `main()` closes its server cleanly, then exits.
+ * @returns the signal that came
+ */
+export async function untilSignal(): Promise<Deno.Signal> {
+  const stopped = Promise.withResolvers<Deno.Signal>();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const listeners = signals.map((signal) => {
+    const listener = () => stopped.resolve(signal);
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  const signal = await stopped.promise;
+  for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
+  return signal;
 }

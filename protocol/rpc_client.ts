@@ -11,7 +11,7 @@ import { formatAddr, parseHostPort, SerialWriter } from "./conn_io.ts";
 
 /** Options of {@link RpcClient.connect}. */
 export interface RpcConnectOptions {
-  /** Give up connecting after this long. @default 5000 */
+  /** Give up connecting after this long. @default CONNECT_TIMEOUT_MS */
   connectTimeoutMs?: number;
   /** Longest reply line accepted. @default MAX_LINE_BYTES */
   maxLineBytes?: number;
@@ -27,6 +27,8 @@ interface Pending {
 
 /** Default time to wait for a reply. */
 export const REQUEST_TIMEOUT_MS = 10_000;
+/** Default time connecting may take. */
+export const CONNECT_TIMEOUT_MS = 5000;
 
 /** One control connection to a tracker, balancer or peer tracker. */
 export class RpcClient {
@@ -58,7 +60,7 @@ export class RpcClient {
    */
   static async connect(addr: string, options: RpcConnectOptions = {}): Promise<RpcClient> {
     const { hostname, port } = parseHostPort(addr);
-    const timeoutMs = options.connectTimeoutMs ?? 5000;
+    const timeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const attempt = Deno.connect({ hostname, port });
     const timeout = new Promise<never>((_, reject) => {

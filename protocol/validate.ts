@@ -16,7 +16,8 @@ function bad(field: string, what: string): AppError {
 // characters (Cf) that make one name look like another.
 const CONTROL = /[\p{Cc}\p{Cf}]/u;
 const IDENT = /^[A-Za-z0-9_.@-]{1,64}$/;
-const HEX64 = /^[0-9a-f]{64}$/;
+/** 32 bytes in lowercase hex: a SHA-256 hash, a nonce or a proof. */
+export const HEX64 = /^[0-9a-f]{64}$/;
 const HOST_PORT = /^[A-Za-z0-9.-]{1,253}:\d{1,5}$|^\[[0-9a-fA-F:.]{2,45}\]:\d{1,5}$/;
 
 /**
@@ -33,29 +34,46 @@ export function str(raw: Raw, field: string, maxLength = 1024): string {
 }
 
 /**
- * A user or group name: 1-64 letters, digits, `_ . @ -`.
+ * The name rule of users and groups: 1-64 letters, digits, `_ . @ -`.
+ * @returns true when `value` is such a name
+ */
+export function isIdent(value: string): boolean {
+  return IDENT.test(value);
+}
+
+/**
+ * The name rule of shared files: 1-255 characters, no control characters, no
+ * slashes, not `.` or `..`.
+ * @returns true when `value` is such a name
+ */
+export function isFileName(value: string): boolean {
+  return value.length > 0 && value.length <= 255 && !CONTROL.test(value) &&
+    !value.includes("/") && !value.includes("\\") && value !== "." && value !== "..";
+}
+
+/**
+ * A user or group name: see {@link isIdent}.
  * @throws {AppError} BAD_REQUEST
  */
 export function ident(raw: Raw, field: string): string {
   const value = raw[field];
-  if (typeof value !== "string" || !IDENT.test(value)) {
+  if (typeof value !== "string" || !isIdent(value)) {
     throw bad(field, "1-64 letters, digits or _ . @ -");
   }
   return value;
 }
 
 /**
- * A file name: 1-255 characters, no control characters, no slashes, not `.` or `..`.
+ * A file name: see {@link isFileName}.
  * @throws {AppError} BAD_REQUEST
  */
 export function fileName(raw: Raw, field: string): string {
   const value = raw[field];
-  if (
-    typeof value !== "string" || value.length === 0 || value.length > 255 ||
-    CONTROL.test(value) || value.includes("/") || value.includes("\\") ||
-    value === "." || value === ".."
-  ) {
-    throw bad(field, "a file name of 1-255 characters without slashes, control or format characters");
+  if (typeof value !== "string" || !isFileName(value)) {
+    throw bad(
+      field,
+      "a file name of 1-255 characters without slashes, control or format characters",
+    );
   }
   return value;
 }
@@ -73,15 +91,22 @@ export function uint(raw: Raw, field: string, max = Number.MAX_SAFE_INTEGER): nu
 }
 
 /**
+ * 32 bytes in lowercase hex.
+ * @param what how the error names it
+ * @throws {AppError} BAD_REQUEST
+ */
+export function hex64(raw: Raw, field: string, what = "32 bytes in lowercase hex"): string {
+  const value = raw[field];
+  if (typeof value !== "string" || !HEX64.test(value)) throw bad(field, what);
+  return value;
+}
+
+/**
  * A lowercase hex SHA-256 digest.
  * @throws {AppError} BAD_REQUEST
  */
 export function sha256Hex(raw: Raw, field: string): string {
-  const value = raw[field];
-  if (typeof value !== "string" || !HEX64.test(value)) {
-    throw bad(field, "a SHA-256 digest in lowercase hex");
-  }
-  return value;
+  return hex64(raw, field, "a SHA-256 digest in lowercase hex");
 }
 
 /**

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { startBalancerLink } from "../tracker/balancer_link.ts";
 import type { BalancerReplies, TrackerLoad } from "../protocol/balancer_messages.ts";
-import { type BalancerConfig, defaultBalancerConfig } from "../balancer/config.ts";
+import { type BalancerConfig, testConfig as balancerTestConfig } from "../balancer/config.ts";
 import { startBalancer } from "../balancer/balancer_server.ts";
 import { FakeTracker, waitFor } from "./balancer_fakes.ts";
 
 function testConfig(port = 0): BalancerConfig {
-  return { ...defaultBalancerConfig(), port, pingIntervalMs: 40, pingTimeoutMs: 150 };
+  return balancerTestConfig({ port });
 }
 
 async function rowOf(balancerAddr: string, addr: string): Promise<TrackerLoad | undefined> {

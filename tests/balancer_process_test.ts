@@ -46,12 +46,12 @@ Deno.test("balancer --help prints usage; a bad flag exits 2 with a clear line", 
   assert.match(help.out, /--ping-interval/);
   const bad = await runBalancer(["--max-misses", "zero"]);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /Invalid maxMisses: "zero"/);
+  assert.match(bad.err, /--max-misses: "zero" must be an integer/);
   const unknown = await runBalancer(["--frobnicate"]);
   assert.equal(unknown.code, 2);
   const noSecret = await runBalancer(["--cluster-secret-file", "/nonexistent/cluster.secret"]);
   assert.equal(noSecret.code, 2);
-  assert.match(noSecret.err, /Cannot read the cluster secret file \/nonexistent\/cluster.secret/);
+  assert.match(noSecret.err, /--cluster-secret-file: cannot read \/nonexistent\/cluster.secret/);
 });
 
 Deno.test("balancer program takes a dead tracker out and exits cleanly on SIGTERM", async () => {

@@ -5,18 +5,12 @@
 import assert from "node:assert/strict";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { BalancerReplies, TrackerLoad } from "../protocol/balancer_messages.ts";
-import { type BalancerConfig, defaultBalancerConfig } from "../balancer/config.ts";
+import { type BalancerConfig, testConfig as balancerTestConfig } from "../balancer/config.ts";
 import { startBalancer } from "../balancer/balancer_server.ts";
 import { FakeTracker, RawLines, waitFor } from "./balancer_fakes.ts";
 
 function testConfig(): BalancerConfig {
-  return {
-    ...defaultBalancerConfig(),
-    port: 0,
-    pingIntervalMs: 40,
-    pingTimeoutMs: 150,
-    maxMisses: 2,
-  };
+  return balancerTestConfig({ maxMisses: 2 });
 }
 
 async function list(client: RpcClient): Promise<TrackerLoad[]> {
@@ -183,4 +177,17 @@ Deno.test("balancer checks at once on report_dead, and needs real misses to take
     client.close();
     await client.closed;
   }
+});
+
+Deno.test("balancer answers a connection over its limit UNAVAILABLE and closes it", async () => {
+  await using balancer = await startBalancer({ ...testConfig(), maxConnections: 1 });
+  await using first = await RawLines.connect(balancer.addr);
+  await first.request({ id: 1, cmd: "ping" });
+  assert.equal((await first.next())?.["ok"], true);
+  await using second = await RawLines.connect(balancer.addr);
+  const refusal = await second.next();
+  assert.equal((refusal?.["error"] as { code?: string } | undefined)?.code, "UNAVAILABLE");
+  assert.equal(await second.next(), null);
+  await first.request({ id: 2, cmd: "ping" });
+  assert.equal((await first.next())?.["ok"], true);
 });

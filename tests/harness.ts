@@ -1,6 +1,7 @@
 /**
- * The one way tests start real programs: spawn `deno run` on a program's
- * entry point, wait for its ready line, and always stop it by its PID.
+ * The one way tests, the demo (demo/children.ts) and the benchmarks start
+ * real programs: spawn `deno run` on a program's entry point (or a compiled
+ * executable), wait for its ready line, and always stop it by its PID.
  *
  * @example
  * ```ts ignore
@@ -24,8 +25,14 @@ export interface ProgramHandle extends AsyncDisposable {
   stderrLines: string[];
   /** Waits for a stdout line matching `pattern` (already seen lines count). */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Calls `listener` with every stdout line from now on. */
+  onStdout(listener: (line: string) => void): void;
   /** Writes text to its stdin. */
   send(text: string): Promise<void>;
+  /** Sends a signal to its PID without waiting. */
+  kill(signal: Deno.Signal): void;
+  /** True once it has exited and its output is read. */
+  readonly exited: boolean;
   /** Sends a signal (default SIGTERM) and waits for it to exit. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Resolves when it exits. */
@@ -42,6 +49,8 @@ export interface SpawnOptions {
   entry?: string;
   /** Wait for the ready line on this stream. @default "stdout" */
   readyStream?: "stdout" | "stderr";
+  /** Run this executable (a compiled program) with `args` instead of `deno run`. */
+  binary?: string;
 }
 
 /**
@@ -57,8 +66,10 @@ export async function spawnProgram(
   options: SpawnOptions = {},
 ): Promise<ProgramHandle> {
   const entry = new URL(options.entry ?? `${program}/main.ts`, ROOT).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(PROGRAM_PERMISSIONS[program] ?? ["--allow-all"]), entry, ...args],
+  const child = new Deno.Command(options.binary ?? Deno.execPath(), {
+    args: options.binary !== undefined
+      ? args
+      : ["run", ...(PROGRAM_PERMISSIONS[program] ?? ["--allow-all"]), entry, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -67,9 +78,11 @@ export async function spawnProgram(
   const stdoutLines: string[] = [];
   const stderrLines: string[] = [];
   const waiters: { pattern: RegExp; resolve(line: string): void }[] = [];
+  const listeners: ((line: string) => void)[] = [];
   const onLine = (lines: string[]) => (line: string) => {
     lines.push(line);
     if (lines !== stdoutLines) return;
+    for (const listener of listeners) listener(line);
     for (const waiter of [...waiters]) {
       if (waiter.pattern.test(line)) {
         waiters.splice(waiters.indexOf(waiter), 1);
@@ -81,8 +94,10 @@ export async function spawnProgram(
     pumpLines(child.stdout, onLine(stdoutLines)),
     pumpLines(child.stderr, onLine(stderrLines)),
   ];
+  let exited = false;
   const status = child.status.then(async (s) => {
     await Promise.all(pumps);
+    exited = true;
     return s;
   });
   const writer = child.stdin.getWriter();
@@ -147,7 +162,12 @@ export async function spawnProgram(
     stdoutLines,
     stderrLines,
     waitForLine: (pattern, timeoutMs) => waitForLine(pattern, timeoutMs),
+    onStdout: (listener) => listeners.push(listener),
     send: (text) => writer.write(new TextEncoder().encode(text)),
+    kill: (signal) => child.kill(signal),
+    get exited() {
+      return exited;
+    },
     stop,
     status,
     [Symbol.asyncDispose]: async () => {
@@ -177,10 +197,14 @@ async function pumpLines(
   onLine: (line: string) => void,
 ): Promise<void> {
   let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const part of parts) onLine(part);
+  try {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const part of parts) onLine(part);
+    }
+  } catch {
+    // the process died mid-line
   }
   if (rest !== "") onLine(rest);
 }

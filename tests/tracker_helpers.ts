@@ -1,35 +1,15 @@
 /**
- * Shared pieces of the tracker and cluster tests: a test configuration
- * (loopback, port 0, a temp dir, quiet log), a connection helper, error-code
- * assertions and bounded polling.
+ * Shared pieces of the tracker and cluster tests: the tracker's own test
+ * configuration (re-exported), a connection helper, error-code assertions and
+ * bounded polling.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { AppError, type ErrorCode } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
-import { defaultConfig, type TrackerConfig } from "../tracker/config.ts";
 
-/**
- * A tracker config for tests: 127.0.0.1, port 0, the given data dir, log lines kept in `logLines`.
- * @returns the config and the captured log
- */
-export function testConfig(
-  dataDir: string,
-  overrides: Partial<TrackerConfig> = {},
-): TrackerConfig & { logLines: string[] } {
-  const logLines: string[] = [];
-  return {
-    ...defaultConfig(),
-    port: 0,
-    dataDir,
-    reconnectInitialMs: 50,
-    reconnectMaxMs: 500,
-    log: (line) => logLines.push(line),
-    ...overrides,
-    logLines,
-  };
-}
+export { testConfig } from "../tracker/config.ts";
 
 /**
  * Connects to a tracker, closing the connection on dispose.

@@ -170,7 +170,7 @@ Deno.test("PeerConn.connect() is told VERSION_MISMATCH by a peer speaking anothe
   }
 });
 
-Deno.test("startSeeder() closes connections over its limit", async () => {
+Deno.test("startSeeder() answers a connection over its limit UNAVAILABLE and closes it", async () => {
   await using seeder = await startSeeder({ catalog: catalogOf([]), maxConnections: 1 });
   const [hostname, port] = seeder.addr.split(":");
   const first = await Deno.connect({ hostname: hostname!, port: Number(port) });
@@ -178,7 +178,9 @@ Deno.test("startSeeder() closes connections over its limit", async () => {
     await writeAll(first, HELLO);
     await first.read(new Uint8Array(64));
     const second = await exchange(seeder.addr, HELLO, 1);
-    assertEquals([second.frames.length, second.closed], [0, true]);
+    const refusal = second.frames[0];
+    assertEquals(refusal?.type === "error" ? refusal.code : refusal?.type, "UNAVAILABLE");
+    assertEquals(second.closed, true);
   } finally {
     first.close();
   }

@@ -88,7 +88,7 @@ export class SimTracker {
     const req = { ...command, token } as SessionRequest;
     const user = sessionUser(this.state, token);
     if (!isWriteRequest(req)) return answerQuery(this.state, req, user) as TrackerReplies[C];
-    const decision = decideWrite(this.state, req, user, "");
+    const decision = decideWrite(this.state, req, user);
     this.commit(decision.bodies);
     return decision.data as TrackerReplies[C];
   }

@@ -16,6 +16,14 @@ import { RpcClient } from "../protocol/rpc_client.ts";
 import { newNonce } from "../protocol/cluster_messages.ts";
 import { trackerProof } from "../protocol/balancer_auth.ts";
 import type { BalancerReplies } from "../protocol/balancer_messages.ts";
+import { sleep } from "../protocol/sleep.ts";
+import {
+  BALANCER_CONNECT_TIMEOUT_MS,
+  BALANCER_RECONNECT_INITIAL_MS,
+  BALANCER_RECONNECT_MAX_MS,
+  BALANCER_REPORT_INTERVAL_MS,
+  BALANCER_REQUEST_TIMEOUT_MS,
+} from "./config.ts";
 
 /** Options of {@link startBalancerLink}. */
 export interface BalancerLinkOptions {
@@ -27,9 +35,9 @@ export interface BalancerLinkOptions {
   clusterSecret?: string | undefined;
   /** Returns the tracker's current live client count. */
   clientCount: () => number;
-  /** Time between load reports. @default 1000 */
+  /** Time between load reports. @default BALANCER_REPORT_INTERVAL_MS */
   reportIntervalMs?: number;
-  /** Longest wait between reconnect attempts. @default 5000 */
+  /** Longest wait between reconnect attempts. @default BALANCER_RECONNECT_MAX_MS */
   maxBackoffMs?: number;
   /**
    * Told once when a balancer is reached and once when it is lost, and when one
@@ -47,27 +55,14 @@ export interface BalancerLink extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const MIN_BACKOFF_MS = 100;
-const CONNECT_TIMEOUT_MS = 2000;
-const REQUEST_TIMEOUT_MS = 5000;
-
 /** Wakes sleepers and closes connections when the link stops. */
 class Stopper {
   stopped = false;
-  #wakers = new Set<() => void>();
+  #stopping = new AbortController();
   #clients = new Set<RpcClient>();
 
   sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#wakers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wakers.add(wake);
-    });
+    return sleep(ms, this.#stopping.signal);
   }
 
   track(client: RpcClient): void {
@@ -81,7 +76,7 @@ class Stopper {
 
   stop(): void {
     this.stopped = true;
-    for (const wake of [...this.#wakers]) wake();
+    this.#stopping.abort();
     for (const client of this.#clients) client.close();
   }
 }
@@ -120,13 +115,13 @@ async function linkLoop(
   options: BalancerLinkOptions,
   stopper: Stopper,
 ): Promise<void> {
-  const intervalMs = options.reportIntervalMs ?? 1000;
-  const maxBackoffMs = options.maxBackoffMs ?? 5000;
-  let backoffMs = MIN_BACKOFF_MS;
+  const intervalMs = options.reportIntervalMs ?? BALANCER_REPORT_INTERVAL_MS;
+  const maxBackoffMs = options.maxBackoffMs ?? BALANCER_RECONNECT_MAX_MS;
+  let backoffMs = BALANCER_RECONNECT_INITIAL_MS;
   const refusals = { told: false };
   while (!stopper.stopped) {
     const registered = await session(balancer, options, stopper, intervalMs, refusals);
-    if (registered) backoffMs = MIN_BACKOFF_MS;
+    if (registered) backoffMs = BALANCER_RECONNECT_INITIAL_MS;
     await stopper.sleep(backoffMs);
     backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
   }
@@ -142,13 +137,13 @@ async function session(
 ): Promise<boolean> {
   let client: RpcClient;
   try {
-    client = await RpcClient.connect(balancer, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    client = await RpcClient.connect(balancer, { connectTimeoutMs: BALANCER_CONNECT_TIMEOUT_MS });
   } catch {
     return false;
   }
   stopper.track(client);
   // Registration may wait for the balancer's first ping of this tracker: allow it time.
-  const timeoutMs = Math.max(intervalMs * 2, REQUEST_TIMEOUT_MS);
+  const timeoutMs = Math.max(intervalMs * 2, BALANCER_REQUEST_TIMEOUT_MS);
   let registered = false;
   try {
     try {

@@ -4,7 +4,8 @@
  * hashing (scrypt) is asynchronous and slow, so the decision is taken again
  * after it: another connection may have created the same user meanwhile.
  */
-import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from "node:crypto";
+import { promisify } from "node:util";
 import { AppError } from "../protocol/errors.ts";
 import type { SessionRequest, TrackerRequest } from "../protocol/tracker_messages.ts";
 import {
@@ -44,13 +45,15 @@ async function hashPassword(password: string, salt: Uint8Array): Promise<Buffer>
   }
 }
 
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Uint8Array,
+  keyBytes: number,
+  options: ScryptOptions,
+) => Promise<Buffer>;
+
 function scryptOnce(password: string, salt: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, SCRYPT_KEY_BYTES, { N: SCRYPT_COST, r: 8, p: 1 }, (error, key) => {
-      if (error === null) resolve(key);
-      else reject(error);
-    });
-  });
+  return scryptAsync(password, salt, SCRYPT_KEY_BYTES, { N: SCRYPT_COST, r: 8, p: 1 });
 }
 
 /**
@@ -117,7 +120,7 @@ export async function sessionCommand(
   const user = sessionUser(replica.state, req.token);
   if (!isWriteRequest(req)) return answerQuery(replica.state, req, user);
   const retryKey = rid === undefined ? undefined : `${req.cmd}:${user}:${rid}`;
-  return await replica.write((stamp) => decideWrite(replica.state, req, user, stamp), retryKey);
+  return await replica.write(() => decideWrite(replica.state, req, user), retryKey);
 }
 
 /**

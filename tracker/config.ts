@@ -3,9 +3,16 @@
  * and the one function that gives their defaults.
  */
 import { MAX_LINE_BYTES } from "../protocol/framing.ts";
+import type { FlagSpec } from "../protocol/cli_flags.ts";
 
+/** Default interface to listen on. */
+export const DEFAULT_HOST = "127.0.0.1";
 /** Default control port. */
 export const DEFAULT_PORT = 7000;
+/** Default tracker id (the origin of its ops). */
+export const DEFAULT_ID = 1;
+/** Largest tracker id. */
+export const MAX_ID = 99_999;
 /** Ops applied between two snapshots of the state. */
 export const SNAPSHOT_EVERY_OPS = 5000;
 /** Most ops a due snapshot waits for while the tracker catches up on ops a peer holds. */
@@ -20,6 +27,22 @@ export const REPLICATION_BATCH_OPS = 1000;
 export const REPLICATION_BATCH_BYTES = 1024 * 1024;
 /** How long a peer has to acknowledge a batch. */
 export const PEER_REQUEST_TIMEOUT_MS = 30_000;
+/** Ops read from the log at once while replaying it at start. */
+export const REPLAY_PAGE_OPS = 5000;
+/** Replies to commands sent with a retry id that a tracker remembers: a retry comes within seconds. */
+export const REMEMBERED_RETRIES = 10_000;
+/** How long dialing a peer tracker may take. */
+export const PEER_CONNECT_TIMEOUT_MS = 2000;
+/** Time between load reports to a balancer. */
+export const BALANCER_REPORT_INTERVAL_MS = 1000;
+/** First wait before redialing a balancer. */
+export const BALANCER_RECONNECT_INITIAL_MS = 100;
+/** Longest wait between redials of a balancer. */
+export const BALANCER_RECONNECT_MAX_MS = 5000;
+/** How long dialing a balancer may take. */
+export const BALANCER_CONNECT_TIMEOUT_MS = 2000;
+/** Shortest wait for a balancer's reply (twice the report interval when that is longer). */
+export const BALANCER_REQUEST_TIMEOUT_MS = 5000;
 /** Longest control line: one op may carry a manifest as large as a client's request. */
 export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
 /** Control connections served at once; more are told so and closed. */
@@ -39,13 +62,13 @@ export const TOKEN_BYTES = 32;
 
 /** What a tracker needs to run. */
 export interface TrackerConfig {
-  /** Interface to listen on. @default "127.0.0.1" */
+  /** Interface to listen on. @default DEFAULT_HOST */
   host: string;
-  /** Port to listen on; 0 picks a free one. @default 7000 */
+  /** Port to listen on; 0 picks a free one. @default DEFAULT_PORT */
   port: number;
-  /** Directory of the SQLite op log. @default `.data/tracker-<port or id>` */
+  /** Directory of the SQLite op log. @default {@link defaultDataDir} */
   dataDir: string;
-  /** This tracker's id, the origin of its ops (1-99999). @default 1 */
+  /** This tracker's id, the origin of its ops (1 to MAX_ID). @default DEFAULT_ID */
   id: number;
   /** Peer trackers to replicate with, host:port. @default [] */
   peers: string[];
@@ -80,15 +103,24 @@ function logToStderr(line: string): void {
 }
 
 /**
+ * Where the op log lives when no directory is given.
+ * @param suffix `id<N>` when an id was given, else the port
+ * @returns the directory
+ */
+export function defaultDataDir(suffix: string): string {
+  return `.data/tracker-${suffix}`;
+}
+
+/**
  * The default configuration: one tracker on 127.0.0.1:7000, no peers.
  * @returns a fresh config object
  */
 export function defaultConfig(): TrackerConfig {
   return {
-    host: "127.0.0.1",
+    host: DEFAULT_HOST,
     port: DEFAULT_PORT,
-    dataDir: `.data/tracker-${DEFAULT_PORT}`,
-    id: 1,
+    dataDir: defaultDataDir(String(DEFAULT_PORT)),
+    id: DEFAULT_ID,
     peers: [],
     clusterSecret: undefined,
     balancers: [],
@@ -103,3 +135,100 @@ export function defaultConfig(): TrackerConfig {
     onFatal: () => {},
   };
 }
+
+/**
+ * The configuration tests use: loopback, port 0, the test's own data
+ * directory, quick redials, and log lines kept in `logLines`.
+ * @param dataDir a temporary directory the test owns
+ * @param overrides settings the test changes
+ * @returns the config and the captured log
+ */
+export function testConfig(
+  dataDir: string,
+  overrides: Partial<TrackerConfig> = {},
+): TrackerConfig & { logLines: string[] } {
+  const logLines: string[] = [];
+  return {
+    ...defaultConfig(),
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    reconnectInitialMs: 50,
+    reconnectMaxMs: 500,
+    log: (line) => logLines.push(line),
+    ...overrides,
+    logLines,
+  };
+}
+
+/** The tracker's flags, for its parser, its `--help` and the README's table. */
+export const TRACKER_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "host",
+    arg: "HOST",
+    env: "TRACKER_HOST",
+    help: "interface to listen on",
+    shownDefault: DEFAULT_HOST,
+  },
+  {
+    name: "port",
+    arg: "PORT",
+    env: "TRACKER_PORT",
+    help: "port to listen on; 0 picks a free one",
+    shownDefault: String(DEFAULT_PORT),
+  },
+  {
+    name: "data-dir",
+    arg: "DIR",
+    env: "TRACKER_DATA_DIR",
+    help: "where the op log lives",
+    shownDefault: defaultDataDir("<port or id>"),
+  },
+  {
+    name: "id",
+    arg: "N",
+    env: "TRACKER_ID",
+    help: `this tracker's id, 1-${MAX_ID}`,
+    shownDefault: String(DEFAULT_ID),
+  },
+  {
+    name: "trackers",
+    arg: "FILE",
+    env: "TRACKER_TRACKERS",
+    help: "tracker_info.txt: one host:port per line; line N is tracker N, the others its peers",
+  },
+  {
+    name: "peer",
+    kind: "list",
+    arg: "HOST:PORT",
+    env: "TRACKER_PEERS",
+    help: "a peer tracker to replicate with (repeatable)",
+  },
+  {
+    name: "cluster-secret",
+    arg: "TEXT",
+    env: "TRACKER_CLUSTER_SECRET",
+    help: "shared secret authenticating links between trackers",
+    shownDefault: "none: peer links refused",
+  },
+  {
+    name: "advertise",
+    arg: "HOST:PORT",
+    env: "TRACKER_ADVERTISE",
+    help: "address peers and balancers should dial",
+    shownDefault: "the listening address",
+  },
+  {
+    name: "balancer",
+    kind: "list",
+    arg: "HOST:PORT",
+    env: "TRACKER_BALANCER",
+    help: "a balancer to register with (repeatable)",
+  },
+  {
+    name: "status",
+    arg: "HOST:PORT",
+    help: "print a running tracker's links, version vector and memory, then exit",
+  },
+  { name: "help", kind: "boolean", help: "show this help" },
+];

@@ -17,14 +17,12 @@ import {
   type SessionWriteCommand,
   type TrackerReplies,
 } from "../protocol/tracker_messages.ts";
-import type { Stamp } from "./hlc.ts";
 import type { OpBody } from "./ops.ts";
 import type { TrackerState } from "./state_types.ts";
 import { hasOtherSession, sessionOwner, sharedBy, visibleGroups } from "./state_view.ts";
 import {
   answerRequest,
   createGroup,
-  type Decision,
   joinGroup,
   leaveGroup,
   listGroups,
@@ -32,7 +30,7 @@ import {
 } from "./decide_groups.ts";
 import { downloadFile, listFiles, shareFile, stopShare } from "./decide_files.ts";
 
-export type { Decision } from "./decide_groups.ts";
+import type { Decision } from "./decide_common.ts";
 
 /** Session commands that change state. */
 export type WriteCommand = SessionWriteCommand;
@@ -131,7 +129,6 @@ function logout(state: TrackerState, token: string, user: string): Decision<"log
  * Decides a session command that changes state.
  * @param req the validated request
  * @param user the session's user, from {@link sessionUser}
- * @param _stampOfNextOp unused: bodies are self-contained
  * @returns the op bodies to stamp, log and apply in order (maybe none), and the reply data
  * @throws {AppError} NOT_FOUND, FORBIDDEN, ALREADY_EXISTS, CONFLICT as the command's checks fail
  */
@@ -139,7 +136,6 @@ export function decideWrite(
   state: TrackerState,
   req: WriteRequest,
   user: string,
-  _stampOfNextOp?: Stamp,
 ): WriteDecision {
   switch (req.cmd) {
     case "logout":

@@ -4,8 +4,16 @@
  * `Cannot <action>: <reason>`.
  */
 import { AppError } from "../protocol/errors.ts";
+import type { TrackerReplies } from "../protocol/tracker_messages.ts";
+import type { OpBody } from "./ops.ts";
 import type { TrackerState } from "./state_types.ts";
 import { type GroupView, groupView, memberStatus } from "./state_view.ts";
+
+/** Op bodies and the reply data of one command. */
+export interface Decision<C extends keyof TrackerReplies> {
+  bodies: OpBody[];
+  data: TrackerReplies[C];
+}
 
 /**
  * The visible group named `name`.

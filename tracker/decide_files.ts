@@ -10,8 +10,7 @@ import type { OpBody } from "./ops.ts";
 import { compareManifests } from "./state.ts";
 import type { TrackerState } from "./state_types.ts";
 import { fileView, visibleFiles } from "./state_view.ts";
-import { requireGroup, requireMember } from "./decide_common.ts";
-import type { Decision } from "./decide_groups.ts";
+import { type Decision, requireGroup, requireMember } from "./decide_common.ts";
 
 /** The fields of an upload_file request this decision reads. */
 export interface ShareRequest {

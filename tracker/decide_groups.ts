@@ -16,13 +16,7 @@ import {
   sharedBy,
   visibleGroups,
 } from "./state_view.ts";
-import { requireGroup, requireOwner } from "./decide_common.ts";
-
-/** Op bodies and the reply data of one command. */
-export interface Decision<C extends keyof TrackerReplies> {
-  bodies: OpBody[];
-  data: TrackerReplies[C];
-}
+import { type Decision, requireGroup, requireOwner } from "./decide_common.ts";
 
 /**
  * Creates a group owned by `user`. A group left empty by concurrent leaves is ended first.

@@ -274,7 +274,7 @@ Deno.test("decideWrite() upload_file again by the same user is idempotent and up
   t.run(tok.alice, upload("a.txt", HELLO, ADDR_A));
   const user = sessionUser(t.state, tok.alice);
   const req = { ...upload("a.txt", HELLO, ADDR_A), token: tok.alice } as const;
-  assert.deepEqual(decideWrite(t.state, req as never, user, "").bodies, []);
+  assert.deepEqual(decideWrite(t.state, req as never, user).bodies, []);
   assert.equal(t.run(tok.alice, upload("a.txt", HELLO, ADDR_B)).seeders, 1);
   const reply = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
   assert.deepEqual(reply.peers, [{ user: "alice", addr: ADDR_B }]);

@@ -4,101 +4,42 @@
  * closes everything cleanly. `--status host:port` prints a running tracker's
  * cluster links instead.
  */
-import { readyLine } from "../protocol/programs.ts";
-import { parseArgs } from "node:util";
+import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { flagHelp, type FlagValues, parseFlags, UsageError } from "../protocol/cli_flags.ts";
 import { parseHostPort } from "../protocol/conn_io.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
-import { defaultConfig, type TrackerConfig } from "./config.ts";
+import {
+  defaultConfig,
+  defaultDataDir,
+  MAX_ID,
+  TRACKER_FLAGS,
+  type TrackerConfig,
+} from "./config.ts";
 import { startTracker } from "./tracker_server.ts";
-import { parseTrackerInfo, pickSelf } from "./tracker_info.ts";
+import { pickSelf } from "./tracker_info.ts";
+import { parseTrackerList } from "../protocol/tracker_list.ts";
 
 const HELP = `Usage: deno task tracker [options]
 
 Runs a tracker: the metadata server of users, groups and shared files.
 
 Options (environment variable in brackets):
-  --host HOST            interface to listen on (default 127.0.0.1) [TRACKER_HOST]
-  --port PORT            port to listen on; 0 picks a free one (default 7000) [TRACKER_PORT]
-  --data-dir DIR         where the op log lives (default .data/tracker-<port or id>) [TRACKER_DATA_DIR]
-  --id N                 this tracker's id, 1-99999 (default 1) [TRACKER_ID]
-  --trackers FILE        tracker_info.txt: one host:port per line; line N is tracker N,
-                         the other lines are its peers [TRACKER_TRACKERS]
-  --peer HOST:PORT       a peer tracker to replicate with (repeatable) [TRACKER_PEERS, comma-separated]
-  --cluster-secret TEXT  shared secret authenticating links between trackers [TRACKER_CLUSTER_SECRET]
-  --advertise HOST:PORT  address peers and balancers should dial (default: the listening
-                         address) [TRACKER_ADVERTISE]
-  --balancer HOST:PORT   a balancer to register with (repeatable) [TRACKER_BALANCER, comma-separated]
-  --status HOST:PORT     print a running tracker's links, version vector and memory, then exit
-  --help                 show this help
+${flagHelp(TRACKER_FLAGS)}
 
 Settings can also come from a .env file: deno run --env-file=.env ...`;
 
-class UsageError extends Error {}
-
-function envList(name: string): string[] {
-  const value = Deno.env.get(name);
-  return value === undefined || value.trim() === "" ? [] : value.split(",").map((s) => s.trim());
-}
-
-function intFlag(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${text}"`);
-  }
-  return value;
-}
-
-function checkAddrs(name: string, addrs: string[]): string[] {
-  for (const addr of addrs) {
-    try {
-      parseHostPort(addr);
-    } catch {
-      throw new UsageError(`--${name} must be host:port, not "${addr}"`);
-    }
-  }
-  return addrs;
-}
-
-type Flags = ReturnType<typeof parseFlags>;
-
-function parseFlags(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        "data-dir": { type: "string" },
-        id: { type: "string" },
-        trackers: { type: "string" },
-        peer: { type: "string", multiple: true },
-        "cluster-secret": { type: "string" },
-        balancer: { type: "string", multiple: true },
-        advertise: { type: "string" },
-        status: { type: "string" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-async function buildConfig(flags: Flags): Promise<TrackerConfig> {
+async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   const config = defaultConfig();
-  const env = (name: string) => Deno.env.get(name);
-  config.host = flags.host ?? env("TRACKER_HOST") ?? config.host;
-  const portText = flags.port ?? env("TRACKER_PORT");
-  if (portText !== undefined) config.port = intFlag("port", portText, 0, 65535);
-  const idText = flags.id ?? env("TRACKER_ID");
-  if (idText !== undefined) config.id = intFlag("id", idText, 1, 99_999);
-  const trackersFile = flags.trackers ?? env("TRACKER_TRACKERS");
-  config.peers = checkAddrs("peer", flags.peer ?? envList("TRACKER_PEERS"));
+  config.host = flags.string("host") ?? config.host;
+  const port = flags.int("port", 0, 65535);
+  if (port !== undefined) config.port = port;
+  const id = flags.int("id", 1, MAX_ID);
+  if (id !== undefined) config.id = id;
+  const trackersFile = flags.string("trackers");
+  config.peers = flags.addrs("peer");
   if (trackersFile !== undefined) {
-    if (idText === undefined) {
+    if (id === undefined) {
       throw new UsageError("--trackers needs --id N (its line in the file)");
     }
     let text: string;
@@ -111,27 +52,26 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
     }
     let picked: { self: string; peers: string[] };
     try {
-      picked = pickSelf(parseTrackerInfo(text), config.id);
+      picked = pickSelf(parseTrackerList(text), config.id);
     } catch (error) {
       throw new UsageError(`--trackers ${trackersFile}: ${(error as Error).message}`);
     }
     const self = parseHostPort(picked.self);
-    if (flags.host === undefined && env("TRACKER_HOST") === undefined) config.host = self.hostname;
-    if (portText === undefined) config.port = self.port;
+    if (!flags.has("host")) config.host = self.hostname;
+    if (port === undefined) config.port = self.port;
     config.peers = [...picked.peers, ...config.peers];
   }
-  if (config.peers.length > 0 && idText === undefined) {
+  if (config.peers.length > 0 && id === undefined) {
     throw new UsageError("--peer needs --id N: every tracker of a cluster needs its own id");
   }
-  config.clusterSecret = flags["cluster-secret"] ?? env("TRACKER_CLUSTER_SECRET");
+  config.clusterSecret = flags.string("cluster-secret");
   if (config.peers.length > 0 && (config.clusterSecret ?? "") === "") {
     throw new UsageError("peers need --cluster-secret (or TRACKER_CLUSTER_SECRET)");
   }
-  const advertise = flags.advertise ?? env("TRACKER_ADVERTISE");
-  if (advertise !== undefined) config.advertiseAddr = checkAddrs("advertise", [advertise])[0];
-  config.balancers = checkAddrs("balancer", flags.balancer ?? envList("TRACKER_BALANCER"));
-  const suffix = idText !== undefined ? `id${config.id}` : String(config.port);
-  config.dataDir = flags["data-dir"] ?? env("TRACKER_DATA_DIR") ?? `.data/tracker-${suffix}`;
+  config.advertiseAddr = flags.addr("advertise");
+  config.balancers = flags.addrs("balancer");
+  config.dataDir = flags.string("data-dir") ??
+    defaultDataDir(id !== undefined ? `id${config.id}` : String(config.port));
   // deno-lint-ignore no-console
   config.log = (line) => console.error(line);
   // An op that cannot be made durable must not be acknowledged: stop at once.
@@ -162,18 +102,16 @@ async function printStatus(addr: string): Promise<number> {
 }
 
 async function main(args: string[]): Promise<number> {
-  let flags: Flags;
   let config: TrackerConfig;
   try {
-    flags = parseFlags(args);
-    if (flags.help === true) {
+    const flags = parseFlags(args, Deno.env.toObject(), TRACKER_FLAGS);
+    if (flags.bool("help")) {
       // deno-lint-ignore no-console
       console.log(HELP);
       return 0;
     }
-    if (flags.status !== undefined) {
-      return await printStatus(checkAddrs("status", [flags.status])[0]!);
-    }
+    const status = flags.addr("status");
+    if (status !== undefined) return await printStatus(status);
     config = await buildConfig(flags);
   } catch (error) {
     // deno-lint-ignore no-console
@@ -192,13 +130,7 @@ async function main(args: string[]): Promise<number> {
   }
   // deno-lint-ignore no-console
   console.log(readyLine("tracker", tracker.addr));
-  const stopped = Promise.withResolvers<void>();
-  const onSignal = () => stopped.resolve();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  await stopped.promise;
-  Deno.removeSignalListener("SIGINT", onSignal);
-  Deno.removeSignalListener("SIGTERM", onSignal);
+  await untilSignal();
   await tracker.close();
   return 0;
 }

@@ -12,7 +12,7 @@
  * it comes again in order), so the version vector is simply the highest seq.
  */
 import { clearImmediate, setImmediate } from "node:timers";
-import { SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
+import { REMEMBERED_RETRIES, REPLAY_PAGE_OPS, SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
 import { formatStamp, initialClock, observe, type Stamp, tick } from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
 import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
@@ -36,10 +36,6 @@ interface Pending {
   resolve(): void;
   reject(error: unknown): void;
 }
-
-const REPLAY_PAGE_OPS = 5000;
-/** Replies to commands sent with a retry id that a tracker remembers: a retry comes within seconds. */
-const REMEMBERED_RETRIES = 10_000;
 
 /** State, clock, version vector and op log of one tracker. */
 export class Replica {
@@ -184,19 +180,6 @@ export class Replica {
     await this.#enqueue(fresh);
     if (failure !== undefined) throw failure;
     return fresh.length;
-  }
-
-  /** What a peer is known to hold: from its acknowledgements and the ops it sent us. */
-  knownBy(peer: number): VersionVector {
-    return this.#knownBy(peer);
-  }
-
-  /** Records a peer's reported version vector (from a handshake or an acknowledgement). */
-  noteKnown(peer: number, vv: VersionVector): void {
-    const known = this.#knownBy(peer);
-    for (const [origin, seq] of vv) {
-      if (seq > (known.get(origin) ?? 0)) known.set(origin, seq);
-    }
   }
 
   /** Forgets what a peer held (it may have lost data); the next handshake tells again. */

@@ -12,6 +12,7 @@
  */
 import { AppError } from "../protocol/errors.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
+import { sleep } from "../protocol/sleep.ts";
 import {
   linkProof,
   newNonce,
@@ -21,6 +22,7 @@ import {
 } from "../protocol/cluster_messages.ts";
 import type { LinkStatus } from "../protocol/tracker_messages.ts";
 import {
+  PEER_CONNECT_TIMEOUT_MS,
   PEER_REQUEST_TIMEOUT_MS,
   REPLICATION_BATCH_BYTES,
   TRACKER_MAX_LINE_BYTES,
@@ -62,7 +64,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
   let peerId: number | undefined;
   let client: RpcClient | undefined;
   let stopped = false;
-  let wakeSleep = () => {};
+  const stopping = new AbortController();
   const { replica, log, peer } = options;
 
   const setState = (next: LinkStatus["state"], why: string) => {
@@ -72,21 +74,12 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
     state = next;
   };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeSleep = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-
   const loop = async () => {
     let backoffMs = options.reconnectInitialMs;
     while (!stopped) {
       try {
         client = await RpcClient.connect(peer, {
-          connectTimeoutMs: 2000,
+          connectTimeoutMs: PEER_CONNECT_TIMEOUT_MS,
           maxLineBytes: TRACKER_MAX_LINE_BYTES,
         });
         if (stopped) break;
@@ -102,7 +95,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
         client = undefined;
       }
       if (stopped) break;
-      await sleep(backoffMs);
+      await sleep(backoffMs, stopping.signal);
       backoffMs = Math.min(backoffMs * 2, options.reconnectMaxMs);
     }
   };
@@ -119,7 +112,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
     close: async () => {
       stopped = true;
       client?.close();
-      wakeSleep();
+      stopping.abort();
       replica.wakeAll();
       await running;
     },

@@ -16,8 +16,8 @@ import { parseOp } from "./ops.ts";
 import type { Replica } from "./replica.ts";
 import { vvToObject } from "./storage.ts";
 
-/** Options of {@link PeerSession}. */
-export interface PeerSessionOptions {
+/** Options of {@link ReplicationSession}. */
+export interface ReplicationSessionOptions {
   replica: Replica;
   clusterSecret: string | undefined;
   /** The remote address, for log lines. */
@@ -28,15 +28,15 @@ export interface PeerSessionOptions {
 }
 
 /** The acceptor's side of one inbound cluster link. */
-export class PeerSession {
-  #options: PeerSessionOptions;
+export class ReplicationSession {
+  #options: ReplicationSessionOptions;
   #hello:
     | { from: number; dialerNonce: string; acceptorNonce: string; addr: string | undefined }
     | undefined;
   #peerId: number | undefined;
 
   /** @param options the replica, the secret and a logger */
-  constructor(options: PeerSessionOptions) {
+  constructor(options: ReplicationSessionOptions) {
     this.#options = options;
   }
 

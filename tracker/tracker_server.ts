@@ -6,7 +6,9 @@
  */
 import process from "node:process";
 import { startBalancerLink } from "./balancer_link.ts";
-import { formatAddr, writeAll } from "../protocol/conn_io.ts";
+import { formatAddr } from "../protocol/conn_io.ts";
+import { acceptConnections } from "../protocol/accept_loop.ts";
+import { describeError } from "../protocol/errors.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
 import { BufferBudget, serveControlConn } from "../protocol/rpc_server.ts";
 import { encodeLine } from "../protocol/framing.ts";
@@ -23,7 +25,7 @@ import { loadClusterKey } from "./signing_key.ts";
 import { parseProveRequest, signTrackerProof } from "../protocol/tracker_proof.ts";
 import { Replica } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
-import { PeerSession } from "./replication_server.ts";
+import { ReplicationSession } from "./replication_server.ts";
 import { vvToObject } from "./storage.ts";
 
 /** A running tracker. */
@@ -41,7 +43,7 @@ export interface TrackerHandle extends AsyncDisposable {
 interface ConnInfo {
   conn: Deno.Conn;
   isClient: boolean;
-  peer: PeerSession | undefined;
+  peer: ReplicationSession | undefined;
 }
 
 /**
@@ -54,7 +56,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     dataDir: config.dataDir,
     snapshotEveryOps: config.snapshotEveryOps,
     onFatal: (error) => {
-      config.log(`tracker: cannot write the op log: ${String(error)}`);
+      config.log(`tracker: cannot write the op log: ${describeError(error)}`);
       config.onFatal(error);
     },
   });
@@ -69,7 +71,6 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
   }
   const addr = formatAddr(listener.addr);
   const conns = new Set<ConnInfo>();
-  const serving = new Set<Promise<void>>();
   const links = new PeerLinks(replica, config, config.advertiseAddr ?? addr);
   const balancerLink = config.balancers.length === 0 ? undefined : startBalancerLink({
     balancers: config.balancers,
@@ -93,7 +94,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
 
   const handle = (info: ConnInfo) => async (raw: Record<string, unknown>) => {
     if (isPeerCommand(raw)) {
-      info.peer ??= new PeerSession({
+      info.peer ??= new ReplicationSession({
         replica,
         clusterSecret: config.clusterSecret,
         remote: formatAddr(info.conn.remoteAddr),
@@ -116,46 +117,32 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
   };
 
   const budget = new BufferBudget(config.maxBufferedBytes);
-  const acceptLoop = async () => {
-    for await (const conn of listener) {
-      if (conns.size >= config.maxConnections) {
-        refuse(conn, `Tracker is at its limit of ${config.maxConnections} connections`);
-        continue;
-      }
+  const accepting = acceptConnections(listener, {
+    maxConnections: config.maxConnections,
+    refusal: encodeLine(
+      errorReply(
+        null,
+        "UNAVAILABLE",
+        `Tracker is at its limit of ${config.maxConnections} connections`,
+      ),
+    ),
+    serve: (conn) => {
       const info: ConnInfo = { conn, isClient: false, peer: undefined };
       conns.add(info);
-      const done = serveControlConn(conn, handle(info), {
+      return serveControlConn(conn, handle(info), {
         maxLineBytes: TRACKER_MAX_LINE_BYTES,
         budget,
-        onInternalError: (error) => config.log(`tracker: internal error: ${String(error)}`),
-      }).finally(() => {
-        conns.delete(info);
-        serving.delete(done);
-      });
-      serving.add(done);
-    }
-  };
-  const accepting = acceptLoop().catch(() => {});
+        onInternalError: (error) => config.log(`tracker: internal error: ${describeError(error)}`),
+      }).finally(() => conns.delete(info));
+    },
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
-      try {
-        listener.close();
-      } catch {
-        // already closed
-      }
-      await accepting;
+      await accepting.close();
       await links.close();
       await balancerLink?.close();
-      for (const info of conns) {
-        try {
-          info.conn.close();
-        } catch {
-          // already closed
-        }
-      }
-      await Promise.all([...serving]);
       replica.close();
     })();
 
@@ -174,19 +161,6 @@ function memoryFigures(): { rssBytes: number; peakRssBytes: number } {
   // maxRSS is in KiB and needs no permission, unlike /proc; it lags a little
   // behind the current figure, which is a lower bound of the peak.
   return { rssBytes, peakRssBytes: Math.max(rssBytes, process.resourceUsage().maxRSS * 1024) };
-}
-
-/** Tells a connection over the limit why, and closes it, without waiting on it. */
-function refuse(conn: Deno.Conn, message: string): void {
-  writeAll(conn, encodeLine(errorReply(null, "UNAVAILABLE", message)))
-    .catch(() => {})
-    .finally(() => {
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    });
 }
 
 function countClients(conns: Set<ConnInfo>): number {

@@ -45,8 +45,7 @@ export class ShareManager {
   ): Promise<TrackerReplies["upload_file"] & { path: string; size: number }> {
     const user = this.#requireUser();
     const full = resolve(this.#o.cwd, path);
-    await checkRegularFile(full, path);
-    const manifest = await hashFile(full);
+    const manifest = await hashFile(full, undefined, path);
     const name = basename(full);
     const reply = await this.#announce(group, name, manifest);
     this.#o.registry.putShare({ user, group, name, path: full, manifest });
@@ -125,25 +124,6 @@ export class ShareManager {
   #refreshCatalog(): void {
     this.#o.catalog.setShares(this.#o.registry.shares());
   }
-}
-
-async function checkRegularFile(full: string, typed: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(full);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new AppError("NOT_FOUND", `Cannot upload "${typed}": no such file`);
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new AppError("FORBIDDEN", `Cannot upload "${typed}": permission denied`);
-    }
-    throw error;
-  }
-  if (info.isDirectory) {
-    throw new AppError("BAD_REQUEST", `Cannot upload "${typed}": it is a directory`);
-  }
-  if (!info.isFile) throw new AppError("BAD_REQUEST", `Cannot upload "${typed}": not a file`);
 }
 
 async function stillThere(share: ShareRecord): Promise<boolean> {

@@ -27,6 +27,7 @@
  */
 import { AppError } from "../../protocol/errors.ts";
 import { RpcClient } from "../../protocol/rpc_client.ts";
+import { sleep } from "../../protocol/sleep.ts";
 import { SESSION_WRITE_COMMANDS, type TrackerReplies } from "../../protocol/tracker_messages.ts";
 import { askBalancers, type Suggestion } from "./balancer_query.ts";
 import { proveTracker, trustRule } from "./tracker_trust.ts";
@@ -52,8 +53,12 @@ export interface SessionTimings {
   requestTimeoutMs: number;
   /** How long a command waits for a tracker when none is reachable. */
   commandWaitMs: number;
+  /** First pause between reconnect rounds when no tracker answers. */
+  firstRetryDelayMs: number;
   /** Longest pause between reconnect rounds when no tracker answers. */
   maxRetryDelayMs: number;
+  /** Shortest wait for the reply to a login made again after failover. */
+  reloginTimeoutMs: number;
 }
 
 /** Where the session is kept between runs. */
@@ -84,7 +89,6 @@ const WRITE_COMMANDS: ReadonlySet<string> = new Set(["create_user", ...SESSION_W
 const MAX_ATTEMPTS = 4;
 /** Most trackers a balancer is asked to leave out (its own limit is higher). */
 const MAX_EXCLUDED = 32;
-const FIRST_RETRY_DELAY_MS = 100;
 
 type Cmd = keyof TrackerReplies;
 
@@ -103,7 +107,7 @@ export class TrackerSession {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #pinging = false;
   #closed = false;
-  #wake: (() => void) | undefined;
+  #closing = new AbortController();
 
   /** @param options trackers, balancers, timings, the session store and callbacks */
   constructor(options: TrackerSessionOptions) {
@@ -141,7 +145,7 @@ export class TrackerSession {
   close(): void {
     this.#closed = true;
     clearInterval(this.#heartbeat);
-    this.#wake?.();
+    this.#closing.abort();
     this.#rpc?.close();
     this.#rpc = undefined;
   }
@@ -292,7 +296,10 @@ export class TrackerSession {
         this.#o.onNotice(`notice: ${lost}no tracker is reachable; retrying in the background`);
         saidDown = true;
       }
-      await this.#sleep(retryDelayMs(round, FIRST_RETRY_DELAY_MS, this.#o.maxRetryDelayMs));
+      await sleep(
+        retryDelayMs(round, this.#o.firstRetryDelayMs, this.#o.maxRetryDelayMs),
+        this.#closing.signal,
+      );
     }
     return undefined;
   }
@@ -366,7 +373,7 @@ export class TrackerSession {
       const reply = await rpc.request<TrackerReplies["login"]>(
         "login",
         { user: this.#user, password: this.#password },
-        Math.max(this.#o.heartbeatTimeoutMs, 5000),
+        Math.max(this.#o.heartbeatTimeoutMs, this.#o.reloginTimeoutMs),
       );
       this.#token = reply.token;
       this.#learnKey(reply.clusterKey);
@@ -379,17 +386,6 @@ export class TrackerSession {
       this.#o.store.clearSession();
       return false;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 }
 

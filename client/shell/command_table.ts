@@ -5,6 +5,7 @@
  * gets a clear one-line error before anything is sent to a tracker. Pure.
  */
 import { AppError } from "../../protocol/errors.ts";
+import { isFileName, isIdent } from "../../protocol/validate.ts";
 
 /** One shell command. */
 export interface CommandSpec {
@@ -51,9 +52,6 @@ export const COMMANDS: readonly CommandSpec[] = [
 ];
 
 const BY_NAME: ReadonlyMap<string, CommandSpec> = new Map(COMMANDS.map((c) => [c.name, c]));
-const IDENT = /^[A-Za-z0-9_.@-]{1,64}$/;
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A command line that passed the local checks. */
 export interface ParsedCommand {
@@ -98,14 +96,14 @@ export function parseCommand(words: readonly string[], loggedIn: boolean): Parse
 
 function checkArg(argName: string, value: string): void {
   if (argName === "user" || argName === "group") {
-    if (!IDENT.test(value)) {
+    if (!isIdent(value)) {
       throw new AppError(
         "BAD_REQUEST",
         `"${value}" is not a valid ${argName} name: use 1-64 letters, digits or _ . @ -`,
       );
     }
   } else if (argName === "name") {
-    if (value === "" || value.length > 255 || CONTROL.test(value) || /[/\\]/.test(value)) {
+    if (!isFileName(value)) {
       throw new AppError(
         "BAD_REQUEST",
         `"${value}" is not a valid file name: 1-255 characters, no slashes`,

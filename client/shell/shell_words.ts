@@ -51,13 +51,3 @@ export function splitWords(line: string): string[] {
   if (inWord) words.push(word);
   return words;
 }
-
-/**
- * Quotes a word so {@link splitWords} reads it back unchanged.
- * @param word any text
- * @returns the word as is when it needs no quoting, else in double quotes
- */
-export function quoteWord(word: string): string {
-  if (word !== "" && /^[A-Za-z0-9_.@:/+=,-]+$/.test(word)) return word;
-  return `"${word.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-}

@@ -7,6 +7,32 @@
 export const REQUESTS_IN_FLIGHT = 24;
 /** Most workers a pool starts by default. */
 export const MAX_DEFAULT_WORKERS = 8;
+/** Tries per piece before the download fails. */
+export const MAX_TRIES_PER_PIECE = 5;
+/** Consecutive failures after which a peer is dropped. */
+export const PEER_MAX_FAILURES = 3;
+/** Peers fetching one piece at once in end-game. */
+export const END_GAME_FETCHERS_PER_PIECE = 2;
+/** Fewest request slots a peer's share may be. */
+export const MIN_PEER_SHARE_SLOTS = 2;
+/** A piece request (or connect) unanswered this long fails with TIMEOUT. */
+export const PIECE_TIMEOUT_MS = 15_000;
+/** How often peers that hold only part of the file are asked again what they have. */
+export const PEER_REFRESH_MS = 2000;
+/** A download with nothing to fetch from anyone for this long fails. */
+export const STALL_TIMEOUT_MS = 30_000;
+/** Verified pieces held in memory for the whole-file hash while earlier ones arrive. */
+export const HOLD_BYTES = 16 * 1024 * 1024;
+/** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
+export const SEEDER_MAX_CONNECTIONS = 256;
+/** Files one seeder connection keeps open at once. */
+export const SEEDER_OPEN_FILES_PER_CONN = 4;
+/** How long a closing pool waits for its workers to say they are done. */
+export const WORKER_SHUTDOWN_WAIT_MS = 2000;
+/** Busy time after which a peer's measuring window is halved, so its rate follows changes. */
+export const PEER_RATE_WINDOW_MS = 4000;
+/** Window of a download's shown rate. */
+export const DOWNLOAD_RATE_WINDOW_MS = 3000;
 
 /**
  * The default pool size: one worker per core, at most 8. Workers beyond the
@@ -46,7 +72,7 @@ export interface TransferConfig {
   stallTimeoutMs: number;
   /** Verified pieces held in memory for the whole-file hash while earlier ones arrive. */
   holdBytes: number;
-  /** Connections a seeder serves at once; more are closed at once. */
+  /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
   seederMaxConnections: number;
   /** Files one seeder connection keeps open at once. */
   seederOpenFilesPerConn: number;
@@ -60,13 +86,13 @@ export function defaultTransferConfig(): TransferConfig {
   return {
     workers: defaultWorkerCount(),
     requestsPerWorker: requestsPerWorkerFor(defaultWorkerCount()),
-    maxTries: 5,
-    pieceTimeoutMs: 15_000,
-    peerMaxFailures: 3,
-    peerRefreshMs: 2_000,
-    stallTimeoutMs: 30_000,
-    holdBytes: 16 * 1024 * 1024,
-    seederMaxConnections: 256,
-    seederOpenFilesPerConn: 4,
+    maxTries: MAX_TRIES_PER_PIECE,
+    pieceTimeoutMs: PIECE_TIMEOUT_MS,
+    peerMaxFailures: PEER_MAX_FAILURES,
+    peerRefreshMs: PEER_REFRESH_MS,
+    stallTimeoutMs: STALL_TIMEOUT_MS,
+    holdBytes: HOLD_BYTES,
+    seederMaxConnections: SEEDER_MAX_CONNECTIONS,
+    seederOpenFilesPerConn: SEEDER_OPEN_FILES_PER_CONN,
   };
 }

@@ -13,13 +13,13 @@ import { RateMeter } from "./rate_meter.ts";
 import { WholeFileHasher } from "./whole_file_hasher.ts";
 import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
+import { DOWNLOAD_RATE_WINDOW_MS } from "./config.ts";
 
 type TaskInfo =
   | { kind: "fetch"; index: number; peer: string }
   | { kind: "verify"; index: number }
   | { kind: "probe"; peer: string };
 
-const RATE_WINDOW_MS = 3000;
 const NO_FILE = "The .part file is not open";
 
 /** The state of one download; created and driven by `startDownload`. */
@@ -46,7 +46,7 @@ export class DownloadRun {
   #bytesDone = 0;
   #resumedBytes = 0;
   #piecesResumed = 0;
-  #meter = new RateMeter(RATE_WINDOW_MS);
+  #meter = new RateMeter(DOWNLOAD_RATE_WINDOW_MS);
   #startMs = 0;
   #endMs = 0;
   #refreshTimer: ReturnType<typeof setInterval> | undefined;

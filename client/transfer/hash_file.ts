@@ -13,6 +13,7 @@ const CHUNK_BYTES = 1024 * 1024;
  * Hashes a file into its manifest.
  * @param path the file to share
  * @param pieceSize bytes per piece @default PIECE_SIZE_BYTES
+ * @param shownAs how error messages name the file, e.g. as the user typed it @default path
  * @returns its size, piece hashes and whole-file hash
  * @throws {AppError} NOT_FOUND when it does not exist, BAD_REQUEST when it is not a
  *   regular file or has too many pieces, FORBIDDEN when it cannot be read
@@ -20,11 +21,13 @@ const CHUNK_BYTES = 1024 * 1024;
 export async function hashFile(
   path: string,
   pieceSize: number = PIECE_SIZE_BYTES,
+  shownAs: string = path,
 ): Promise<Manifest> {
   if (!Number.isSafeInteger(pieceSize) || pieceSize <= 0) {
     throw new AppError("BAD_REQUEST", `Piece size ${pieceSize} must be a positive integer`);
   }
-  const file = await openForHashing(path);
+  // The one stat of an upload: these checks and the open happen here only.
+  const file = await openForHashing(path, shownAs);
   try {
     const whole = createHash("sha256");
     const pieceHashes: string[] = [];
@@ -50,10 +53,10 @@ export async function hashFile(
           inPiece = 0;
         }
       }
-      if (pieceHashes.length > MAX_PIECES) throw tooManyPieces(path, pieceSize);
+      if (pieceHashes.length > MAX_PIECES) throw tooManyPieces(shownAs, pieceSize);
     }
     if (inPiece > 0) pieceHashes.push(piece.digest("hex"));
-    if (pieceHashes.length > MAX_PIECES) throw tooManyPieces(path, pieceSize);
+    if (pieceHashes.length > MAX_PIECES) throw tooManyPieces(shownAs, pieceSize);
     return { fileHash: whole.digest("hex"), size, pieceSize, pieceHashes };
   } finally {
     file.close();
@@ -67,23 +70,23 @@ function tooManyPieces(path: string, pieceSize: number): AppError {
   );
 }
 
-async function openForHashing(path: string): Promise<Deno.FsFile> {
+async function openForHashing(path: string, shownAs: string): Promise<Deno.FsFile> {
   try {
     const info = await Deno.stat(path);
     if (info.isDirectory) {
-      throw new AppError("BAD_REQUEST", `Cannot share "${path}": it is a directory`);
+      throw new AppError("BAD_REQUEST", `Cannot share "${shownAs}": it is a directory`);
     }
     if (!info.isFile) {
-      throw new AppError("BAD_REQUEST", `Cannot share "${path}": it is not a regular file`);
+      throw new AppError("BAD_REQUEST", `Cannot share "${shownAs}": it is not a regular file`);
     }
     return await Deno.open(path, { read: true });
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof Deno.errors.NotFound) {
-      throw new AppError("NOT_FOUND", `Cannot share "${path}": no such file`);
+      throw new AppError("NOT_FOUND", `Cannot share "${shownAs}": no such file`);
     }
     if (error instanceof Deno.errors.PermissionDenied) {
-      throw new AppError("FORBIDDEN", `Cannot share "${path}": permission denied`);
+      throw new AppError("FORBIDDEN", `Cannot share "${shownAs}": permission denied`);
     }
     throw error;
   }

@@ -14,6 +14,7 @@
 export {
   defaultTransferConfig,
   defaultWorkerCount,
+  MAX_DEFAULT_WORKERS,
   requestsPerWorkerFor,
   type TransferConfig,
 } from "./config.ts";

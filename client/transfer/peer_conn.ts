@@ -110,11 +110,6 @@ export class PeerConn {
     return this.#closedError !== null;
   }
 
-  /** Requests currently awaiting a reply. */
-  get inFlight(): number {
-    return this.#pending.size;
-  }
-
   /**
    * Asks for one piece.
    * @returns the piece frame's body and data

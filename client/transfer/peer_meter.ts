@@ -6,6 +6,7 @@
  * outstanding, over a window of busy time that is halved once it grows past
  * a few seconds, so the figure follows a peer that speeds up or slows down.
  */
+import { PEER_RATE_WINDOW_MS } from "./config.ts";
 
 /** One peer's state. */
 export interface PeerState {
@@ -40,9 +41,6 @@ export function newPeerState(id: string, pieceCount: number): PeerState {
   };
 }
 
-/** Busy time after which a peer's measuring window is halved, so the rate follows changes. */
-const RATE_WINDOW_MS = 4000;
-
 /** Counts one more request in flight. */
 export function markBusy(p: PeerState, nowMs: number): void {
   if (p.inFlight++ === 0) p.busySinceMs = nowMs;
@@ -52,7 +50,7 @@ export function markBusy(p: PeerState, nowMs: number): void {
 export function markIdle(p: PeerState, nowMs: number): void {
   p.windowMs += Math.max(0, nowMs - p.busySinceMs);
   p.busySinceMs = nowMs;
-  if (p.windowMs > 2 * RATE_WINDOW_MS) {
+  if (p.windowMs > 2 * PEER_RATE_WINDOW_MS) {
     p.windowMs /= 2;
     p.windowBytes /= 2;
   }
@@ -84,14 +82,6 @@ export function peerShares(
 export function rateOf(p: PeerState, nowMs: number): number {
   const ms = p.windowMs + (p.inFlight > 0 ? Math.max(0, nowMs - p.busySinceMs) : 0);
   return p.windowBytes > 0 && ms > 0 ? p.windowBytes / ms : 0;
-}
-
-/**
- * Tells whether bit `index` of a bitfield is set.
- * @returns true when set
- */
-export function bit(bits: Uint8Array, index: number): boolean {
-  return ((bits[index >> 3] ?? 0) & (0x80 >> (index & 7))) !== 0;
 }
 
 /** Clears bit `index` of a bitfield. */

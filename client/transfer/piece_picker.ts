@@ -29,7 +29,6 @@
  */
 
 import {
-  bit,
   clearBit,
   markBusy,
   markIdle,
@@ -39,21 +38,27 @@ import {
   rateOf,
 } from "./peer_meter.ts";
 
-export { peerShares } from "./peer_meter.ts";
+import type { FailureKind } from "./worker_messages.ts";
+import {
+  END_GAME_FETCHERS_PER_PIECE,
+  MAX_TRIES_PER_PIECE,
+  MIN_PEER_SHARE_SLOTS,
+  PEER_MAX_FAILURES,
+} from "./config.ts";
+import { bitfieldHas } from "../../protocol/peer_frames.ts";
 
-/** Why a fetch failed, as the picker sees it. */
-export type PieceFailure = "hash" | "missing" | "timeout" | "gone" | "refused" | "io";
+export { peerShares } from "./peer_meter.ts";
 
 /** Options of {@link PiecePicker}. */
 export interface PickerOptions {
   pieceCount: number;
-  /** Tries per piece before it is exhausted. @default 5 */
+  /** Tries per piece before it is exhausted. @default MAX_TRIES_PER_PIECE */
   maxTries?: number;
-  /** Consecutive failures that drop a peer. @default 3 */
+  /** Consecutive failures that drop a peer. @default PEER_MAX_FAILURES */
   peerMaxFailures?: number;
-  /** Peers fetching one piece at once in end-game. @default 2 */
+  /** Peers fetching one piece at once in end-game. @default END_GAME_FETCHERS_PER_PIECE */
   maxFetchersPerPiece?: number;
-  /** Fewest slots a peer's share may be. @default 2 */
+  /** Fewest slots a peer's share may be. @default MIN_PEER_SHARE_SLOTS */
   minShare?: number;
 }
 
@@ -122,10 +127,10 @@ export class PiecePicker {
   constructor(options: PickerOptions) {
     const n = options.pieceCount;
     this.pieceCount = n;
-    this.#maxTries = options.maxTries ?? 5;
-    this.#peerMaxFailures = options.peerMaxFailures ?? 3;
-    this.#maxFetchers = options.maxFetchersPerPiece ?? 2;
-    this.#minShare = options.minShare ?? 2;
+    this.#maxTries = options.maxTries ?? MAX_TRIES_PER_PIECE;
+    this.#peerMaxFailures = options.peerMaxFailures ?? PEER_MAX_FAILURES;
+    this.#maxFetchers = options.maxFetchersPerPiece ?? END_GAME_FETCHERS_PER_PIECE;
+    this.#minShare = options.minShare ?? MIN_PEER_SHARE_SLOTS;
     this.#done = new Uint8Array(n);
     this.#tries = new Uint8Array(n);
     this.#retried = new Uint8Array(n);
@@ -137,11 +142,6 @@ export class PiecePicker {
   /** Pieces done. */
   get doneCount(): number {
     return this.#doneCount;
-  }
-
-  /** Pieces in flight (each counted once). */
-  get inFlightCount(): number {
-    return this.#fetchers.size;
   }
 
   /** @returns true when every piece is done */
@@ -172,11 +172,6 @@ export class PiecePicker {
     return count;
   }
 
-  /** @returns true when some needed piece is held by no live peer */
-  hasUnavailablePiece(): boolean {
-    return this.#queue.some((i) => this.#availability[i] === 0);
-  }
-
   /**
    * Sets which pieces a peer holds (adding the peer if new). Ignored for a dropped peer.
    * @param bits bitfield, most significant bit first
@@ -189,8 +184,8 @@ export class PiecePicker {
     }
     if (state.dropped) return;
     for (let i = 0; i < this.pieceCount; i++) {
-      const before = bit(state.have, i);
-      const after = bit(bits, i);
+      const before = bitfieldHas(state.have, i);
+      const after = bitfieldHas(bits, i);
       if (before !== after) this.#availability[i]! += after ? 1 : -1;
     }
     state.have = bits.slice(0, state.have.length);
@@ -202,7 +197,9 @@ export class PiecePicker {
     const state = this.#peers.get(peer);
     if (state === undefined || state.dropped) return;
     state.dropped = true;
-    for (let i = 0; i < this.pieceCount; i++) if (bit(state.have, i)) this.#availability[i]!--;
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (bitfieldHas(state.have, i)) this.#availability[i]!--;
+    }
     this.#resort();
   }
 
@@ -281,11 +278,11 @@ export class PiecePicker {
    * Records a failed fetch of `index` from `peer`.
    * @returns whether the piece is exhausted and whether the peer was dropped
    */
-  pieceFailed(index: number, peer: string, kind: PieceFailure, nowMs: number): FailureOutcome {
+  pieceFailed(index: number, peer: string, kind: FailureKind, nowMs: number): FailureOutcome {
     const state = this.#release(index, peer, nowMs);
     let peerDropped = false;
     if (kind === "missing") {
-      if (state !== undefined && bit(state.have, index)) {
+      if (state !== undefined && bitfieldHas(state.have, index)) {
         clearBit(state.have, index);
         if (!state.dropped) this.#availability[index]!--;
       }
@@ -335,12 +332,12 @@ export class PiecePicker {
     const rates = [...free.values()].filter((r) => r > 0);
     const mean = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length : 1;
     const fresh = (p: PeerState) =>
-      !failed?.has(p.id) && bit(p.have, index) && !fetching?.has(p.id);
+      !failed?.has(p.id) && bitfieldHas(p.have, index) && !fetching?.has(p.id);
     const avoidFailed = failed !== undefined && live.some(fresh);
     let best: PeerState | undefined;
     let bestScore = Infinity;
     for (const [p, rate] of free) {
-      if (!bit(p.have, index) || fetching?.has(p.id)) continue;
+      if (!bitfieldHas(p.have, index) || fetching?.has(p.id)) continue;
       if (avoidFailed && failed.has(p.id)) continue;
       const score = (p.inFlight + 1) / (rate > 0 ? rate : mean);
       if (score < bestScore) {
@@ -378,7 +375,7 @@ export class PiecePicker {
   }
 
   #holdsAll(p: PeerState): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (!bit(p.have, i)) return false;
+    for (let i = 0; i < this.pieceCount; i++) if (!bitfieldHas(p.have, i)) return false;
     return true;
   }
 }

@@ -11,6 +11,8 @@
  */
 import { AppError } from "../../protocol/errors.ts";
 import { formatAddr, writeAll } from "../../protocol/conn_io.ts";
+import { acceptConnections } from "../../protocol/accept_loop.ts";
+import { sleep } from "../../protocol/sleep.ts";
 import { pieceLength } from "../../protocol/manifest.ts";
 import {
   encodeError,
@@ -36,7 +38,7 @@ export interface SeederOptions {
   /** Listen port; 0 picks a free one. @default 0 */
   port?: number;
   catalog: ShareCatalog;
-  /** Connections served at once. @default 256 */
+  /** Connections served at once. @default SEEDER_MAX_CONNECTIONS (config.ts) */
   maxConnections?: number;
   /** Cap on what all connections together send, in bytes per second. @default no cap */
   uploadBytesPerSec?: number;
@@ -75,36 +77,23 @@ export function startSeeder(options: SeederOptions): Promise<Seeder> {
   });
   const maxConnections = options.maxConnections ?? defaultTransferConfig().seederMaxConnections;
   const stats: SeederStats = { connections: 0, piecesServed: 0, bytesServed: 0, errorsSent: 0 };
-  const conns = new Map<Deno.Conn, Promise<void>>();
   // One bucket for the whole seeder: the limit is on its total upload.
   const bucket = options.uploadBytesPerSec
     ? createBucket(options.uploadBytesPerSec, Date.now())
     : undefined;
-  const acceptLoop = (async () => {
-    try {
-      for await (const conn of listener) {
-        if (conns.size >= maxConnections) {
-          conn.close();
-          continue;
-        }
-        stats.connections++;
-        const served = servePeerConn(conn, options, stats, bucket).finally(() =>
-          conns.delete(conn)
-        );
-        conns.set(conn, served);
-      }
-    } catch {
-      // The listener was closed.
-    }
-  })();
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    closing ??= (async () => {
-      listener.close();
-      await acceptLoop;
-      for (const conn of conns.keys()) closeQuietly(conn);
-      await Promise.all(conns.values());
-    })();
+  const accepting = acceptConnections(listener, {
+    maxConnections,
+    refusal: encodeError(
+      0,
+      "UNAVAILABLE",
+      `Seeder is at its limit of ${maxConnections} connections`,
+    ),
+    serve: (conn) => {
+      stats.connections++;
+      return servePeerConn(conn, options, stats, bucket);
+    },
+  });
+  const close = () => accepting.close();
   return Promise.resolve({
     addr: formatAddr(listener.addr),
     stats: () => ({ ...stats }),
@@ -211,7 +200,7 @@ class PeerSession {
   async #pace(bytes: number): Promise<void> {
     if (this.#bucket === undefined || bytes === 0) return;
     const waitMs = takeTokens(this.#bucket, bytes, Date.now());
-    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    if (waitMs > 0) await sleep(waitMs);
   }
 
   /** Sends an error frame. */

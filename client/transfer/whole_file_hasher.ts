@@ -33,8 +33,6 @@ export class WholeFileHasher {
   #pumping: Promise<void> = Promise.resolve();
   #running = false;
   #error: unknown = null;
-  /** Pieces read back from disk (for figures and tests). */
-  piecesReadBack = 0;
 
   /** @param options piece count, budget and how to read a piece back */
   constructor(options: WholeFileHasherOptions) {
@@ -106,7 +104,6 @@ export class WholeFileHasher {
           held.release?.();
         } else {
           this.#hash.update(await readPiece(index));
-          this.piecesReadBack++;
         }
         this.#next = index + 1;
       }

@@ -1,7 +1,8 @@
 /**
  * Messages between the download pool (main thread) and its piece workers.
- * Piece buffers travel as transferred `ArrayBuffer`s, never copies, and go
- * back to the worker that filled them for reuse.
+ * Piece buffers travel as transferred `ArrayBuffer`s, never copies; once a
+ * download is done with one, the pool sends it out again as a spare with a
+ * later batch, to whichever worker that batch goes to.
  */
 
 /** Why a task failed, as the picker needs to know it. */

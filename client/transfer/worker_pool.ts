@@ -9,7 +9,7 @@
  * fill, because each message costs a thread wake-up. A worker that dies is
  * replaced; its tasks fail with kind "io".
  */
-import { defaultWorkerCount } from "./config.ts";
+import { defaultWorkerCount, WORKER_SHUTDOWN_WAIT_MS } from "./config.ts";
 import type {
   FromWorker,
   TaskReply,
@@ -35,8 +35,6 @@ export interface WorkerPool extends AsyncDisposable {
   listen(jobId: number, listener: JobListener): void;
   /** Hands a task to the least-busy worker (sent at the end of this turn). */
   submit(task: WorkerTask): void;
-  /** Tasks submitted and not yet answered, over the whole pool. */
-  inFlight(): number;
   /** Tells every worker to close the job's file; resolves when all have. */
   closeJob(jobId: number): Promise<void>;
   /** Tells every worker to close its connections to `peer`. */
@@ -47,7 +45,6 @@ export interface WorkerPool extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const SHUTDOWN_WAIT_MS = 2000;
 /**
  * Spare piece buffers the pool keeps (16 MiB of 512 KiB pieces); more are left
  * to the garbage collector. When the whole-file hash catches up it releases
@@ -119,10 +116,6 @@ class PiecePool implements WorkerPool {
       best.flushing = true;
       queueMicrotask(() => this.#flush(best));
     }
-  }
-
-  inFlight(): number {
-    return this.#slots.reduce((sum, slot) => sum + slot.tasks.size, 0);
   }
 
   async ready(): Promise<void> {
@@ -228,7 +221,7 @@ class PiecePool implements WorkerPool {
       const timer = setTimeout(() => {
         slot.acks.delete(key);
         resolve();
-      }, SHUTDOWN_WAIT_MS);
+      }, WORKER_SHUTDOWN_WAIT_MS);
       slot.acks.set(key, () => {
         clearTimeout(timer);
         resolve();
