@@ -33,16 +33,55 @@ Deno.test("parseEnvelope() refuses bad ids, bad JSON and other versions with sta
   for (const [line, code] of cases) assert.equal(codeOf(() => parseEnvelope(line)), code, line);
 });
 
-Deno.test("parseEnvelope() throws only AppError on random garbage", () => {
+/** What parseEnvelope() must answer for a line, worked out independently. */
+function expectedCode(line: string): ErrorCode | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return "BAD_JSON";
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "BAD_JSON";
+  const { id, v } = value as Record<string, unknown>;
+  const goodId = (typeof id === "number" && Number.isSafeInteger(id)) ||
+    (typeof id === "string" && id.length <= 64);
+  if (!goodId) return "BAD_REQUEST";
+  if (v !== undefined && v !== PROTOCOL_VERSION) return "VERSION_MISMATCH";
+  return undefined;
+}
+
+Deno.test("parseEnvelope() on random lines: the code each deserves, and the id of each it accepts", () => {
   let seed = 99;
   const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const alphabet = '{}[]":,0123456789abcdeidvcmnul \\';
-  for (let i = 0; i < 2000; i++) {
-    const length = Math.floor(random() * 40);
+  // Half random characters, half random objects, so every outcome is reached.
+  const ids = [1, -3, 1.5, 2 ** 60, "a", "", "x".repeat(65), null, [], {}, true];
+  const versions = [undefined, PROTOCOL_VERSION, 2, "1", null];
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 4000; i++) {
     let line = "";
-    for (let j = 0; j < length; j++) line += alphabet[Math.floor(random() * alphabet.length)];
-    codeOf(() => parseEnvelope(line));
+    if (i % 2 === 0) {
+      const length = Math.floor(random() * 40);
+      for (let j = 0; j < length; j++) line += pick([...alphabet]);
+    } else {
+      const fields: Record<string, unknown> = { cmd: "ping" };
+      if (random() < 0.9) fields["id"] = pick(ids);
+      const v = pick(versions);
+      if (v !== undefined) fields["v"] = v;
+      line = JSON.stringify(fields);
+    }
+    const expected = expectedCode(line);
+    assert.equal(codeOf(() => parseEnvelope(line)), expected, line);
+    if (expected === undefined) assert.equal(parseEnvelope(line).id, JSON.parse(line).id, line);
+    seen.set(expected ?? "ok", (seen.get(expected ?? "ok") ?? 0) + 1);
   }
+  assert.deepEqual([...seen.keys()].sort(), [
+    "BAD_JSON",
+    "BAD_REQUEST",
+    "VERSION_MISMATCH",
+    "ok",
+  ]);
 });
 
 Deno.test("idOf() keeps only usable ids", () => {

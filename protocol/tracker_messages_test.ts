@@ -78,16 +78,62 @@ Deno.test("parseTrackerRequest() refuses a manifest that does not match its size
   assert.equal(codeOf(raw), "BAD_REQUEST");
 });
 
-Deno.test("parseTrackerRequest() throws only AppError on random JSON", () => {
+/** Values each field must accept, and values it must refuse. */
+const FIELD_VALUES: Record<string, { good: unknown[]; bad: unknown[] }> = {
+  token: { good: [T, "x", "t".repeat(128)], bad: ["", "t".repeat(129), 12, null, [T], {}] },
+  group: {
+    good: ["g1", "a.b@c-d_e", "g".repeat(64)],
+    bad: ["", "a/b", "a b", "g".repeat(65), 5, null, ["g1"]],
+  },
+  user: { good: ["amy", "A_1", "u".repeat(64)], bad: ["", "amy!", "u".repeat(65), true, {}] },
+  password: { good: ["pw", " spaced out ", "p".repeat(256)], bad: ["", "p".repeat(257), 0, null] },
+  name: {
+    good: ["a b.txt", "...", "n".repeat(255)],
+    bad: ["", ".", "..", "a/b", "a\\b", "a\nb", "n".repeat(256), 7],
+  },
+  addr: {
+    good: ["127.0.0.1:9000", "host:1", "h:65535", "[::1]:80"],
+    bad: ["127.0.0.1", "h:0", "h:65536", 9000, "", "a b:1"],
+  },
+  manifest: {
+    good: [MANIFEST, { fileHash: H, size: 4, pieceSize: 2, pieceHashes: [H, H] }],
+    bad: [{ ...MANIFEST, size: 99 }, { ...MANIFEST, pieceHashes: [H, "x"] }, [], null, "m", {}],
+  },
+};
+
+Deno.test("parseTrackerRequest() on random requests: accepts exactly the good values, refuses any bad one with BAD_REQUEST", () => {
   let seed = 7;
   const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-  const values = [null, 0, -1, 1.5, "", "x", "g1", T, H, [], {}, [H], MANIFEST, { size: 1 }, true];
-  const fields = ["token", "group", "user", "password", "name", "addr", "manifest", "cmd"];
+  let accepted = 0;
+  let refused = 0;
   for (let i = 0; i < 3000; i++) {
-    const raw: Record<string, unknown> = { cmd: pick(TRACKER_COMMANDS) };
-    for (let j = 0; j < 5; j++) raw[pick(fields)] = pick(values);
-    codeOf(parseJsonObject(JSON.stringify(raw)));
+    const cmd = pick(TRACKER_COMMANDS);
+    const raw: Record<string, unknown> = { cmd };
+    let anyBad = false;
+    for (const field of Object.keys(VALID[cmd]!)) {
+      const bad = random() < 0.2;
+      anyBad ||= bad;
+      raw[field] = pick(bad ? FIELD_VALUES[field]!.bad : FIELD_VALUES[field]!.good);
+    }
+    const sent = parseJsonObject(JSON.stringify(raw));
+    if (anyBad) {
+      assert.equal(codeOf(sent), "BAD_REQUEST", JSON.stringify(raw));
+      refused++;
+    } else {
+      assert.deepEqual(parseTrackerRequest(sent), raw);
+      accepted++;
+    }
+  }
+  assert.ok(accepted > 100 && refused > 100, `accepted ${accepted}, refused ${refused}`);
+});
+
+Deno.test("parseTrackerRequest() refuses a cmd that is not a string with BAD_REQUEST, an unknown name with UNKNOWN_COMMAND", () => {
+  for (const cmd of [null, 0, true, [], {}, ["ping"]]) {
+    assert.equal(codeOf({ cmd, ...VALID["ping"] }), "BAD_REQUEST", JSON.stringify(cmd));
+  }
+  for (const cmd of ["", "PING", "ping ", "constructor", "hasOwnProperty", "x".repeat(1000)]) {
+    assert.equal(codeOf({ cmd }), "UNKNOWN_COMMAND", cmd.slice(0, 20));
   }
 });
 

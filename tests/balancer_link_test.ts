@@ -9,9 +9,10 @@ import type { BalancerReplies, TrackerLoad } from "../protocol/balancer_messages
 import { type BalancerConfig, testConfig as balancerTestConfig } from "../balancer/config.ts";
 import { startBalancer } from "../balancer/balancer_server.ts";
 import { FakeTracker, waitFor } from "./balancer_fakes.ts";
+import { startProxy } from "./cluster_helpers.ts";
 
-function testConfig(port = 0): BalancerConfig {
-  return balancerTestConfig({ port });
+function testConfig(): BalancerConfig {
+  return balancerTestConfig();
 }
 
 async function rowOf(balancerAddr: string, addr: string): Promise<TrackerLoad | undefined> {
@@ -48,11 +49,14 @@ Deno.test("startBalancerLink() registers the tracker and keeps its load reported
 });
 
 Deno.test("startBalancerLink() registers again with a restarted balancer", async () => {
+  // The balancer's address is a proxy's, so the "restarted" balancer can take
+  // any free port and still be found where the first one was.
+  await using proxy = startProxy();
   const first = await startBalancer(testConfig());
-  const port = Number(first.addr.slice(first.addr.lastIndexOf(":") + 1));
+  proxy.target = first.addr;
   await using tracker = new FakeTracker();
   const link = startBalancerLink({
-    balancers: [first.addr],
+    balancers: [proxy.addr],
     trackerAddr: tracker.addr,
     clientCount: () => 2,
     reportIntervalMs: 30,
@@ -60,9 +64,12 @@ Deno.test("startBalancerLink() registers again with a restarted balancer", async
   });
   try {
     await waitClients(first.addr, tracker.addr, 2);
+    proxy.cut();
     await first.close();
-    await using second = await startBalancer(testConfig(port));
+    await using second = await startBalancer(testConfig());
     assert.equal(await rowOf(second.addr, tracker.addr), undefined, "a new balancer knows nothing");
+    proxy.target = second.addr;
+    proxy.heal();
     await waitClients(second.addr, tracker.addr, 2);
   } finally {
     await first.close();

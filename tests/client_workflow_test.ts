@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnProgram, tempDir } from "./harness.ts";
-import { startClientProc, writeTestFile } from "./client_helpers.ts";
+import { eventually, startClientProc, writeTestFile } from "./client_helpers.ts";
+import { connect } from "./tracker_helpers.ts";
 
 Deno.test("client workflow: users, a group with requests, uploads, listing, downloads, stop_share", async () => {
   await using dir = await tempDir("client-workflow-");
@@ -113,12 +114,24 @@ Deno.test("client workflow: users, a group with requests, uploads, listing, down
     "ALREADY_EXISTS",
   );
 
-  // stop_share: alice no longer seeds it.
+  // stop_share: alice leaves the seeder list, bob and carol stay on it.
+  using rpc = await connect(tracker.addr);
+  const { token } = await rpc.request<{ token: string }>("login", {
+    user: "carol",
+    password: "pw-carol",
+  });
+  const seederUsers = async () => {
+    const reply = await rpc.request<{ peers: { user: string }[] }>("download_file", {
+      token,
+      group: "g1",
+      name: "my file.bin",
+    });
+    return reply.peers.map((p) => p.user).sort().join(",");
+  };
+  await eventually("carol on the seeder list", async () => (await seederUsers()) !== "alice,bob");
+  assert.equal(await seederUsers(), "alice,bob,carol");
   await alice!.ok('stop_share g1 "my file.bin"');
-  for (let i = 0; i < 100 && (await seeders()) !== 2; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(await seeders(), 2); // bob and carol
+  assert.equal(await seederUsers(), "bob,carol");
 
   await dave!.ok("logout");
   assert.equal((await dave!.cmd("list_groups")).error?.code, "NOT_LOGGED_IN");

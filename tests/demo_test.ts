@@ -37,8 +37,26 @@ Deno.test("demo shares, downloads through a tracker kill, verifies and cleans up
   const dir = /^\[demo\] working in (\S+)$/m.exec(stdout)?.[1];
   assert.ok(dir !== undefined, context);
   await assert.rejects(Deno.stat(dir), Deno.errors.NotFound, "the temporary directory is removed");
-  for (const [, pid] of stdout.matchAll(/\(pid (\d+)\)/g)) {
-    const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
-    assert.equal(alive, false, `process ${pid} was left running`);
+  // Nothing left running: neither the programs whose pid the demo printed
+  // (balancer and trackers) nor any process started with the demo's directory
+  // on its command line (the clients).
+  const pids = new Set([...stdout.matchAll(/\(pid (\d+)\)/g)].map((m) => m[1]!));
+  assert.ok(pids.size >= 4, `pids printed: ${[...pids]}\n${context}`);
+  assert.match(await commandLineOf("self"), /deno/, "this check can read command lines");
+  for (const pid of pids) {
+    const commandLine = await commandLineOf(pid);
+    assert.ok(!commandLine.includes(ROOT.pathname), `process ${pid} was left running`);
   }
+  const leftovers: string[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    if ((await commandLineOf(entry.name)).includes(dir)) leftovers.push(entry.name);
+  }
+  assert.deepEqual(leftovers, [], "processes still running in the demo's directory");
 });
+
+/** A process's command line, or "" when it is gone. */
+async function commandLineOf(pid: string): Promise<string> {
+  const bytes = await Deno.readFile(`/proc/${pid}/cmdline`).catch(() => new Uint8Array());
+  return new TextDecoder().decode(bytes).replaceAll("\0", " ");
+}

@@ -12,6 +12,8 @@
 import { PROGRAM_PERMISSIONS, READY_LINE } from "../protocol/programs.ts";
 
 const ROOT = new URL("../", import.meta.url);
+/** How long a stopped program may take to exit before it is killed. */
+const STOP_GRACE_MS = 5_000;
 
 /** A running program. */
 export interface ProgramHandle extends AsyncDisposable {
@@ -33,7 +35,7 @@ export interface ProgramHandle extends AsyncDisposable {
   kill(signal: Deno.Signal): void;
   /** True once it has exited and its output is read. */
   readonly exited: boolean;
-  /** Sends a signal (default SIGTERM) and waits for it to exit. */
+  /** Sends a signal (default SIGTERM, then SIGKILL after a grace period) and waits for it to exit. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Resolves when it exits. */
   status: Promise<Deno.CommandStatus>;
@@ -130,14 +132,23 @@ export async function spawnProgram(
     });
   };
 
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already exited
+    }
+  };
+  // SIGTERM first so the program exits on its own and writes its coverage;
+  // SIGKILL only if it is still running after the grace period.
   const stop = async (signal: Deno.Signal = "SIGTERM") => {
     if (!stopped) {
       stopped = true;
       await writer.close().catch(() => {});
-      try {
-        child.kill(signal);
-      } catch {
-        // already exited
+      kill(signal);
+      if (signal !== "SIGKILL") {
+        const timer = setTimeout(() => kill("SIGKILL"), STOP_GRACE_MS);
+        await status.finally(() => clearTimeout(timer));
       }
     }
     return await status;
@@ -171,7 +182,7 @@ export async function spawnProgram(
     stop,
     status,
     [Symbol.asyncDispose]: async () => {
-      await stop("SIGKILL");
+      await stop("SIGTERM");
     },
   };
 }

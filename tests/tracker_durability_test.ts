@@ -24,17 +24,22 @@ Deno.test("tracker killed with SIGKILL right after acknowledging writes has them
       addr: "127.0.0.1:9001",
       manifest: fakeManifest("f"),
     });
-    // Many writes in flight over several connections; kill as soon as some are acknowledged.
+    // Many writes in flight over several connections; kill as soon as 20 are
+    // acknowledged (each request times out on its own, so this cannot hang).
     const conns = await Promise.all([1, 2, 3, 4].map(() => connect(tracker.addr)));
+    const twentiethAck = Promise.withResolvers<"20 acknowledged">();
     const writes = Array.from(
       { length: 200 },
       (_, i) =>
         conns[i % 4]!.request("create_group", { token, group: `k${i}` }).then(
-          () => acked.push(`k${i}`),
+          () => {
+            if (acked.push(`k${i}`) === 20) twentiethAck.resolve("20 acknowledged");
+          },
           (error) => assert.ok(error instanceof AppError, String(error)),
         ),
     );
-    while (acked.length < 20) await new Promise((r) => setTimeout(r, 1));
+    const allSettled = Promise.all(writes).then(() => "all settled first" as const);
+    assert.equal(await Promise.race([twentiethAck.promise, allSettled]), "20 acknowledged");
     tracker.child.kill("SIGKILL");
     await Promise.all(writes);
     for (const conn of conns) conn.close();

@@ -48,7 +48,7 @@ Deno.test("startDownload() fetches files of 0 B, 1 B, one piece, one piece + 1 a
   }
 });
 
-Deno.test("startDownload() spreads one file over three seeders, each serving some pieces", async () => {
+Deno.test("startDownload() uses all three seeders of a file: each connected, none dropped, every piece served", async () => {
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "src", 48 * PIECE + 7, PIECE);
   const seeders = await startSeeders(3, catalogOf([file]));
@@ -65,10 +65,18 @@ Deno.test("startDownload() spreads one file over three seeders, each serving som
     }).done;
     assertEquals(result.state, "complete");
     assertEquals(await Deno.readFile(`${dir.path}/dst`), file.bytes);
-    const served = seeders.map((s) => s.stats().piecesServed);
-    assert(served.every((n) => n > 0), `pieces served per seeder: ${served}`);
-    assert(served.reduce((a, b) => a + b, 0) >= 49);
+    // How the pieces split depends on each peer's measured speed; what is
+    // certain is that every seeder was reached, kept, and that together they
+    // served every piece at least once.
+    const stats = seeders.map((s) => s.stats());
+    assert(
+      stats.every((s) => s.connections > 0),
+      `connections per seeder: ${stats.map((s) => s.connections)}`,
+    );
+    const served = stats.reduce((sum, s) => sum + s.piecesServed, 0);
+    assert(served >= 49, `pieces served in all: ${served}`);
     assertEquals(result.peers.map((p) => p.state), ["active", "active", "active"]);
+    assertEquals(result.piecesDone, 49);
   } finally {
     await closeAll(seeders);
   }
@@ -82,11 +90,16 @@ Deno.test("startDownload() completes from the others when a seeder closes mid-do
   let lookups = 0;
   let victim: Seeder | undefined = undefined;
   let victimClosed: Promise<void> | undefined;
+  let servedWhenClosed = -1;
   victim = await startSeeder({
     catalog: {
       lookup(hash) {
         // Close at the second piece request (the first lookup is the probe).
-        if (++lookups === 3) victimClosed = victim!.close();
+        if (++lookups === 3) {
+          victimClosed = victim!.close().then(() => {
+            servedWhenClosed = victim!.stats().piecesServed;
+          });
+        }
         return full.lookup(hash);
       },
     },
@@ -104,7 +117,11 @@ Deno.test("startDownload() completes from the others when a seeder closes mid-do
     assertEquals([result.state, result.error], ["complete", undefined]);
     assertEquals(await Deno.readFile(`${dir.path}/dst`), file.bytes);
     assert(victimClosed !== undefined, "the victim seeder was closed mid-download");
-    assert(victim.stats().piecesServed < 64);
+    await victimClosed;
+    // Nothing came from the victim after it closed; the others served the rest.
+    assertEquals(victim.stats().piecesServed, servedWhenClosed);
+    const steadyServed = steady.reduce((sum, s) => sum + s.stats().piecesServed, 0);
+    assert(steadyServed >= 64 - servedWhenClosed, `steady seeders served ${steadyServed}`);
   } finally {
     await victimClosed;
     await closeAll([victim, ...steady]);
@@ -165,9 +182,13 @@ Deno.test("startDownload() fails without leaving a file under destPath when ever
       destPath: `${dir.path}/dst`,
       workers: 1,
       ...FAST,
+      // Fewer failures drop the peer than fail a piece, so the peer goes first.
+      peerMaxFailures: 3,
+      maxTries: 10,
     }).done;
     assertEquals(result.state, "failed");
-    assert(/peer/i.test(result.error ?? ""), result.error);
+    assertEquals(result.error, "No peer left to download from: every peer failed or was dropped");
+    assertEquals(result.peers.map((p) => [p.addr, p.state]), [[bad.addr, "dropped"]]);
     assertEquals(await exists(`${dir.path}/dst`), false);
   } finally {
     await bad.close();

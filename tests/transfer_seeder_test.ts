@@ -6,6 +6,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { writeAll } from "../protocol/conn_io.ts";
 import {
+  encodeHaveRequest,
   encodeHello,
   encodePiece,
   encodeRequest,
@@ -18,6 +19,10 @@ import { tempDir } from "./harness.ts";
 import { catalogOf, makeTestFile } from "./transfer_fixtures.ts";
 
 const PIECE = 4096;
+/** The request id of the have_request that checks whether a connection is still open. */
+const PROBE_ID = 999;
+/** How long a probe may go unanswered before the connection is reported open. */
+const HANG_GUARD_MS = 10_000;
 
 /** Sends bytes on a fresh connection and reads `count` frames, or until the seeder closes. */
 async function exchange(
@@ -39,18 +44,34 @@ async function exchange(
       if (n === null) return { frames, closed: true };
       frames.push(...decoder.push(buffer.subarray(0, n)));
     }
-    // The seeder closes after broken framing: the next read sees the end at
-    // once. A connection still open after a full second counts as kept open
-    // (a generous wait, so a loaded machine cannot turn "closed" into "open").
+    // Open or closed? Ask once more (unless our side is closed): an open
+    // connection answers, a closed one ends. The deadline only guards against
+    // a hang, and what it reports ("open") fails every test that expects a close.
+    if (!halfClose) {
+      await writeAll(conn, encodeHaveRequest(PROBE_ID, "00".repeat(32))).catch(() => {});
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const probe = await Promise.race([
-      conn.read(buffer).catch(() => null),
-      new Promise<"open">((r) => timer = setTimeout(() => r("open"), 1000)),
+      nextFrameOrEnd(conn, decoder, buffer),
+      new Promise<"open">((r) => timer = setTimeout(() => r("open"), HANG_GUARD_MS)),
     ]);
     clearTimeout(timer);
     return { frames, closed: probe === null };
   } finally {
     conn.close();
+  }
+}
+
+/** Reads until the next frame (then "open") or the end of the connection (then null). */
+async function nextFrameOrEnd(
+  conn: Deno.Conn,
+  decoder: FrameDecoder,
+  buffer: Uint8Array,
+): Promise<"open" | null> {
+  while (true) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) return null;
+    if (decoder.push(buffer.subarray(0, n)).length > 0) return "open";
   }
 }
 

@@ -12,7 +12,7 @@ import { credentialsOf, sessionUser } from "./decide.ts";
 import type { Op } from "./ops.ts";
 import { applyOp, createState, digestState } from "./state.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
-import { groupView } from "./state_view.ts";
+import { groupView, sharedBy, visibleGroups } from "./state_view.ts";
 import {
   type Command,
   manifestOf,
@@ -117,9 +117,12 @@ Deno.test("applyOp() converges: trackers that saw the same ops have the same dig
   const trackers = buildHistory(2024);
   const digests = trackers.map((t) => digestState(t.state));
   assert.equal(new Set(digests).size, 1);
-  // The history is realistic: groups, members and files survive it.
-  const state = trackers[0]?.state ?? createState();
-  assert.ok([...state.groups.keys()].length >= 3);
+  // The history is realistic: groups with several members and shared files survive it.
+  const views = visibleGroups(trackers[0]?.state ?? createState());
+  assert.ok(views.length >= 3, `visible groups: ${views.map((v) => v.name)}`);
+  assert.ok(views.some((v) => v.members.length >= 3), "a group with three members or more");
+  const shares = views.flatMap((v) => v.members.flatMap((m) => sharedBy(v.record, m)));
+  assert.ok(shares.length >= 3, `active shares: ${shares.length}`);
 });
 
 Deno.test("applyOp() converges over 60 random delivery orders with duplicates", () => {
@@ -147,8 +150,9 @@ Deno.test("applyOp() resolves concurrent create_user and create_group to the sma
   for (let i = 0; i < 10; i++) {
     const state = createState();
     for (const op of shuffled(ops, random)) applyOp(state, op);
-    const salt = firstUser.body.type === "create_user" ? firstUser.body.hash : "";
-    assert.equal(credentialsOf(state, "dave")?.hash, salt);
+    assert.equal(firstUser.body.type, "create_user");
+    const { salt, hash } = firstUser.body as { salt: string; hash: string };
+    assert.deepEqual(credentialsOf(state, "dave"), { salt, hash });
     const epochs = [...(state.groups.get("gx")?.creates.keys() ?? [])].sort();
     assert.equal(epochs[0], firstGroup.stamp);
   }

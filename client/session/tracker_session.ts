@@ -190,10 +190,15 @@ export class TrackerSession {
     const retry = WRITE_COMMANDS.has(cmd) ? { rid: crypto.randomUUID() } : {};
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const rpc = await this.#ready();
-      const body = PUBLIC_COMMANDS.has(cmd) || this.#token === undefined
-        ? { ...fields, ...retry }
-        : { ...fields, ...retry, token: this.#token };
       try {
+        // No token (a re-login failed, or the user logged out): say so here,
+        // rather than send a session command the tracker can only call malformed.
+        if (!PUBLIC_COMMANDS.has(cmd) && this.#token === undefined && !(await this.#relogin(rpc))) {
+          throw new AppError("NOT_LOGGED_IN", "Log in first");
+        }
+        const body = PUBLIC_COMMANDS.has(cmd) || this.#token === undefined
+          ? { ...fields, ...retry }
+          : { ...fields, ...retry, token: this.#token };
         return await rpc.request<TrackerReplies[C]>(cmd, body, this.#o.requestTimeoutMs);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
