@@ -149,8 +149,12 @@ Deno.test("TrackerSession logs in again with the password where its token is unk
   await using dir = await tempDir();
   // Two trackers that do not replicate, each with its own amy: the token of
   // one means nothing on the other.
-  await using x = await startTracker(testConfig(join(dir.path, "x")));
-  await using y = await startTracker(testConfig(join(dir.path, "y")));
+  await using x = await startTracker(
+    testConfig(join(dir.path, "x"), { clusterSecret: SECRET }),
+  );
+  await using y = await startTracker(
+    testConfig(join(dir.path, "y"), { clusterSecret: SECRET }),
+  );
   using rpc = await connect(y.addr);
   await rpc.request("create_user", { user: "amy", password: "pw-amy" });
 
@@ -182,8 +186,12 @@ Deno.test("TrackerSession logs in again when the tracker forgets its token mid-s
 
 Deno.test("TrackerSession forgets the user when logging in again is refused", async () => {
   await using dir = await tempDir();
-  await using x = await startTracker(testConfig(join(dir.path, "x")));
-  await using y = await startTracker(testConfig(join(dir.path, "y")));
+  await using x = await startTracker(
+    testConfig(join(dir.path, "x"), { clusterSecret: SECRET }),
+  );
+  await using y = await startTracker(
+    testConfig(join(dir.path, "y"), { clusterSecret: SECRET }),
+  );
   using session = openSession([x.addr, y.addr]);
   await session.call("create_user", { user: "amy", password: "pw-amy" });
   await session.login("amy", "pw-amy");
@@ -271,8 +279,10 @@ Deno.test("TrackerSession resumes a saved session and logs out for good", async 
 
 Deno.test("TrackerSession asks the balancer which tracker to use", async () => {
   await using dir = await tempDir();
-  await using balancer = await startBalancer(balancerTestConfig());
-  await using t = await startTracker(testConfig(dir.path, { balancers: [balancer.addr] }));
+  await using balancer = await startBalancer(balancerTestConfig({ clusterSecret: SECRET }));
+  await using t = await startTracker(
+    testConfig(dir.path, { balancers: [balancer.addr], clusterSecret: SECRET }),
+  );
   await waitFor(
     async () => {
       const rpc = await RpcClient.connect(balancer.addr);

@@ -1,14 +1,14 @@
 /**
- * Test configurations of the client and the balancer (the tracker's is in
- * tracker_helpers.ts): each program's defaults with loopback, port 0, a temp
- * data dir and short timeouts. Also an in-memory session store.
+ * Test configurations of the client and the balancer, on top of each
+ * program's own testConfig(), and an in-memory session store.
  */
-import { type BalancerConfig, defaultBalancerConfig } from "../balancer/config.ts";
-import { type ClientConfig, defaultClientConfig } from "../client/config.ts";
+import { type BalancerConfig, testConfig as testBalancerConfig } from "../balancer/config.ts";
+import { type ClientConfig, testConfig as testClientConfig } from "../client/config.ts";
 import type { SessionRecord, SessionStore } from "../client/session/tracker_session.ts";
 
 /**
- * A client config for in-process tests.
+ * A client config for in-process tests: the client's testConfig(), with a
+ * heartbeat timeout long enough that a loaded machine never fakes a failover.
  * @param dataDir the client's registry directory
  * @returns the config, with `overrides` applied last
  */
@@ -16,35 +16,22 @@ export function clientTestConfig(
   dataDir: string,
   overrides: Partial<ClientConfig> = {},
 ): ClientConfig {
-  return {
-    ...defaultClientConfig(),
-    dataDir,
-    host: "127.0.0.1",
-    port: 0,
-    workers: 2,
+  return testClientConfig(dataDir, {
     heartbeatIntervalMs: 100,
     heartbeatTimeoutMs: 5000,
-    connectTimeoutMs: 1000,
-    requestTimeoutMs: 5000,
     commandWaitMs: 10_000,
     maxRetryDelayMs: 200,
     ...overrides,
-  };
+  });
 }
 
 /**
- * A balancer config for in-process tests.
+ * A balancer config for in-process tests: the balancer's testConfig() with a
+ * ping timeout that tolerates a loaded machine.
  * @returns the config, with `overrides` applied last
  */
 export function balancerTestConfig(overrides: Partial<BalancerConfig> = {}): BalancerConfig {
-  return {
-    ...defaultBalancerConfig(),
-    host: "127.0.0.1",
-    port: 0,
-    pingIntervalMs: 50,
-    pingTimeoutMs: 500,
-    ...overrides,
-  };
+  return testBalancerConfig({ pingIntervalMs: 50, pingTimeoutMs: 500, ...overrides });
 }
 
 /** A session store in memory, that remembers what was saved. */
@@ -69,5 +56,18 @@ export class MemoryStore implements SessionStore {
   /** Forgets the session. */
   clearSession(): void {
     this.saved = undefined;
+  }
+
+  /** The cluster key pinned at the first login, if any. */
+  pinned: string | undefined;
+
+  /** @returns the pinned cluster key */
+  pinnedClusterKey(): string | undefined {
+    return this.pinned;
+  }
+
+  /** Pins the cluster key. */
+  pinClusterKey(key: string): void {
+    this.pinned = key;
   }
 }
