@@ -5,6 +5,7 @@
  */
 import { AppError } from "../protocol/errors.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
+import { listenConn } from "../protocol/tls.ts";
 import { type RequestHandler, serveControlConn } from "../protocol/rpc_server.ts";
 import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer_messages.ts";
 import type { BalancerConfig } from "./config.ts";
@@ -31,9 +32,10 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const checker = new HealthChecker(pool, {
     pingTimeoutMs: config.pingTimeoutMs,
     hintMinGapMs: config.hintMinGapMs,
+    caCerts: config.tlsCaCerts,
     log,
   });
-  const listener = Deno.listen({ hostname: config.host, port: config.port });
+  const listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   const handler = (raw: Record<string, unknown>) =>
     handle(parseBalancerRequest(raw), pool, checker);
   const serving = acceptLoop(listener, handler, config, log);

@@ -3,6 +3,7 @@
  * function that gives the defaults. `main.ts` overrides them from flags and
  * environment variables ({@link BALANCER_ENV}).
  */
+import type { TlsIdentity } from "../protocol/tls.ts";
 
 /** The balancer's settings. */
 export interface BalancerConfig {
@@ -26,6 +27,10 @@ export interface BalancerConfig {
   maxConnections: number;
   /** Longest request line. @default 65536 */
   maxLineBytes: number;
+  /** Serve TLS with this certificate and key. @default undefined (plain TCP) */
+  tls?: TlsIdentity | undefined;
+  /** Ping trackers over TLS, trusting these roots (PEM). @default undefined (plain TCP) */
+  tlsCaCerts?: string[] | undefined;
   /** Receives one line per notable event (tracker out, back). @default nothing */
   log?: (line: string) => void;
 }

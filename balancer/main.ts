@@ -4,6 +4,7 @@
  */
 import { readyLine } from "../protocol/programs.ts";
 import { parseArgs } from "node:util";
+import { TLS_FLAG_OPTIONS, tlsFlagsHelp, tlsSettings } from "../protocol/tls_flags.ts";
 import { BALANCER_ENV, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
 
@@ -20,6 +21,7 @@ Options:
   --ping-timeout MS      time a ping may take (default 1000; env ${BALANCER_ENV.pingTimeoutMs})
   --max-misses N         missed pings in a row before a tracker is out
                          (default 3; env ${BALANCER_ENV.maxMisses})
+${tlsFlagsHelp("BALANCER", true)}
   -h, --help             show this help
 `;
 
@@ -45,7 +47,7 @@ function numberSetting(
  * @returns the config, or null when help was asked for
  * @throws {Error} on an unknown flag or a bad value
  */
-export function configFromArgs(args: string[]): BalancerConfig | null {
+export async function configFromArgs(args: string[]): Promise<BalancerConfig | null> {
   const { values } = parseArgs({
     args,
     options: {
@@ -55,15 +57,22 @@ export function configFromArgs(args: string[]): BalancerConfig | null {
       "ping-timeout": { type: "string" },
       "max-misses": { type: "string" },
       help: { type: "boolean", short: "h" },
+      ...TLS_FLAG_OPTIONS,
     },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) return null;
   const base = defaultBalancerConfig();
+  const host = values.host ?? Deno.env.get(BALANCER_ENV.host) ?? base.host;
+  const tls = await tlsSettings(values, { envPrefix: "BALANCER", listenHost: host, dials: [] });
+  // deno-lint-ignore no-console
+  for (const warning of tls.warnings) console.error(`balancer: ${warning}`);
   return {
     ...base,
-    host: values.host ?? Deno.env.get(BALANCER_ENV.host) ?? base.host,
+    host,
+    tls: tls.identity,
+    tlsCaCerts: tls.caCerts,
     port: numberSetting("port", values.port, base.port, 0),
     pingIntervalMs: numberSetting(
       "pingIntervalMs",
@@ -79,7 +88,7 @@ export function configFromArgs(args: string[]): BalancerConfig | null {
 async function main(args: string[]): Promise<number> {
   let config: BalancerConfig | null;
   try {
-    config = configFromArgs(args);
+    config = await configFromArgs(args);
   } catch (error) {
     // deno-lint-ignore no-console
     console.error(`balancer: ${(error as Error).message}\n\n${USAGE}`);

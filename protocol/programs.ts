@@ -8,7 +8,7 @@
 export const PROGRAM_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
   tracker: ["--allow-net", "--allow-read", "--allow-write", "--allow-env"],
   client: ["--allow-net", "--allow-read", "--allow-write", "--allow-env"],
-  balancer: ["--allow-net", "--allow-env"],
+  balancer: ["--allow-net", "--allow-read", "--allow-env"],
 };
 
 /** Matches a ready line: group 1 is the program, group 2 its address. */

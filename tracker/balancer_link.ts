@@ -21,6 +21,8 @@ export interface BalancerLinkOptions {
   reportIntervalMs?: number;
   /** Longest wait between reconnect attempts. @default 5000 */
   maxBackoffMs?: number;
+  /** Dial balancers with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
   /** Told once when a balancer is reached and once when it is lost. @default nothing */
   onEvent?: (event: { balancer: string; state: "registered" | "lost" }) => void;
 }
@@ -124,7 +126,10 @@ async function session(
 ): Promise<boolean> {
   let client: RpcClient;
   try {
-    client = await RpcClient.connect(balancer, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    client = await RpcClient.connect(balancer, {
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      caCerts: options.caCerts,
+    });
   } catch {
     return false;
   }

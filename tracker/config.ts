@@ -3,6 +3,7 @@
  * and the one function that gives their defaults.
  */
 import { MAX_LINE_BYTES } from "../protocol/framing.ts";
+import type { TlsIdentity } from "../protocol/tls.ts";
 
 /** Default control port. */
 export const DEFAULT_PORT = 7000;
@@ -67,6 +68,10 @@ export interface TrackerConfig {
   reconnectMaxMs: number;
   /** Ops per replication batch. @default REPLICATION_BATCH_OPS */
   replicationBatchOps: number;
+  /** Serve TLS with this certificate and key. @default undefined (plain TCP) */
+  tls: TlsIdentity | undefined;
+  /** Dial peer trackers and balancers with TLS, trusting these roots (PEM). @default undefined (plain TCP) */
+  tlsCaCerts: string[] | undefined;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
   /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
@@ -99,6 +104,8 @@ export function defaultConfig(): TrackerConfig {
     reconnectInitialMs: RECONNECT_INITIAL_MS,
     reconnectMaxMs: RECONNECT_MAX_MS,
     replicationBatchOps: REPLICATION_BATCH_OPS,
+    tls: undefined,
+    tlsCaCerts: undefined,
     log: logToStderr,
     onFatal: () => {},
   };

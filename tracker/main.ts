@@ -8,6 +8,8 @@ import { readyLine } from "../protocol/programs.ts";
 import { parseArgs } from "node:util";
 import { parseHostPort } from "../protocol/conn_io.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
+import { readCaCerts } from "../protocol/tls.ts";
+import { TLS_FLAG_OPTIONS, tlsFlagsHelp, tlsSettings } from "../protocol/tls_flags.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { defaultConfig, type TrackerConfig } from "./config.ts";
 import { startTracker } from "./tracker_server.ts";
@@ -29,6 +31,7 @@ Options (environment variable in brackets):
   --advertise HOST:PORT  address peers and balancers should dial (default: the listening
                          address) [TRACKER_ADVERTISE]
   --balancer HOST:PORT   a balancer to register with (repeatable) [TRACKER_BALANCER, comma-separated]
+${tlsFlagsHelp("TRACKER", true)}
   --status HOST:PORT     print a running tracker's links, version vector and memory, then exit
   --help                 show this help
 
@@ -78,6 +81,7 @@ function parseFlags(args: string[]) {
         advertise: { type: "string" },
         status: { type: "string" },
         help: { type: "boolean" },
+        ...TLS_FLAG_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -130,6 +134,19 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
   const advertise = flags.advertise ?? env("TRACKER_ADVERTISE");
   if (advertise !== undefined) config.advertiseAddr = checkAddrs("advertise", [advertise])[0];
   config.balancers = checkAddrs("balancer", flags.balancer ?? envList("TRACKER_BALANCER"));
+  try {
+    const tls = await tlsSettings(flags, {
+      envPrefix: "TRACKER",
+      listenHost: config.host,
+      dials: [...config.peers, ...config.balancers],
+    });
+    config.tls = tls.identity;
+    config.tlsCaCerts = tls.caCerts;
+    // deno-lint-ignore no-console
+    for (const warning of tls.warnings) console.error(`tracker: ${warning}`);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const suffix = idText !== undefined ? `id${config.id}` : String(config.port);
   config.dataDir = flags["data-dir"] ?? env("TRACKER_DATA_DIR") ?? `.data/tracker-${suffix}`;
   // deno-lint-ignore no-console
@@ -139,8 +156,9 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
   return config;
 }
 
-async function printStatus(addr: string): Promise<number> {
-  const client = await RpcClient.connect(addr);
+async function printStatus(addr: string, caPath: string | undefined): Promise<number> {
+  const caCerts = caPath === undefined ? undefined : await readCaCerts(caPath);
+  const client = await RpcClient.connect(addr, { caCerts });
   try {
     const status = await client.request<TrackerReplies["status"]>("status");
     const lines = [`tracker ${status.id} at ${status.addr}`];
@@ -172,7 +190,10 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (flags.status !== undefined) {
-      return await printStatus(checkAddrs("status", [flags.status])[0]!);
+      return await printStatus(
+        checkAddrs("status", [flags.status])[0]!,
+        flags["tls-ca"] ?? Deno.env.get("TRACKER_TLS_CA"),
+      );
     }
     config = await buildConfig(flags);
   } catch (error) {

@@ -39,6 +39,8 @@ export interface PeerLinkOptions {
   reconnectMaxMs: number;
   batchOps: number;
   log: (line: string) => void;
+  /** Dial the peer with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
 }
 
 /** A running link to one peer. */
@@ -88,6 +90,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
         client = await RpcClient.connect(peer, {
           connectTimeoutMs: 2000,
           maxLineBytes: TRACKER_MAX_LINE_BYTES,
+          caCerts: options.caCerts,
         });
         if (stopped) break;
         peerId = await handshake(client, options);

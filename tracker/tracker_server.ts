@@ -7,6 +7,7 @@
 import process from "node:process";
 import { startBalancerLink } from "./balancer_link.ts";
 import { formatAddr, writeAll } from "../protocol/conn_io.ts";
+import { listenConn } from "../protocol/tls.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
 import { BufferBudget, serveControlConn } from "../protocol/rpc_server.ts";
 import { encodeLine } from "../protocol/framing.ts";
@@ -57,11 +58,11 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
       config.onFatal(error);
     },
   });
-  let listener: Deno.TcpListener;
+  let listener: Deno.Listener;
   let clusterKey: ClusterKey;
   try {
     clusterKey = loadClusterKey(config.dataDir, config.clusterSecret);
-    listener = Deno.listen({ hostname: config.host, port: config.port });
+    listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   } catch (error) {
     replica.close();
     return Promise.reject(error);
@@ -74,6 +75,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     balancers: config.balancers,
     trackerAddr: config.advertiseAddr ?? addr,
     clientCount: () => countClients(conns),
+    caCerts: config.tlsCaCerts,
   });
 
   const status = (): TrackerReplies["status"] => ({
