@@ -33,7 +33,9 @@ export async function writeClusterCerts(
   await Deno.mkdir(outDir, { recursive: true });
   const caPath = join(outDir, "ca.pem");
   if (await exists(caPath)) {
-    throw new Error(`${caPath} already exists: a new CA would not trust the certificates made before`);
+    throw new Error(
+      `${caPath} already exists: a new CA would not trust the certificates made before`,
+    );
   }
   const ca = await createCa("p2p cluster CA");
   const files: ClusterCertFiles = {

@@ -27,6 +27,12 @@ export interface ClientConfig extends SessionTimings {
   uploadBytesPerSec: number;
   /** Print one JSON object per command result. */
   json: boolean;
+  /** PEM file of the cluster CA: trackers and balancers are dialed with TLS and must prove a certificate from it. */
+  tlsCaFile: string | undefined;
+  /** The CA certificates read from `tlsCaFile` (main reads the file). */
+  tlsCaCerts: string[] | undefined;
+  /** Allow plain TCP to trackers and balancers beyond loopback. */
+  insecure: boolean;
 }
 
 /** Tracker used when nothing else is configured. */
@@ -47,6 +53,9 @@ export function defaultClientConfig(): ClientConfig {
     workers: defaultWorkerCount(),
     uploadBytesPerSec: 0,
     json: false,
+    tlsCaFile: undefined,
+    tlsCaCerts: undefined,
+    insecure: false,
     heartbeatIntervalMs: 1000,
     heartbeatTimeoutMs: 2500,
     connectTimeoutMs: 2000,
@@ -77,6 +86,10 @@ Flags (environment variable in brackets):
   --heartbeat-interval MS      heartbeat period (default 1000) [CLIENT_HEARTBEAT_INTERVAL_MS]
   --heartbeat-timeout MS       tracker presumed dead after (default 2500) [CLIENT_HEARTBEAT_TIMEOUT_MS]
   --connect-timeout MS         per-connection attempt (default 2000) [CLIENT_CONNECT_TIMEOUT_MS]
+  --tls-ca FILE                dial trackers and balancers with TLS, trusting only this CA (PEM)
+                               [CLIENT_TLS_CA]
+  --insecure                   allow plain TCP to trackers and balancers beyond loopback (clear
+                               text; warns) [CLIENT_INSECURE=1]
   -h, --help                   show this help
 `;
 
@@ -111,6 +124,8 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
         workers: { type: "string" },
         "upload-limit": { type: "string" },
         json: { type: "boolean" },
+        "tls-ca": { type: "string" },
+        insecure: { type: "boolean" },
         "heartbeat-interval": { type: "string" },
         "heartbeat-timeout": { type: "string" },
         "connect-timeout": { type: "string" },
@@ -135,6 +150,8 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
     values["upload-limit"] ?? env["CLIENT_UPLOAD_LIMIT"],
   );
   c.json = values.json ?? /^(1|true|yes)$/i.test(env["CLIENT_JSON"] ?? "");
+  c.tlsCaFile = values["tls-ca"] ?? env["CLIENT_TLS_CA"];
+  c.insecure = values.insecure ?? /^(1|true|yes)$/i.test(env["CLIENT_INSECURE"] ?? "");
   const ms = (flag: string, envName: string, fallback: number) =>
     int(
       flag,

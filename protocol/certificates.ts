@@ -76,7 +76,10 @@ function serverExtensions(hosts: readonly string[]): x509.Extension[] {
  * Makes a new cluster CA.
  * @param name its common name
  */
-export async function createCa(name: string, nowMs: number = Date.now()): Promise<CertificateAuthority> {
+export async function createCa(
+  name: string,
+  nowMs: number = Date.now(),
+): Promise<CertificateAuthority> {
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),

@@ -79,7 +79,11 @@ export async function tlsSettings(
     if (warning !== undefined) warnings.push(warning);
   }
   const dialHosts = options.dials.map((addr) => parseHostPort(addr).hostname);
-  const warning = checkExposure(dialHosts, { tls: caCerts !== undefined, insecure, what: "dialing" });
+  const warning = checkExposure(dialHosts, {
+    tls: caCerts !== undefined,
+    insecure,
+    what: "dialing",
+  });
   if (warning !== undefined) warnings.push(warning);
   return { identity, caCerts, warnings };
 }

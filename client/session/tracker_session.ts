@@ -68,6 +68,8 @@ export interface TrackerSessionOptions extends SessionTimings {
   store: SessionStore;
   /** Receives one line for the user, e.g. `notice: tracker a stopped answering; now using b`. */
   onNotice(line: string): void;
+  /** Dial trackers and balancers with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
   /** Called after every login and every resumed session (to re-announce shares). */
   onSessionStarted(user: string): void;
 }
@@ -249,6 +251,7 @@ export class TrackerSession {
         dead: round === 0 ? dead : undefined,
         connectTimeoutMs: this.#o.connectTimeoutMs,
         requestTimeoutMs: this.#o.heartbeatTimeoutMs,
+        caCerts: this.#o.caCerts,
       });
       const candidates = planCandidates({ trackers: this.#o.trackers, suggested, exclude, dead });
       for (const addr of candidates) {
@@ -284,7 +287,10 @@ export class TrackerSession {
   async #tryTracker(addr: string): Promise<RpcClient | undefined> {
     let rpc: RpcClient | undefined;
     try {
-      rpc = await RpcClient.connect(addr, { connectTimeoutMs: this.#o.connectTimeoutMs });
+      rpc = await RpcClient.connect(addr, {
+        connectTimeoutMs: this.#o.connectTimeoutMs,
+        caCerts: this.#o.caCerts,
+      });
       await rpc.request("ping", {}, this.#o.heartbeatTimeoutMs);
       await this.#restore(rpc);
       return rpc;
