@@ -58,7 +58,7 @@ export async function connectConn(options: ConnectConnOptions): Promise<Deno.Con
     try {
       await conn.handshake();
     } catch (error) {
-      conn.close();
+      closeQuietly(conn);
       throw error;
     }
     return conn;
@@ -73,11 +73,20 @@ export async function connectConn(options: ConnectConnOptions): Promise<Deno.Con
   try {
     return await Promise.race([attempt, timeout]);
   } catch (error) {
-    attempt.then((conn) => conn.close(), () => {});
+    attempt.then(closeQuietly, () => {});
     if (error instanceof AppError) throw error;
     throw new AppError("UNAVAILABLE", `Cannot connect to ${addr}: ${(error as Error).message}`);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Closes a connection that a failed handshake may already have closed. */
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
   }
 }
 
