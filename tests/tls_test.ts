@@ -41,7 +41,7 @@ function closeQuietly(conn: Deno.Conn): void {
 
 /** A TLS server with a certificate from another CA that records every byte it decrypts. */
 async function startRogueTracker(): Promise<
-  AsyncDisposable & { addr: string; received(): number }
+  AsyncDisposable & { addr: string; accepted(): number; received(): number }
 > {
   const rogueCa = await createCa("rogue CA");
   const identity = await issueServerCert(rogueCa, "tracker", HOSTS);
