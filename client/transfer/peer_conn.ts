@@ -46,6 +46,7 @@ export class PeerConn {
   /** The peer's address. */
   readonly addr: string;
   #conn: Deno.Conn;
+  #peerCert: string | undefined;
   #writer: SerialWriter;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -90,6 +91,7 @@ export class PeerConn {
       throw new AppError("UNAVAILABLE", `Cannot connect to peer ${addr}`);
     }
     const peer = new PeerConn(addr, conn, allocate);
+    peer.#peerCert = peerCert;
     const timer = setTimeout(
       () => peer.#fail(new AppError("TIMEOUT", `Peer ${addr} did not say hello`)),
       timeoutMs,
@@ -105,6 +107,11 @@ export class PeerConn {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The certificate this connection was made trusting; undefined for plain TCP. */
+  get peerCert(): string | undefined {
+    return this.#peerCert;
   }
 
   /** True once the connection has failed or been closed. */

@@ -108,7 +108,9 @@ async function connTo(
   const existing = conns.get(peer);
   if (existing !== undefined) {
     const conn = await existing.catch(() => null);
-    if (conn !== null && !conn.isClosed) return conn;
+    if (conn !== null && !conn.isClosed && conn.peerCert === peerCert) return conn;
+    // Gone, or made trusting another certificate than this task names: never reuse it.
+    conn?.close();
     if (conns.get(peer) === existing) conns.delete(peer);
   }
   const connecting = PeerConn.connect(peer, timeoutMs, allocate, peerCert);
