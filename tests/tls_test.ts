@@ -138,6 +138,29 @@ Deno.test("a TLS tracker serves clients that trust the cluster CA; a plain-text 
   }
 });
 
+Deno.test("a TLS tracker keeps serving while connections stall mid-handshake or send garbage", async () => {
+  await using dir = await tempDir();
+  const files = await writeClusterCerts(join(dir.path, "certs"), HOSTS);
+  const tls = await readTlsIdentity(files.programs.tracker.cert, files.programs.tracker.key);
+  await using tracker = await startTracker(testConfig(join(dir.path, "t"), { tls }));
+  const [hostname, port] = tracker.addr.split(":");
+  const target = { hostname: hostname!, port: Number(port) };
+  const silent = await Deno.connect(target);
+  const noisy = await Deno.connect(target);
+  try {
+    await noisy.write(crypto.getRandomValues(new Uint8Array(4096)));
+    const rpc = await RpcClient.connect(tracker.addr, { caCerts: await readCaCerts(files.ca) });
+    try {
+      assert.deepEqual(await rpc.request("ping"), { pong: true });
+    } finally {
+      rpc.close();
+    }
+  } finally {
+    closeQuietly(silent);
+    closeQuietly(noisy);
+  }
+});
+
 Deno.test("RpcClient.connect() refuses a tracker whose certificate is not from the cluster CA", async () => {
   await using dir = await tempDir();
   const files = await writeClusterCerts(join(dir.path, "certs"), HOSTS);
