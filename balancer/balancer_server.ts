@@ -9,6 +9,7 @@ import { formatAddr } from "../protocol/conn_io.ts";
 import { acceptConnections } from "../protocol/accept_loop.ts";
 import { encodeLine } from "../protocol/framing.ts";
 import { errorReply } from "../protocol/envelope.ts";
+import { listenConn } from "../protocol/tls.ts";
 import { type RequestHandler, serveControlConn } from "../protocol/rpc_server.ts";
 import { TrackerGate } from "./tracker_gate.ts";
 import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer_messages.ts";
@@ -36,9 +37,10 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const checker = new HealthChecker(pool, {
     pingTimeoutMs: config.pingTimeoutMs,
     hintMinGapMs: config.hintMinGapMs,
+    caCerts: config.tlsCaCerts,
     log,
   });
-  const listener = Deno.listen({ hostname: config.host, port: config.port });
+  const listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   const clusterSecret = config.clusterSecret === "" ? undefined : config.clusterSecret;
   if (clusterSecret === undefined) {
     log("no cluster secret: trackers are accepted on loopback addresses only, unproven");

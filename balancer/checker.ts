@@ -16,6 +16,8 @@ export interface CheckerOptions {
   log: (line: string) => void;
   /** A hint right after a check (within this long) is not acted on. */
   hintMinGapMs: number;
+  /** Dial trackers with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
   /** The clock. @default Date.now */
   now?: () => number;
 }
@@ -81,7 +83,10 @@ export class HealthChecker {
     let client = this.#clients.get(addr);
     try {
       if (client === undefined || client.isClosed) {
-        client = await RpcClient.connect(addr, { connectTimeoutMs: timeoutMs });
+        client = await RpcClient.connect(addr, {
+          connectTimeoutMs: timeoutMs,
+          caCerts: this.#options.caCerts,
+        });
         this.#clients.set(addr, client);
         if (this.#closed) client.close();
       }

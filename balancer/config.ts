@@ -25,6 +25,8 @@ export const FORGET_AFTER_MS = 10 * 60_000;
 export const MAX_CONNECTIONS = 4096;
 /** Longest request line. */
 export const MAX_LINE_BYTES = 64 * 1024;
+import type { TlsIdentity } from "../protocol/tls.ts";
+import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
 
 /** The balancer's settings. */
 export interface BalancerConfig {
@@ -50,6 +52,10 @@ export interface BalancerConfig {
   maxLineBytes: number;
   /** The cluster secret trackers must prove; undefined admits loopback trackers only. @default undefined */
   clusterSecret?: string | undefined;
+  /** Serve TLS with this certificate and key. @default undefined (plain TCP) */
+  tls?: TlsIdentity | undefined;
+  /** Ping trackers over TLS, trusting these roots (PEM). @default undefined (plain TCP) */
+  tlsCaCerts?: string[] | undefined;
   /** Receives one line per notable event (tracker out, back). @default nothing */
   log?: (line: string) => void;
 }
@@ -141,5 +147,6 @@ export const BALANCER_FLAGS: readonly FlagSpec[] = [
     help: "the secret itself (visible to other users in the process list)",
     shownDefault: "none: loopback trackers only",
   },
+  ...tlsFlagSpecs("BALANCER", true),
   { name: "help", short: "h", kind: "boolean", help: "show this help" },
 ];

@@ -4,6 +4,7 @@
  */
 import { readyLine, untilSignal } from "../protocol/programs.ts";
 import { type Env, flagHelp, parseFlags, UsageError } from "../protocol/cli_flags.ts";
+import { tlsFlagValues, tlsSettings } from "../protocol/tls_flags.ts";
 import { BALANCER_FLAGS, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
 
@@ -23,14 +24,20 @@ ${flagHelp(BALANCER_FLAGS)}
  * @returns the config, or null when help was asked for
  * @throws {UsageError} on an unknown flag or a bad value
  */
-export function configFromArgs(args: string[], env: Env): BalancerConfig | null {
+export async function configFromArgs(args: string[], env: Env): Promise<BalancerConfig | null> {
   const flags = parseFlags(args, env, BALANCER_FLAGS);
   if (flags.bool("help")) return null;
   const base = defaultBalancerConfig();
   const ms = (name: string, fallback: number) => flags.int(name, 1, 3_600_000) ?? fallback;
+  const host = flags.string("host") ?? base.host;
+  const tls = await tlsSettings(tlsFlagValues(flags), { listenHost: host, dials: [] });
+  // deno-lint-ignore no-console
+  for (const warning of tls.warnings) console.error(`balancer: ${warning}`);
   return {
     ...base,
-    host: flags.string("host") ?? base.host,
+    host,
+    tls: tls.identity,
+    tlsCaCerts: tls.caCerts,
     port: flags.int("port", 0, 65535) ?? base.port,
     pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
     pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
@@ -64,7 +71,7 @@ function clusterSecret(
 async function main(args: string[]): Promise<number> {
   let config: BalancerConfig | null;
   try {
-    config = configFromArgs(args, Deno.env.toObject());
+    config = await configFromArgs(args, Deno.env.toObject());
   } catch (error) {
     // deno-lint-ignore no-console
     console.error(`balancer: ${(error as Error).message}\n\n${USAGE}`);

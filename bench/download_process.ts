@@ -1,7 +1,8 @@
 /**
  * One download in its own process, for the transfer benchmark, so its memory
  * and CPU figures are its own:
- * `deno run -A bench/download_process.ts MANIFEST.json DEST PEER[,PEER...] [WORKERS [REQUESTS_PER_WORKER]]`.
+ * `deno run -A bench/download_process.ts MANIFEST.json DEST PEER[,PEER...] [WORKERS [REQUESTS_PER_WORKER]]`,
+ * where a PEER is `host:port`, or `host:port=CERT.pem` for a TLS seeder with that certificate.
  * Prints one JSON line: wall time (from startDownload to the verified, renamed
  * file), worker pool start-up, peak RSS and CPU time of the whole process.
  */
@@ -29,6 +30,13 @@ async function main(args: string[]): Promise<number> {
   const requestsPerWorker = requestsText === undefined
     ? {}
     : { requestsPerWorker: Number(requestsText) };
+  const peers: string[] = [];
+  const peerCerts: Record<string, string> = {};
+  for (const peer of peerList.split(",")) {
+    const [addr, certPath] = peer.split("=") as [string, string | undefined];
+    peers.push(addr);
+    if (certPath !== undefined) peerCerts[addr] = await Deno.readTextFile(certPath);
+  }
   const poolStart = performance.now();
   await using pool = createWorkerPool(workers);
   await pool.ready();
@@ -37,7 +45,8 @@ async function main(args: string[]): Promise<number> {
   const start = performance.now();
   const result = await startDownload({
     manifest,
-    peers: peerList.split(","),
+    peers,
+    peerCerts,
     destPath: dest,
     pool,
     ...requestsPerWorker,

@@ -1,23 +1,28 @@
 /**
  * A seeder in its own process, for the transfer benchmark:
- * `deno run --allow-net --allow-read bench/seed_process.ts MANIFEST.json FILE`.
- * Prints `seed ready <host:port>` and serves FILE until stdin closes or SIGTERM;
+ * `deno run --allow-net --allow-read bench/seed_process.ts MANIFEST.json FILE [CERT_OUT]`.
+ * With CERT_OUT it serves TLS with a new self-signed certificate, written there
+ * for the downloader to trust (as a client's seeder does). Prints `seed ready <host:port>` and serves FILE until stdin closes or SIGTERM;
  * answers a stdin line `cpu TAG` with `seed cpu TAG <ms of CPU used>`.
  */
 import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
 import { startSeeder } from "../client/transfer/mod.ts";
+import { createPeerCert } from "../protocol/certificates.ts";
 
 async function main(args: string[]): Promise<number> {
-  const [manifestPath, filePath] = args;
+  const [manifestPath, filePath, certOut] = args;
   if (manifestPath === undefined || filePath === undefined) {
     // deno-lint-ignore no-console
-    console.error("Usage: seed_process.ts MANIFEST.json FILE");
+    console.error("Usage: seed_process.ts MANIFEST.json FILE [CERT_OUT]");
     return 2;
   }
   const manifest = parseManifest(JSON.parse(await Deno.readTextFile(manifestPath)));
   const shared = { path: filePath, manifest, hasPiece: () => true };
+  const tls = certOut === undefined ? undefined : await createPeerCert(["127.0.0.1"]);
+  if (tls !== undefined && certOut !== undefined) await Deno.writeTextFile(certOut, tls.cert);
   const seeder = await startSeeder({
+    tls,
     catalog: { lookup: (hash) => (hash === manifest.fileHash ? shared : undefined) },
   });
   // deno-lint-ignore no-console

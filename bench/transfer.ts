@@ -8,8 +8,11 @@
  * TRANSFER_BENCH_WORKERS (default: the client's, one per core up to 8), and
  * requests in flight per worker from TRANSFER_BENCH_REQUESTS (default: the
  * client's, 24 in all). A last single run at TRANSFER_BENCH_LARGE_MIB (default
- * 4096, 0 skips it) shows whether peak memory grows with the file's size. Files go to a temporary directory that is
- * removed afterwards.
+ * 4096, 0 skips it) shows whether peak memory grows with the file's size.
+ * TRANSFER_BENCH_TLS picks the seeders' transport: "plain", "tls" (each seeder
+ * with its own certificate, as clients run) or "both" (default), run side by
+ * side so the cost of TLS shows in one table. Files go to a temporary
+ * directory that is removed afterwards.
  */
 import { randomFillSync } from "node:crypto";
 import { defaultWorkerCount, hashFile } from "../client/transfer/mod.ts";
@@ -94,11 +97,14 @@ async function download(
   }
 }
 
+type Transport = "plain" | "tls";
+
 async function benchSize(
   dir: string,
   sizeMib: number,
   runs: number,
   workers: number,
+  transports: Transport[],
 ): Promise<void> {
   const src = `${dir}/src-${sizeMib}`;
   await writeRandomFile(src, sizeMib * MIB);
@@ -110,31 +116,52 @@ async function benchSize(
   // deno-lint-ignore no-console
   console.log(`${sizeMib} MiB: hashFile ${(sizeMib / (hashMs / 1000)).toFixed(0)} MiB/s`);
   const seeders: ProgramHandle[] = [];
+  const peerArgs = new Map<Transport, string[]>();
   try {
-    for (let i = 0; i < 3; i++) {
-      seeders.push(
-        await spawnProgram("seed", [manifestPath, src], { entry: "bench/seed_process.ts" }),
-      );
+    for (const transport of transports) {
+      const args: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const certPath = `${dir}/seed-${sizeMib}-${transport}-${i}.pem`;
+        const seeder = await spawnProgram(
+          "seed",
+          [manifestPath, src, ...(transport === "tls" ? [certPath] : [])],
+          { entry: "bench/seed_process.ts" },
+        );
+        seeders.push(seeder);
+        args.push(transport === "tls" ? `${seeder.addr}=${certPath}` : seeder.addr);
+      }
+      peerArgs.set(transport, args);
     }
+    // Transports alternate run by run, so a slow spell of the machine hits both alike.
     const trials = [1, 3].flatMap((count) =>
-      Array.from({ length: runs }, (_, i) => ({ count, label: `run ${i + 1}` }))
+      Array.from(
+        { length: runs },
+        (_, i) => transports.map((transport) => ({ count, transport, label: `run ${i + 1}` })),
+      ).flat()
     );
-    const rates = new Map<number, number[]>();
-    for (const { count, label } of trials) {
-      const peers = seeders.slice(0, count);
+    const rates = new Map<string, number[]>();
+    for (const { count, transport, label } of trials) {
+      const offset = transports.indexOf(transport) * 3;
+      const peers = seeders.slice(offset, offset + count);
       const dest = `${dir}/dst-${sizeMib}`;
       await Deno.remove(dest).catch(() => {});
       const cpuBefore = await seederCpuMs(peers);
-      const f = await download(workers, manifestPath, dest, peers.map((p) => p.addr));
+      const f = await download(
+        workers,
+        manifestPath,
+        dest,
+        peerArgs.get(transport)!.slice(0, count),
+      );
       const seedCpuMs = (await seederCpuMs(peers)) - cpuBefore;
       const mibPerSec = sizeMib / (f.ms / 1000);
+      const key = `${count} seeder${count > 1 ? "s" : " "}  ${transport.padEnd(5)}`;
       if (f.state === "complete") {
-        rates.set(count, [...(rates.get(count) ?? []), mibPerSec]);
+        rates.set(key, [...(rates.get(key) ?? []), mibPerSec]);
       }
       const rate = f.state === "complete" ? mibPerSec.toFixed(0) : `FAILED ${f.error}`;
       // deno-lint-ignore no-console
       console.log(
-        `${String(sizeMib).padStart(5)} MiB  ${count} seeder${count > 1 ? "s" : " "}  ` +
+        `${String(sizeMib).padStart(5)} MiB  ${key}  ` +
           `${label.padEnd(7)}  ${String(rate).padStart(5)} MiB/s  ${(f.ms / 1000).toFixed(2)} s  ` +
           `peak RSS ${(f.peakRssBytes / MIB).toFixed(0)} MiB  ` +
           `CPU ${(f.cpuUserMs / 1000).toFixed(2)} user + ${
@@ -143,11 +170,11 @@ async function benchSize(
           `seeders CPU ${(seedCpuMs / 1000).toFixed(2)} s  (pool start ${f.poolMs.toFixed(0)} ms)`,
       );
     }
-    for (const [count, list] of rates) {
+    for (const [key, list] of rates) {
       const sorted = [...list].sort((a, b) => a - b);
       // deno-lint-ignore no-console
       console.log(
-        `${String(sizeMib).padStart(5)} MiB  ${count} seeder${count > 1 ? "s" : " "}  ` +
+        `${String(sizeMib).padStart(5)} MiB  ${key}  ` +
           `median ${
             sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(0)
           } MiB/s over ${sorted.length} runs`,
@@ -165,19 +192,25 @@ export async function run(): Promise<void> {
   const sizes = (Deno.env.get("TRANSFER_BENCH_MIB") ?? "1024,256").split(",").map(Number);
   const runs = Number(Deno.env.get("TRANSFER_BENCH_RUNS") ?? 3);
   const workers = Number(Deno.env.get("TRANSFER_BENCH_WORKERS") ?? defaultWorkerCount());
+  const tlsSetting = Deno.env.get("TRANSFER_BENCH_TLS") ?? "both";
+  const transports: Transport[] = tlsSetting === "both"
+    ? ["plain", "tls"]
+    : tlsSetting === "tls"
+    ? ["tls"]
+    : ["plain"];
   const dir = await Deno.makeTempDir({ prefix: "p2p-bench-transfer-" });
   try {
     // deno-lint-ignore no-console
     console.log(
       `Downloader (${workers} workers) and seeders in separate processes, loopback, page cache warm.`,
     );
-    for (const size of sizes) await benchSize(dir, size, runs, workers);
+    for (const size of sizes) await benchSize(dir, size, runs, workers, transports);
     // One run of a larger file shows whether the downloader's memory grows with the size.
     const largeMib = Number(Deno.env.get("TRANSFER_BENCH_LARGE_MIB") ?? 4096);
     if (largeMib > 0) {
       // deno-lint-ignore no-console
       console.log(`Memory check: one run at ${largeMib} MiB (compare peak RSS with the above)`);
-      await benchSize(dir, largeMib, 1, workers);
+      await benchSize(dir, largeMib, 1, workers, transports);
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -9,6 +9,7 @@ import { DownloadManager } from "./local/download_manager.ts";
 import { Registry } from "./local/registry.ts";
 import { startSeeder } from "./transfer/mod.ts";
 import { LocalCatalog } from "./local/share_catalog.ts";
+import { makePeerIdentity } from "./local/peer_identity.ts";
 import { ShareManager } from "./local/share_manager.ts";
 import { runLine, type ShellResult } from "./shell/shell.ts";
 import { TrackerSession } from "./session/tracker_session.ts";
@@ -49,8 +50,11 @@ export async function startClient(
   await Deno.chmod(dbPath, 0o600).catch(() => {});
   const catalog = new LocalCatalog();
   let seeder;
+  let identity;
   try {
+    identity = await makePeerIdentity(config.dataDir, config.host);
     seeder = await startSeeder({
+      tls: identity,
       hostname: config.host,
       port: config.port,
       catalog,
@@ -71,12 +75,22 @@ export async function startClient(
   const session = new TrackerSession({
     ...config,
     trackers: options.trackers,
+    caCerts: config.tlsCaCerts,
     store: registry,
     onNotice,
     onSessionStarted: restore,
   });
   const seederAddr = seeder.addr;
-  const shares = new ShareManager({ registry, session, catalog, seederAddr, cwd, onNotice });
+  const seederCert = identity.cert;
+  const shares = new ShareManager({
+    registry,
+    session,
+    catalog,
+    seederAddr,
+    seederCert,
+    cwd,
+    onNotice,
+  });
   const downloads = new DownloadManager({
     registry,
     session,

@@ -12,6 +12,7 @@ import {
   UsageError,
 } from "../protocol/cli_flags.ts";
 import { defaultWorkerCount, MAX_DEFAULT_WORKERS } from "./transfer/mod.ts";
+import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
 
 export { UsageError } from "../protocol/cli_flags.ts";
 import type { SessionTimings } from "./session/tracker_session.ts";
@@ -34,6 +35,12 @@ export interface ClientConfig extends SessionTimings {
   uploadBytesPerSec: number;
   /** Print one JSON object per command result. */
   json: boolean;
+  /** PEM file of the cluster CA: trackers and balancers are dialed with TLS and must prove a certificate from it. */
+  tlsCaFile: string | undefined;
+  /** The CA certificates read from `tlsCaFile` (main reads the file). */
+  tlsCaCerts: string[] | undefined;
+  /** Allow plain TCP to trackers and balancers beyond loopback. */
+  insecure: boolean;
 }
 
 /** Tracker used when nothing else is configured. */
@@ -80,6 +87,9 @@ export function defaultClientConfig(): ClientConfig {
     workers: defaultWorkerCount(),
     uploadBytesPerSec: 0,
     json: false,
+    tlsCaFile: undefined,
+    tlsCaCerts: undefined,
+    insecure: false,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
@@ -201,6 +211,7 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
     help: "per-connection attempt",
     shownDefault: String(CONNECT_TIMEOUT_MS),
   },
+  ...tlsFlagSpecs("CLIENT", false),
   { name: "help", short: "h", kind: "boolean", help: "show this help" },
 ];
 
@@ -233,6 +244,8 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   c.workers = flags.int("workers", 1, MAX_WORKERS) ?? c.workers;
   c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
   c.json = flags.bool("json");
+  c.tlsCaFile = flags.string("tls-ca");
+  c.insecure = flags.bool("insecure");
   c.heartbeatIntervalMs = flags.int("heartbeat-interval", 1, MAX_FLAG_MS) ?? c.heartbeatIntervalMs;
   c.heartbeatTimeoutMs = flags.int("heartbeat-timeout", 1, MAX_FLAG_MS) ?? c.heartbeatTimeoutMs;
   c.connectTimeoutMs = flags.int("connect-timeout", 1, MAX_FLAG_MS) ?? c.connectTimeoutMs;

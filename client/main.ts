@@ -5,6 +5,7 @@
  * ends keeps seeding until `quit`, SIGINT or SIGTERM.
  */
 import { readyLine } from "../protocol/programs.ts";
+import { tlsSettings } from "../protocol/tls_flags.ts";
 import { startClient } from "./app.ts";
 import { CLIENT_USAGE, parseClientArgs, trackerCandidates, UsageError } from "./config.ts";
 import { parseTrackerList } from "../protocol/tracker_list.ts";
@@ -115,11 +116,23 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const { config } = parsed;
+  const trackers = trackerCandidates(config, fromFile);
+  try {
+    const tls = await tlsSettings(
+      { "tls-ca": config.tlsCaFile, insecure: config.insecure },
+      { listenHost: undefined, dials: [...trackers, ...config.balancers] },
+    );
+    config.tlsCaCerts = tls.caCerts;
+    for (const warning of tls.warnings) err(`client: ${warning}`);
+  } catch (error) {
+    err(`client: ${(error as Error).message}`);
+    return 2;
+  }
   const tty = Deno.stdin.isTerminal();
   const render: RenderOptions = { json: config.json, tty: tty && Deno.stdout.isTerminal() };
   let live: LiveProgress | undefined;
   const client = await startClient(config, {
-    trackers: trackerCandidates(config, fromFile),
+    trackers,
     onNotice: (line) => live === undefined ? err(line) : live.notice(line),
     cwd: Deno.cwd(),
   });

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Child, Children } from "./children.ts";
 import { ClientDriver } from "./client_driver.ts";
+import type { ClusterCertFiles } from "../certs/cluster_certs.ts";
 
 /** The running cluster. */
 export interface Cluster {
@@ -25,13 +26,20 @@ export interface Cluster {
  */
 export async function startCluster(
   children: Children,
-  options: { dir: string; count: number; say: (line: string) => void },
+  options: {
+    dir: string;
+    count: number;
+    say: (line: string) => void;
+    tls?: ClusterCertFiles | undefined;
+  },
 ): Promise<Cluster> {
+  const { tls } = options;
   const secret = randomBytes(16).toString("hex");
   // The balancer takes only trackers that prove they know the secret.
-  const balancer = await children.start("balancer", ["--port", "0", "--cluster-secret", secret], {
-    readyOn: "stdout",
-  });
+  const balancer = await children.start("balancer", [
+    ...["--port", "0", "--cluster-secret", secret],
+    ...(tls === undefined ? [] : serverTlsArgs(tls, "balancer")),
+  ], { readyOn: "stdout" });
   options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
   const trackers: Child[] = [];
   for (let id = 1; id <= options.count; id++) {
@@ -41,9 +49,13 @@ export async function startCluster(
       ...["--data-dir", join(options.dir, `tracker-${id}`)],
       ...peers,
       ...["--cluster-secret", secret, "--balancer", balancer.addr],
+      ...(tls === undefined ? [] : serverTlsArgs(tls, "tracker")),
     ], { name: `tracker ${id}`, readyOn: "stdout" });
     trackers.push(tracker);
     options.say(`tracker ${id} ready at ${tracker.addr} (pid ${tracker.pid})`);
+  }
+  if (tls !== undefined) {
+    options.say("the balancer and trackers serve TLS; every link between them is TLS too");
   }
   options.say(
     `the ${trackers.length} trackers replicate to each other (generated cluster secret) ` +
@@ -59,13 +71,25 @@ export async function startCluster(
 export async function startClient(
   children: Children,
   user: string,
-  options: { dir: string; cluster: Cluster; extraArgs?: string[] },
+  options: {
+    dir: string;
+    cluster: Cluster;
+    tls?: ClusterCertFiles | undefined;
+    extraArgs?: string[];
+  },
 ): Promise<ClientDriver> {
   const trackers = options.cluster.trackers.flatMap((t) => ["--tracker", t.addr]);
   const child = await children.start("client", [
     ...["--balancer", options.cluster.balancer.addr, ...trackers],
     ...["--data-dir", join(options.dir, user, "data"), "--port", "0", "--json"],
+    ...(options.tls === undefined ? [] : ["--tls-ca", options.tls.ca]),
     ...(options.extraArgs ?? []),
   ], { name: `${user}'s client`, readyOn: "stderr" });
   return new ClientDriver(child, user);
+}
+
+/** A server program's TLS flags: its certificate and key, and the CA its links trust. */
+function serverTlsArgs(tls: ClusterCertFiles, program: "tracker" | "balancer"): string[] {
+  const own = tls.programs[program];
+  return ["--tls-cert", own.cert, "--tls-key", own.key, "--tls-ca", tls.ca];
 }

@@ -10,8 +10,13 @@
 import { parseArgs } from "node:util";
 import { Children } from "./children.ts";
 import { runDemo } from "./scenario.ts";
+import { join } from "node:path";
+import { writeClusterCerts } from "../certs/cluster_certs.ts";
 
-const USAGE = `Usage: deno task demo [--size-mib N] [--keep]
+/** The names the demo's programs are dialed at. */
+const DEMO_HOSTS = ["127.0.0.1", "localhost"];
+
+const USAGE = `Usage: deno task demo [--size-mib N] [--tls] [--keep]
 
 Starts a balancer, three trackers and three clients on 127.0.0.1, shares a
 file of random bytes from two clients, downloads it on the third from both,
@@ -19,18 +24,21 @@ kills the downloader's tracker, and checks the download's SHA-256.
 
 Options:
   --size-mib N   size of the shared file in MiB (default 24)
+  --tls          run every connection over TLS: a cluster CA and certificates are made
+                 in the temporary directory, as by deno task certs
   --keep         keep the temporary directory (its path is printed)
   -h, --help     show this help`;
 
 // deno-lint-ignore no-console
 const say = (line: string) => console.log(`[demo] ${line}`);
 
-function parseFlags(args: string[]): { sizeBytes: number; keep: boolean } | null {
+function parseFlags(args: string[]): { sizeBytes: number; keep: boolean; tls: boolean } | null {
   const { values } = parseArgs({
     args,
     options: {
       "size-mib": { type: "string" },
       keep: { type: "boolean" },
+      tls: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -38,7 +46,11 @@ function parseFlags(args: string[]): { sizeBytes: number; keep: boolean } | null
   if (values.help) return null;
   const mib = Number(values["size-mib"] ?? "24");
   if (!(mib > 0 && mib <= 4096)) throw new Error(`--size-mib must be from 0 to 4096, not ${mib}`);
-  return { sizeBytes: Math.round(mib * 1024 * 1024), keep: values.keep ?? false };
+  return {
+    sizeBytes: Math.round(mib * 1024 * 1024),
+    keep: values.keep ?? false,
+    tls: values.tls ?? false,
+  };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -76,7 +88,11 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   say(`working in ${dir}`);
   try {
-    await runDemo(children, { dir, sizeBytes: flags.sizeBytes, say });
+    const tls = flags.tls ? await writeClusterCerts(join(dir, "certs"), DEMO_HOSTS) : undefined;
+    if (tls !== undefined) {
+      say(`made a cluster CA and tracker and balancer certificates in ${join(dir, "certs")}`);
+    }
+    await runDemo(children, { dir, sizeBytes: flags.sizeBytes, say, tls });
     say("demo succeeded");
     return 0;
   } catch (error) {

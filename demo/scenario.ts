@@ -11,6 +11,7 @@ import { basename, join } from "node:path";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { BalancerReplies } from "../protocol/balancer_messages.ts";
 import type { Children } from "./children.ts";
+import type { ClusterCertFiles } from "../certs/cluster_certs.ts";
 import type { ClientDriver } from "./client_driver.ts";
 import { type Cluster, startClient, startCluster } from "./demo_cluster.ts";
 import { sha256File, writeRandomFile } from "./files.ts";
@@ -23,6 +24,8 @@ export interface DemoOptions {
   sizeBytes: number;
   /** Prints one narration line. */
   say: (line: string) => void;
+  /** The cluster's TLS files: every connection uses TLS. @default undefined (plain TCP) */
+  tls?: ClusterCertFiles | undefined;
 }
 
 const GROUP = "demo";
@@ -34,7 +37,8 @@ const REPLICATION_WAIT_MS = 10_000;
  */
 export async function runDemo(children: Children, options: DemoOptions): Promise<void> {
   const { say } = options;
-  const cluster = await startCluster(children, { dir: options.dir, count: 3, say });
+  const { tls } = options;
+  const cluster = await startCluster(children, { dir: options.dir, count: 3, say, tls });
   // The seeders upload at most SEEDER_LIMIT each, so the download is still
   // running when its tracker is killed, as it would be over a real network.
   const [alice, bob, carol] = await Promise.all(
@@ -42,6 +46,7 @@ export async function runDemo(children: Children, options: DemoOptions): Promise
       startClient(children, user, {
         dir: options.dir,
         cluster,
+        tls,
         extraArgs: user === "carol" ? [] : ["--upload-limit", SEEDER_LIMIT],
       })
     ),
@@ -144,7 +149,7 @@ async function downloadThroughFailover(
   say(`${client.user}'s client said: ${notice}`);
   say(`${client.user}'s show_downloads: ${await midwaySnapshot(client, options.seeders)}`);
   await finishAndVerify(client, dest, options);
-  await showOut(cluster.balancer.addr, victim.addr, say);
+  await showOut(cluster.balancer.addr, victim.addr, { say, tls: options.tls });
 }
 
 async function finishAndVerify(client: ClientDriver, dest: string, options: DownloadOptions) {
@@ -189,8 +194,14 @@ async function waitForNotice(client: ClientDriver): Promise<string> {
   });
 }
 
-async function showOut(balancerAddr: string, deadAddr: string, say: (line: string) => void) {
-  const rpc = await RpcClient.connect(balancerAddr);
+async function showOut(
+  balancerAddr: string,
+  deadAddr: string,
+  options: { say: (line: string) => void; tls: ClusterCertFiles | undefined },
+) {
+  const { say } = options;
+  const caCerts = options.tls === undefined ? undefined : [await Deno.readTextFile(options.tls.ca)];
+  const rpc = await RpcClient.connect(balancerAddr, { caCerts });
   try {
     await eventually(async () => {
       const { trackers } = await rpc.request<BalancerReplies["list_trackers"]>("list_trackers");

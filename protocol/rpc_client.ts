@@ -8,6 +8,7 @@ import { AppError, isErrorCode } from "./errors.ts";
 import { encodeLine, LineDecoder, MAX_LINE_BYTES } from "./framing.ts";
 import { PROTOCOL_VERSION } from "./envelope.ts";
 import { formatAddr, parseHostPort, SerialWriter } from "./conn_io.ts";
+import { connectConn } from "./tls.ts";
 
 /** Options of {@link RpcClient.connect}. */
 export interface RpcConnectOptions {
@@ -15,6 +16,8 @@ export interface RpcConnectOptions {
   connectTimeoutMs?: number;
   /** Longest reply line accepted. @default MAX_LINE_BYTES */
   maxLineBytes?: number;
+  /** Connect with TLS, accepting only a certificate from these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
   /** Receives messages that carry no id. */
   onPush?: (message: Record<string, unknown>) => void;
 }
@@ -34,7 +37,7 @@ export const CONNECT_TIMEOUT_MS = 5000;
 export class RpcClient {
   /** The address this client is connected to. */
   readonly addr: string;
-  #conn: Deno.TcpConn;
+  #conn: Deno.Conn;
   #writer: SerialWriter;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -43,12 +46,11 @@ export class RpcClient {
   /** Settles when the connection has closed, for any reason. */
   readonly closed: Promise<void>;
 
-  private constructor(addr: string, conn: Deno.TcpConn, options: RpcConnectOptions) {
+  private constructor(addr: string, conn: Deno.Conn, options: RpcConnectOptions) {
     this.addr = addr;
     this.#conn = conn;
     this.#writer = new SerialWriter(conn);
     this.#onPush = options.onPush;
-    conn.setNoDelay(true);
     this.closed = this.#readLoop(options.maxLineBytes ?? MAX_LINE_BYTES);
   }
 
@@ -61,24 +63,8 @@ export class RpcClient {
   static async connect(addr: string, options: RpcConnectOptions = {}): Promise<RpcClient> {
     const { hostname, port } = parseHostPort(addr);
     const timeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const attempt = Deno.connect({ hostname, port });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new AppError("TIMEOUT", `Connecting to ${addr} timed out`)),
-        timeoutMs,
-      );
-    });
-    try {
-      const conn = await Promise.race([attempt, timeout]);
-      return new RpcClient(addr, conn, options);
-    } catch (error) {
-      attempt.then((conn) => conn.close(), () => {});
-      if (error instanceof AppError) throw error;
-      throw new AppError("UNAVAILABLE", `Cannot connect to ${addr}: ${(error as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-    }
+    const conn = await connectConn({ hostname, port, caCerts: options.caCerts, timeoutMs });
+    return new RpcClient(addr, conn, options);
   }
 
   /** The address the socket reached, ip:port: the dialed name as resolved, not a relay's target. */

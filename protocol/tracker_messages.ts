@@ -5,7 +5,16 @@
  */
 import { AppError } from "./errors.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
-import { fileName, hostPort, ident, obj, parseByCommand, str } from "./validate.ts";
+import {
+  certificatePem,
+  fileName,
+  hostPort,
+  ident,
+  obj,
+  optional,
+  parseByCommand,
+  str,
+} from "./validate.ts";
 
 /** Commands that need no session. */
 export type PublicRequest =
@@ -34,6 +43,8 @@ export type SessionRequest =
     name: string;
     /** The uploader's seeder address, host:port. */
     addr: string;
+    /** The seeder's own TLS certificate (PEM); absent: it serves plain TCP. */
+    cert?: string;
     manifest: Manifest;
   }
   | { cmd: "download_file"; token: string; group: string; name: string }
@@ -102,14 +113,18 @@ const PARSERS: Record<TrackerCommand, Parser> = {
     user: ident(raw, "user"),
   }),
   list_files: (raw) => ({ cmd: "list_files", token: token(raw), group: group(raw) }),
-  upload_file: (raw) => ({
-    cmd: "upload_file",
-    token: token(raw),
-    group: group(raw),
-    name: fileName(raw, "name"),
-    addr: hostPort(raw, "addr"),
-    manifest: parseManifest(obj(raw, "manifest")),
-  }),
+  upload_file: (raw) => {
+    const cert = optional(raw, "cert", certificatePem);
+    return {
+      cmd: "upload_file",
+      token: token(raw),
+      group: group(raw),
+      name: fileName(raw, "name"),
+      addr: hostPort(raw, "addr"),
+      ...(cert === undefined ? {} : { cert }),
+      manifest: parseManifest(obj(raw, "manifest")),
+    };
+  },
   download_file: (raw) => ({
     cmd: "download_file",
     token: token(raw),
@@ -184,6 +199,8 @@ export interface PeerInfo {
   user: string;
   /** Its seeder address, host:port. */
   addr: string;
+  /** Its seeder's own TLS certificate (PEM), to dial it with as the only root; absent: plain TCP. */
+  cert?: string;
 }
 
 /** One cluster link as `status` shows it. */

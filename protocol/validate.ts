@@ -165,3 +165,20 @@ export function parseByCommand<T>(raw: Raw, parsers: Readonly<Record<string, (ra
   }
   return parser(raw);
 }
+
+/** Longest certificate accepted in a message; a P-256 certificate takes under 1 KiB. */
+export const MAX_CERT_PEM_CHARS = 4096;
+const CERT_PEM =
+  /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/;
+
+/**
+ * One X.509 certificate in PEM text (its bytes are checked by TLS when used).
+ * @throws {AppError} BAD_REQUEST
+ */
+export function certificatePem(raw: Raw, field: string): string {
+  const value = raw[field];
+  if (typeof value !== "string" || value.length > MAX_CERT_PEM_CHARS || !CERT_PEM.test(value)) {
+    throw bad(field, `one PEM certificate of at most ${MAX_CERT_PEM_CHARS} characters`);
+  }
+  return value;
+}

@@ -39,6 +39,8 @@ export interface BalancerLinkOptions {
   reportIntervalMs?: number;
   /** Longest wait between reconnect attempts. @default BALANCER_RECONNECT_MAX_MS */
   maxBackoffMs?: number;
+  /** Dial balancers with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
   /**
    * Told once when a balancer is reached and once when it is lost, and when one
    * refuses the registration (with its reason; told again only after a success).
@@ -137,7 +139,10 @@ async function session(
 ): Promise<boolean> {
   let client: RpcClient;
   try {
-    client = await RpcClient.connect(balancer, { connectTimeoutMs: BALANCER_CONNECT_TIMEOUT_MS });
+    client = await RpcClient.connect(balancer, {
+      connectTimeoutMs: BALANCER_CONNECT_TIMEOUT_MS,
+      caCerts: options.caCerts,
+    });
   } catch {
     return false;
   }

@@ -4,6 +4,8 @@
  */
 import { MAX_LINE_BYTES } from "../protocol/framing.ts";
 import type { FlagSpec } from "../protocol/cli_flags.ts";
+import type { TlsIdentity } from "../protocol/tls.ts";
+import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
 
 /** Default interface to listen on. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -90,6 +92,10 @@ export interface TrackerConfig {
   reconnectMaxMs: number;
   /** Ops per replication batch. @default REPLICATION_BATCH_OPS */
   replicationBatchOps: number;
+  /** Serve TLS with this certificate and key. @default undefined (plain TCP) */
+  tls: TlsIdentity | undefined;
+  /** Dial peer trackers and balancers with TLS, trusting these roots (PEM). @default undefined (plain TCP) */
+  tlsCaCerts: string[] | undefined;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
   /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
@@ -131,6 +137,8 @@ export function defaultConfig(): TrackerConfig {
     reconnectInitialMs: RECONNECT_INITIAL_MS,
     reconnectMaxMs: RECONNECT_MAX_MS,
     replicationBatchOps: REPLICATION_BATCH_OPS,
+    tls: undefined,
+    tlsCaCerts: undefined,
     log: logToStderr,
     onFatal: () => {},
   };
@@ -230,5 +238,6 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     arg: "HOST:PORT",
     help: "print a running tracker's links, version vector and memory, then exit",
   },
+  ...tlsFlagSpecs("TRACKER", true),
   { name: "help", kind: "boolean", help: "show this help" },
 ];

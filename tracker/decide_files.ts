@@ -17,6 +17,8 @@ export interface ShareRequest {
   group: string;
   name: string;
   addr: string;
+  /** The seeder's own TLS certificate (PEM), if it serves TLS. */
+  cert?: string;
   manifest: Manifest;
 }
 
@@ -30,7 +32,7 @@ export function shareFile(
   req: ShareRequest,
   user: string,
 ): Decision<"upload_file"> {
-  const { group, name, addr, manifest } = req;
+  const { group, name, addr, cert, manifest } = req;
   const { fileHash } = manifest;
   const action = `share "${name}" in group "${group}"`;
   const view = requireGroup(state, group, action);
@@ -55,8 +57,9 @@ export function shareFile(
   const data = { group, name, fileHash, seeders: others + 1 };
   const seed = view.record.files.get(name)?.get(user)?.value;
   const same = seed !== undefined && seed.active && seed.fileHash === fileHash;
-  if (same && seed.addr === addr) return { bodies: [], data };
+  if (same && seed.addr === addr && seed.cert === cert) return { bodies: [], data };
   const body: OpBody = { type: "share_file", group, epoch: view.epoch, name, user, addr, fileHash };
+  if (cert !== undefined) body.cert = cert;
   if (same) body.since = seed.since;
   if (known === undefined) body.manifest = manifest;
   return { bodies: [body], data };

@@ -8,6 +8,8 @@ import { readyLine, untilSignal } from "../protocol/programs.ts";
 import { flagHelp, type FlagValues, parseFlags, UsageError } from "../protocol/cli_flags.ts";
 import { parseHostPort } from "../protocol/conn_io.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
+import { readCaCerts } from "../protocol/tls.ts";
+import { tlsFlagValues, tlsSettings } from "../protocol/tls_flags.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import {
   defaultConfig,
@@ -70,6 +72,14 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   }
   config.advertiseAddr = flags.addr("advertise");
   config.balancers = flags.addrs("balancer");
+  const tls = await tlsSettings(tlsFlagValues(flags), {
+    listenHost: config.host,
+    dials: [...config.peers, ...config.balancers],
+  });
+  config.tls = tls.identity;
+  config.tlsCaCerts = tls.caCerts;
+  // deno-lint-ignore no-console
+  for (const warning of tls.warnings) console.error(`tracker: ${warning}`);
   config.dataDir = flags.string("data-dir") ??
     defaultDataDir(id !== undefined ? `id${config.id}` : String(config.port));
   // deno-lint-ignore no-console
@@ -79,8 +89,9 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   return config;
 }
 
-async function printStatus(addr: string): Promise<number> {
-  const client = await RpcClient.connect(addr);
+async function printStatus(addr: string, caPath: string | undefined): Promise<number> {
+  const caCerts = caPath === undefined ? undefined : await readCaCerts(caPath);
+  const client = await RpcClient.connect(addr, { caCerts });
   try {
     const status = await client.request<TrackerReplies["status"]>("status");
     const lines = [`tracker ${status.id} at ${status.addr}`];
@@ -111,7 +122,7 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     const status = flags.addr("status");
-    if (status !== undefined) return await printStatus(status);
+    if (status !== undefined) return await printStatus(status, flags.string("tls-ca"));
     config = await buildConfig(flags);
   } catch (error) {
     // deno-lint-ignore no-console

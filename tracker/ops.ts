@@ -8,7 +8,16 @@
  */
 import { AppError } from "../protocol/errors.ts";
 import { type Manifest, parseManifest } from "../protocol/manifest.ts";
-import { fileName, hostPort, ident, obj, sha256Hex, str, uint } from "../protocol/validate.ts";
+import {
+  certificatePem,
+  fileName,
+  hostPort,
+  ident,
+  obj,
+  sha256Hex,
+  str,
+  uint,
+} from "../protocol/validate.ts";
 import { isStamp, MAX_ORIGIN, parseStamp, type Stamp } from "./hlc.ts";
 
 /** A membership's state: asked to join, in, turned down, or gone. */
@@ -43,6 +52,8 @@ export type OpBody =
     name: string;
     user: string;
     addr: string;
+    /** The seeder's own TLS certificate (PEM); absent in ops of plain seeders and older trackers. */
+    cert?: string;
     fileHash: string;
     since?: Stamp;
     manifest?: Manifest;
@@ -108,6 +119,7 @@ function parseShare(raw: Raw): OpBody {
     addr: hostPort(raw, "addr"),
     fileHash: sha256Hex(raw, "fileHash"),
   };
+  if (raw["cert"] !== undefined) body.cert = certificatePem(raw, "cert");
   if (raw["since"] !== undefined) body.since = stamp(raw, "since");
   if (raw["manifest"] !== undefined) {
     body.manifest = parseManifest(obj(raw, "manifest"));

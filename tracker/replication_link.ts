@@ -41,6 +41,8 @@ export interface PeerLinkOptions {
   reconnectMaxMs: number;
   batchOps: number;
   log: (line: string) => void;
+  /** Dial the peer with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
 }
 
 /** A running link to one peer. */
@@ -81,6 +83,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
         client = await RpcClient.connect(peer, {
           connectTimeoutMs: PEER_CONNECT_TIMEOUT_MS,
           maxLineBytes: TRACKER_MAX_LINE_BYTES,
+          caCerts: options.caCerts,
         });
         if (stopped) break;
         peerId = await handshake(client, options);

@@ -71,6 +71,7 @@ export class PeerLinks {
       reconnectMaxMs: this.#config.reconnectMaxMs,
       batchOps: this.#config.replicationBatchOps,
       log: this.#config.log,
+      caCerts: this.#config.tlsCaCerts,
     }));
   }
 }

@@ -68,7 +68,13 @@ export function applyOp(state: TrackerState, op: Op): void {
     case "share_file":
       keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
         stamp: at,
-        value: { active: true, addr: b.addr, fileHash: b.fileHash, since: b.since ?? at },
+        value: {
+          active: true,
+          addr: b.addr,
+          ...(b.cert === undefined ? {} : { cert: b.cert }),
+          fileHash: b.fileHash,
+          since: b.since ?? at,
+        },
       });
       if (b.manifest !== undefined) addManifest(state.manifests, b.manifest);
       return;

@@ -29,7 +29,7 @@ export interface SessionRecord {
 
 /** One user's sharing of one file name in a group epoch. */
 export type Seed =
-  | { active: true; addr: string; fileHash: string; since: Stamp }
+  | { active: true; addr: string; cert?: string; fileHash: string; since: Stamp }
   | { active: false };
 
 /** Everything said about one epoch of a group. */

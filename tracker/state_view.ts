@@ -170,7 +170,8 @@ export function fileView(state: TrackerState, view: GroupView, name: string): Fi
   for (const [user, reg] of seeds) {
     const seed = reg.value;
     if (!seed.active || memberStatus(view, user) !== "member") continue;
-    active.push({ user, addr: seed.addr, fileHash: seed.fileHash });
+    const cert = seed.cert === undefined ? {} : { cert: seed.cert };
+    active.push({ user, addr: seed.addr, ...cert, fileHash: seed.fileHash });
     if (
       win === undefined || seed.since < win.since ||
       (seed.since === win.since && seed.fileHash < win.fileHash)
@@ -179,7 +180,7 @@ export function fileView(state: TrackerState, view: GroupView, name: string): Fi
   if (win === undefined) return undefined;
   const fileHash = win.fileHash;
   const seeders = active.filter((p) => p.fileHash === fileHash)
-    .map((p) => ({ user: p.user, addr: p.addr }))
+    .map((p) => ({ user: p.user, addr: p.addr, ...(p.cert === undefined ? {} : { cert: p.cert }) }))
     .sort((a, b) => (a.user < b.user ? -1 : 1));
   return { name, fileHash, manifest: state.manifests.get(fileHash), seeders, since: win.since };
 }

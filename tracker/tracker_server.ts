@@ -7,6 +7,7 @@
 import process from "node:process";
 import { startBalancerLink } from "./balancer_link.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
+import { listenConn } from "../protocol/tls.ts";
 import { acceptConnections } from "../protocol/accept_loop.ts";
 import { describeError } from "../protocol/errors.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
@@ -60,11 +61,11 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
       config.onFatal(error);
     },
   });
-  let listener: Deno.TcpListener;
+  let listener: Deno.Listener;
   let clusterKey: ClusterKey;
   try {
     clusterKey = loadClusterKey(config.dataDir, config.clusterSecret);
-    listener = Deno.listen({ hostname: config.host, port: config.port });
+    listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   } catch (error) {
     replica.close();
     return Promise.reject(error);
@@ -82,6 +83,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
         config.log(`balancer ${event.balancer} refused this tracker: ${event.reason}`);
       }
     },
+    caCerts: config.tlsCaCerts,
   });
 
   const status = (): TrackerReplies["status"] => ({

@@ -106,7 +106,7 @@ export class DownloadManager {
       startedMs: Date.now(),
     });
     const record = this.#o.registry.downloads().find((d) => d.id === id)!;
-    this.#launch(record, peers);
+    this.#launch(record, peers, certsOf(reply.peers));
     return this.#view(record);
   }
 
@@ -126,7 +126,8 @@ export class DownloadManager {
           throw new AppError("CONFLICT", "The file's content changed on the tracker");
         }
         if (this.#active.has(record.id)) continue;
-        this.#launch(record, this.#peersOf(reply.peers, record.manifest, record.name));
+        const peers = this.#peersOf(reply.peers, record.manifest, record.name);
+        this.#launch(record, peers, certsOf(reply.peers));
         this.#o.onNotice(`notice: resuming download of ${record.group}/${record.name}`);
       } catch (error) {
         if (this.#closing) return;
@@ -172,7 +173,9 @@ export class DownloadManager {
           name: record.name,
         });
         const addrs = reply.peers.map((p) => p.addr).filter((a) => a !== this.#o.seederAddr);
-        if (reply.manifest.fileHash === record.manifest.fileHash) download.setPeers(addrs);
+        if (reply.manifest.fileHash === record.manifest.fileHash) {
+          download.setPeers(addrs, certsOf(reply.peers));
+        }
       } catch {
         // the download carries on with the peers it has
       }
@@ -187,10 +190,11 @@ export class DownloadManager {
     return addrs;
   }
 
-  #launch(record: DownloadRecord, peers: string[]): void {
+  #launch(record: DownloadRecord, peers: string[], peerCerts: Record<string, string>): void {
     const download = startDownload({
       manifest: record.manifest,
       peers,
+      peerCerts,
       destPath: record.dest,
       pool: this.#pool ??= createWorkerPool(this.#o.workers),
     });
@@ -291,4 +295,11 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;
   }
+}
+
+/** Each TLS peer's certificate by its address. */
+function certsOf(peers: { addr: string; cert?: string }[]): Record<string, string> {
+  const certs: Record<string, string> = {};
+  for (const peer of peers) if (peer.cert !== undefined) certs[peer.addr] = peer.cert;
+  return certs;
 }

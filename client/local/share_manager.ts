@@ -19,6 +19,8 @@ export interface ShareManagerOptions {
   catalog: LocalCatalog;
   /** This client's seeder address, announced with every share. */
   seederAddr: string;
+  /** This client's seeder certificate (PEM), announced with every share. @default none: plain TCP */
+  seederCert?: string | undefined;
   /** Directory relative paths are resolved against. */
   cwd: string;
   onNotice(line: string): void;
@@ -111,6 +113,7 @@ export class ShareManager {
       group,
       name,
       addr: this.#o.seederAddr,
+      ...(this.#o.seederCert === undefined ? {} : { cert: this.#o.seederCert }),
       manifest,
     });
   }

@@ -12,6 +12,8 @@ export interface BalancerQuery {
   dead: string | undefined;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Dial with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
 }
 
 /** A balancer's suggestion. */
@@ -33,7 +35,10 @@ export async function askBalancers(
   for (const addr of balancers) {
     let rpc: RpcClient | undefined;
     try {
-      rpc = await RpcClient.connect(addr, { connectTimeoutMs: query.connectTimeoutMs });
+      rpc = await RpcClient.connect(addr, {
+        connectTimeoutMs: query.connectTimeoutMs,
+        caCerts: query.caCerts,
+      });
       const timeout = query.requestTimeoutMs;
       const hint = query.dead === undefined
         ? Promise.resolve()

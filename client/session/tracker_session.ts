@@ -79,6 +79,8 @@ export interface TrackerSessionOptions extends SessionTimings {
   store: SessionStore;
   /** Receives one line for the user, e.g. `notice: tracker a stopped answering; now using b`. */
   onNotice(line: string): void;
+  /** Dial trackers and balancers with TLS, trusting these roots (PEM). @default plain TCP */
+  caCerts?: string[] | undefined;
   /** Called after every login and every resumed session (to re-announce shares). */
   onSessionStarted(user: string): void;
 }
@@ -280,6 +282,7 @@ export class TrackerSession {
         dead: round === 0 ? dead : undefined,
         connectTimeoutMs: this.#o.connectTimeoutMs,
         requestTimeoutMs: this.#o.heartbeatTimeoutMs,
+        caCerts: this.#o.caCerts,
       });
       const suggested = suggestion?.addr;
       const candidates = planCandidates({ trackers: this.#o.trackers, suggested, exclude, dead });
@@ -333,7 +336,10 @@ export class TrackerSession {
     }
     let rpc: RpcClient | undefined;
     try {
-      rpc = await RpcClient.connect(addr, { connectTimeoutMs: this.#o.connectTimeoutMs });
+      rpc = await RpcClient.connect(addr, {
+        connectTimeoutMs: this.#o.connectTimeoutMs,
+        caCerts: this.#o.caCerts,
+      });
       await rpc.request("ping", {}, this.#o.heartbeatTimeoutMs);
       const timeoutMs = this.#o.heartbeatTimeoutMs;
       if (rule.kind === "prove" && !(await proveTracker(rpc, addr, rule.key, timeoutMs))) {

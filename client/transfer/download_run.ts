@@ -38,6 +38,8 @@ export class DownloadRun {
   #fetching = 0;
   #probing = new Set<string>();
   #peers: string[] = [];
+  /** The certificate each TLS peer announced; the latest wins. */
+  #peerCerts = new Map<string, string>();
   #stopped = Promise.withResolvers<void>();
   #verifyQueue: number[] = [];
   #verifying = 0;
@@ -72,7 +74,7 @@ export class DownloadRun {
         return Promise.resolve(this.#part.readPiece(options.manifest, i));
       },
     });
-    this.addPeers(options.peers);
+    this.addPeers(options.peers, options.peerCerts);
   }
 
   /**
@@ -132,7 +134,8 @@ export class DownloadRun {
   }
 
   /** Adds peers not known yet and, once fetching, asks them what they hold. */
-  addPeers(addrs: string[]): void {
+  addPeers(addrs: string[], peerCerts: Record<string, string> = {}): void {
+    for (const [addr, cert] of Object.entries(peerCerts)) this.#peerCerts.set(addr, cert);
     const empty = new Uint8Array(Math.ceil(this.#picker.pieceCount / 8));
     for (const addr of addrs) {
       if (this.#peers.includes(addr)) continue;
@@ -196,6 +199,7 @@ export class DownloadRun {
       jobId: this.#jobId,
       taskId,
       peer,
+      peerCert: this.#peerCerts.get(peer),
       fileHash: this.#o.manifest.fileHash,
       timeoutMs: this.#o.pieceTimeoutMs,
     }));
@@ -233,6 +237,7 @@ export class DownloadRun {
         taskId,
         path: this.#partPath,
         peer,
+        peerCert: this.#peerCerts.get(peer),
         fileHash: manifest.fileHash,
         index,
         offset: index * manifest.pieceSize,

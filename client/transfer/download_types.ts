@@ -29,7 +29,7 @@ export interface Download {
   /** Stops the download (keeping its `.part`) and resolves when it has stopped. */
   cancel(): Promise<void>;
   /** Adds peers learnt later (for example from a fresh `download_file`). */
-  setPeers(addrs: string[]): void;
+  setPeers(addrs: string[], peerCerts?: Record<string, string>): void;
 }
 
 /** Options of {@link startDownload}. */
@@ -37,6 +37,8 @@ export interface DownloadOptions {
   manifest: Manifest;
   /** Seeder addresses, host:port. */
   peers: string[];
+  /** Certificates (PEM) by peer address: such a peer is dialed with TLS, trusting only its own. @default {} (plain TCP) */
+  peerCerts?: Record<string, string>;
   /** The final path; the download writes to `${destPath}.part` until verified. */
   destPath: string;
   /** Workers of the download's own pool (ignored with `pool`). @default 8 */

@@ -35,6 +35,7 @@ export function startDownload(options: DownloadOptions): Download {
   const resolved: ResolvedDownloadOptions = {
     manifest: options.manifest,
     peers: [...new Set(options.peers)],
+    peerCerts: options.peerCerts ?? {},
     destPath: options.destPath,
     workers: options.workers ?? defaults.workers,
     pool: options.pool,
@@ -63,6 +64,6 @@ export function startDownload(options: DownloadOptions): Download {
       run.cancel();
       await done;
     },
-    setPeers: (addrs) => run.addPeers(addrs),
+    setPeers: (addrs, peerCerts) => run.addPeers(addrs, peerCerts),
   };
 }

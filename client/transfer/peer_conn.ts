@@ -7,6 +7,7 @@
  */
 import { AppError } from "../../protocol/errors.ts";
 import { parseHostPort, SerialWriter } from "../../protocol/conn_io.ts";
+import { connectConn } from "../../protocol/tls.ts";
 import {
   encodeHaveRequest,
   encodeHello,
@@ -44,7 +45,8 @@ const DIRECT_READ_MIN_BYTES = 16 * 1024;
 export class PeerConn {
   /** The peer's address. */
   readonly addr: string;
-  #conn: Deno.TcpConn;
+  #conn: Deno.Conn;
+  #peerCert: string | undefined;
   #writer: SerialWriter;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -56,14 +58,13 @@ export class PeerConn {
 
   private constructor(
     addr: string,
-    conn: Deno.TcpConn,
+    conn: Deno.Conn,
     allocate: ((length: number) => Uint8Array) | undefined,
   ) {
     this.addr = addr;
     this.#conn = conn;
     this.#writer = new SerialWriter(conn);
     this.#allocate = allocate;
-    conn.setNoDelay(true);
     this.closed = this.#readLoop();
   }
 
@@ -71,6 +72,7 @@ export class PeerConn {
    * Connects and exchanges hellos.
    * @param addr the seeder's host:port
    * @param allocate makes frame bodies (see FrameDecoder), for a reader that recycles buffers
+   * @param peerCert the seeder's own certificate (PEM): TLS trusting only it; plain TCP when undefined
    * @returns the open connection
    * @throws {AppError} UNAVAILABLE when it cannot connect, TIMEOUT, VERSION_MISMATCH
    */
@@ -78,16 +80,18 @@ export class PeerConn {
     addr: string,
     timeoutMs: number,
     allocate?: (length: number) => Uint8Array,
+    peerCert?: string,
   ): Promise<PeerConn> {
     const { hostname, port } = parseHostPort(addr);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname, port, signal: timeout });
+      const caCerts = peerCert === undefined ? undefined : [peerCert];
+      conn = await connectConn({ hostname, port, caCerts, timeoutMs });
     } catch {
       throw new AppError("UNAVAILABLE", `Cannot connect to peer ${addr}`);
     }
     const peer = new PeerConn(addr, conn, allocate);
+    peer.#peerCert = peerCert;
     const timer = setTimeout(
       () => peer.#fail(new AppError("TIMEOUT", `Peer ${addr} did not say hello`)),
       timeoutMs,
@@ -103,6 +107,11 @@ export class PeerConn {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The certificate this connection was made trusting; undefined for plain TCP. */
+  get peerCert(): string | undefined {
+    return this.#peerCert;
   }
 
   /** True once the connection has failed or been closed. */

@@ -100,14 +100,20 @@ function fileOf(job: Job): Deno.FsFile {
   return job.file;
 }
 
-async function connTo(peer: string, timeoutMs: number): Promise<PeerConn> {
+async function connTo(
+  peer: string,
+  timeoutMs: number,
+  peerCert: string | undefined,
+): Promise<PeerConn> {
   const existing = conns.get(peer);
   if (existing !== undefined) {
     const conn = await existing.catch(() => null);
-    if (conn !== null && !conn.isClosed) return conn;
+    if (conn !== null && !conn.isClosed && conn.peerCert === peerCert) return conn;
+    // Gone, or made trusting another certificate than this task names: never reuse it.
+    conn?.close();
     if (conns.get(peer) === existing) conns.delete(peer);
   }
-  const connecting = PeerConn.connect(peer, timeoutMs, allocate);
+  const connecting = PeerConn.connect(peer, timeoutMs, allocate, peerCert);
   conns.set(peer, connecting);
   connecting.catch(() => {
     if (conns.get(peer) === connecting) conns.delete(peer);
@@ -172,7 +178,7 @@ function writePiece(
 async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise<void> {
   let reply;
   try {
-    const conn = await connTo(task.peer, task.timeoutMs);
+    const conn = await connTo(task.peer, task.timeoutMs, task.peerCert);
     reply = await conn.requestPiece(task.fileHash, task.index, task.timeoutMs);
   } catch (error) {
     return fail(task, kindOf(error), error instanceof Error ? error.message : String(error));
@@ -223,7 +229,7 @@ function readPiece(
 
 async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void> {
   try {
-    const conn = await connTo(task.peer, task.timeoutMs);
+    const conn = await connTo(task.peer, task.timeoutMs, task.peerCert);
     const have = await conn.requestHave(task.fileHash, task.timeoutMs);
     reply({
       type: "have",

@@ -13,6 +13,7 @@ import { AppError } from "../../protocol/errors.ts";
 import { formatAddr, writeAll } from "../../protocol/conn_io.ts";
 import { acceptConnections } from "../../protocol/accept_loop.ts";
 import { sleep } from "../../protocol/sleep.ts";
+import { listenConn, type TlsIdentity } from "../../protocol/tls.ts";
 import { pieceLength } from "../../protocol/manifest.ts";
 import {
   encodeError,
@@ -38,6 +39,8 @@ export interface SeederOptions {
   /** Listen port; 0 picks a free one. @default 0 */
   port?: number;
   catalog: ShareCatalog;
+  /** Serve TLS with this certificate and key. @default undefined (plain TCP) */
+  tls?: TlsIdentity | undefined;
   /** Connections served at once. @default SEEDER_MAX_CONNECTIONS (config.ts) */
   maxConnections?: number;
   /** Cap on what all connections together send, in bytes per second. @default no cap */
@@ -71,9 +74,10 @@ const READ_BUFFER_BYTES = 16 * 1024;
  * @throws {Deno.errors.AddrInUse} when the port is taken
  */
 export function startSeeder(options: SeederOptions): Promise<Seeder> {
-  const listener = Deno.listen({
+  const listener = listenConn({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
+    tls: options.tls,
   });
   const maxConnections = options.maxConnections ?? defaultTransferConfig().seederMaxConnections;
   const stats: SeederStats = { connections: 0, piecesServed: 0, bytesServed: 0, errorsSent: 0 };

@@ -23,6 +23,8 @@ export type WorkerTask =
     /** The `.part` file to write to. */
     path: string;
     peer: string;
+    /** The peer's own certificate (PEM): dial it with TLS trusting only that; plain TCP when undefined. */
+    peerCert?: string | undefined;
     fileHash: string;
     index: number;
     offset: number;
@@ -45,6 +47,7 @@ export type WorkerTask =
     jobId: number;
     taskId: number;
     peer: string;
+    peerCert?: string | undefined;
     fileHash: string;
     timeoutMs: number;
   };
