@@ -75,6 +75,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   const tls = await tlsSettings(tlsFlagValues(flags), {
     listenHost: config.host,
     dials: [...config.peers, ...config.balancers],
+  }).catch((error) => {
+    throw new UsageError((error as Error).message);
   });
   config.tls = tls.identity;
   config.tlsCaCerts = tls.caCerts;
