@@ -7,7 +7,7 @@
 import { AppError, isErrorCode } from "./errors.ts";
 import { encodeLine, LineDecoder, MAX_LINE_BYTES } from "./framing.ts";
 import { PROTOCOL_VERSION } from "./envelope.ts";
-import { parseHostPort, SerialWriter } from "./conn_io.ts";
+import { formatAddr, parseHostPort, SerialWriter } from "./conn_io.ts";
 
 /** Options of {@link RpcClient.connect}. */
 export interface RpcConnectOptions {
@@ -114,6 +114,11 @@ export class RpcClient {
         this.#fail(id, new AppError("UNAVAILABLE", `Connection to ${this.addr} broke`));
       });
     });
+  }
+
+  /** The address the connection reached, as the network resolved it (ip:port). */
+  get remoteAddr(): string {
+    return formatAddr(this.#conn.remoteAddr);
   }
 
   /** Closes the connection; pending requests fail with UNAVAILABLE. */

@@ -20,6 +20,10 @@ export const REPLICATION_BATCH_OPS = 1000;
 export const REPLICATION_BATCH_BYTES = 1024 * 1024;
 /** How long a peer has to acknowledge a batch. */
 export const PEER_REQUEST_TIMEOUT_MS = 30_000;
+/** Least time between two state-digest comparisons on one link. */
+export const DIGEST_CHECK_INTERVAL_MS = 2000;
+/** An op stamped further ahead of this tracker's clock waits until the clock catches up. */
+export const MAX_CLOCK_SKEW_MS = 60_000;
 /** Longest control line: one op may carry a manifest as large as a client's request. */
 export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
 /** Control connections served at once; more are told so and closed. */
@@ -67,6 +71,10 @@ export interface TrackerConfig {
   reconnectMaxMs: number;
   /** Ops per replication batch. @default REPLICATION_BATCH_OPS */
   replicationBatchOps: number;
+  /** Ops stamped further ahead of this tracker's clock wait until it catches up. @default MAX_CLOCK_SKEW_MS */
+  maxClockSkewMs: number;
+  /** The wall clock in milliseconds (tests run a tracker ahead of time with it). @default Date.now */
+  nowMs: () => number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
   /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
@@ -99,6 +107,8 @@ export function defaultConfig(): TrackerConfig {
     reconnectInitialMs: RECONNECT_INITIAL_MS,
     reconnectMaxMs: RECONNECT_MAX_MS,
     replicationBatchOps: REPLICATION_BATCH_OPS,
+    maxClockSkewMs: MAX_CLOCK_SKEW_MS,
+    nowMs: Date.now,
     log: logToStderr,
     onFatal: () => {},
   };

@@ -29,6 +29,10 @@ export interface ReplicaOptions {
   snapshotEveryOps: number;
   /** Told when a commit fails: the process can no longer promise durability. */
   onFatal: (error: unknown) => void;
+  /** The wall clock in milliseconds. @default Date.now */
+  nowMs?: () => number;
+  /** A received stamp further ahead of the wall clock is refused. @default no limit */
+  maxClockSkewMs?: number;
 }
 
 interface Pending {
@@ -77,7 +81,7 @@ export class Replica {
       }
     }
     const maxStamp = store.maxStamp();
-    if (maxStamp !== undefined) this.#clock = observe(this.#clock, maxStamp, Date.now());
+    if (maxStamp !== undefined) this.#clock = observe(this.#clock, maxStamp, this.#now());
     for (const record of store.recentRetries(REMEMBERED_RETRIES)) this.#remember(record);
   }
 
@@ -97,6 +101,27 @@ export class Replica {
   /** Highest committed seq per origin: what peers can be sent. */
   get committed(): VersionVector {
     return this.#committed;
+  }
+
+  /** Highest seq per origin applied to the state, committed or about to be. */
+  get held(): VersionVector {
+    return this.#vv;
+  }
+
+  /**
+   * One op this tracker holds, committed or queued for commit.
+   * @returns the op, or undefined when it holds no op at that place
+   */
+  opAt(origin: number, seq: number): Op | undefined {
+    if (seq < 1 || seq > (this.#vv.get(origin) ?? 0)) return undefined;
+    if (seq > (this.#committed.get(origin) ?? 0)) {
+      for (const pending of this.#queue) {
+        const op = pending.ops.find((o) => o.origin === origin && o.seq === seq);
+        if (op !== undefined) return op;
+      }
+      return undefined;
+    }
+    return this.#store.readAfter(origin, seq - 1, 1)[0];
   }
 
   /** Total ops committed. */
@@ -137,11 +162,11 @@ export class Replica {
       const earlier = await this.answered(retryKey);
       if (earlier !== undefined) return earlier as T;
     }
-    this.#clock = tick(this.#clock, Date.now());
+    this.#clock = tick(this.#clock, this.#now());
     const { bodies, data } = decide(formatStamp(this.#clock, this.id));
     const ops: Op[] = [];
     for (const [i, body] of bodies.entries()) {
-      if (i > 0) this.#clock = tick(this.#clock, Date.now());
+      if (i > 0) this.#clock = tick(this.#clock, this.#now());
       const seq = (this.#vv.get(this.id) ?? 0) + 1;
       this.#vv.set(this.id, seq);
       const op: Op = { origin: this.id, seq, stamp: formatStamp(this.#clock, this.id), body };
@@ -171,7 +196,8 @@ export class Replica {
       if (op.seq > (known.get(op.origin) ?? 0)) known.set(op.origin, op.seq);
       if (op.seq !== (this.#vv.get(op.origin) ?? 0) + 1) continue;
       try {
-        this.#clock = observe(this.#clock, op.stamp, Date.now());
+        const maxAheadMs = this.#options.maxClockSkewMs;
+        this.#clock = observe(this.#clock, op.stamp, this.#now(), maxAheadMs);
       } catch (error) {
         failure = error; // e.g. a stamp too far ahead: keep what came before it
         break;
@@ -206,13 +232,20 @@ export class Replica {
 
   /**
    * Reads committed ops a peer lacks, in per-origin seq order.
+   * @param skipOrigins origins the peer will not take now
    * @returns at most `maxOps` ops, stopping early after `maxBytes` of JSON
    */
-  missingFor(peer: number, maxOps: number, maxBytes: number): Op[] {
+  missingFor(
+    peer: number,
+    maxOps: number,
+    maxBytes: number,
+    skipOrigins: ReadonlySet<number> = new Set(),
+  ): Op[] {
     const known = this.#knownBy(peer);
     const batch: Op[] = [];
     let bytes = 0;
     for (const origin of this.#sendOrder()) {
+      if (skipOrigins.has(origin)) continue;
       const max = this.#committed.get(origin) ?? 0;
       let after = known.get(origin) ?? 0;
       while (after < max && batch.length < maxOps && bytes < maxBytes) {
@@ -261,6 +294,10 @@ export class Replica {
       this.#store.close();
       this.wakeAll();
     }
+  }
+
+  #now(): number {
+    return (this.#options.nowMs ?? Date.now)();
   }
 
   /**
