@@ -29,6 +29,8 @@ Options (environment variable in brackets):
   --advertise HOST:PORT  address peers and balancers should dial (default: the listening
                          address) [TRACKER_ADVERTISE]
   --balancer HOST:PORT   a balancer to register with (repeatable) [TRACKER_BALANCER, comma-separated]
+  --max-clock-skew SECS  ops stamped further ahead of this clock wait until it catches up
+                         (default 60) [TRACKER_MAX_CLOCK_SKEW]
   --status HOST:PORT     print a running tracker's links, version vector and memory, then exit
   --help                 show this help
 
@@ -76,6 +78,7 @@ function parseFlags(args: string[]) {
         "cluster-secret": { type: "string" },
         balancer: { type: "string", multiple: true },
         advertise: { type: "string" },
+        "max-clock-skew": { type: "string" },
         status: { type: "string" },
         help: { type: "boolean" },
       },
@@ -130,6 +133,10 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
   const advertise = flags.advertise ?? env("TRACKER_ADVERTISE");
   if (advertise !== undefined) config.advertiseAddr = checkAddrs("advertise", [advertise])[0];
   config.balancers = checkAddrs("balancer", flags.balancer ?? envList("TRACKER_BALANCER"));
+  const skewText = flags["max-clock-skew"] ?? env("TRACKER_MAX_CLOCK_SKEW");
+  if (skewText !== undefined) {
+    config.maxClockSkewMs = intFlag("max-clock-skew", skewText, 1, 365 * 24 * 3600) * 1000;
+  }
   const suffix = idText !== undefined ? `id${config.id}` : String(config.port);
   config.dataDir = flags["data-dir"] ?? env("TRACKER_DATA_DIR") ?? `.data/tracker-${suffix}`;
   // deno-lint-ignore no-console
@@ -150,7 +157,14 @@ async function printStatus(addr: string): Promise<number> {
       `memory: ${mib(status.memory.rssBytes)} resident, ${mib(status.memory.peakRssBytes)} at peak`,
     );
     for (const link of status.links) {
-      lines.push(`link ${link.peer}: ${link.state}, ${link.behind} ops behind`);
+      const digest = link.digest === "mismatch" ? ", STATE DIGESTS DIFFER" : "";
+      const paused = link.paused.length === 0 ? "" : `, waiting on origins ${link.paused}`;
+      lines.push(`link ${link.peer}: ${link.state}, ${link.behind} ops behind${paused}${digest}`);
+    }
+    const { count, recent } = status.conflicts;
+    if (count > 0) lines.push(`${count} conflicting ops refused; latest:`);
+    for (const c of recent) {
+      lines.push(`  op ${c.origin}/${c.seq} from tracker ${c.from}: ${c.reason}`);
     }
     if (status.links.length === 0) lines.push("no cluster links");
     // deno-lint-ignore no-console
