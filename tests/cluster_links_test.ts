@@ -149,7 +149,7 @@ Deno.test("cluster: a forwarder on a link's path cannot inject or replay a messa
   // Tracker 2 is reached through a forwarder it advertises (as behind a NAT):
   // the handshake passes, and the forwarder then tries its luck.
   const c2 = testConfig(d2.path, { id: 2, clusterSecret: SECRET });
-  const port2 = await freePort();
+  const port2 = freePort();
   await using relay = startRelay(`127.0.0.1:${port2}`);
   await using t2 = await startTracker({ ...c2, port: port2, advertiseAddr: relay.addr });
   const c1 = testConfig(d1.path, { id: 1, clusterSecret: SECRET, peers: [relay.addr] });
@@ -194,7 +194,7 @@ Deno.test("cluster: a forwarder on a link's path cannot inject or replay a messa
   assert.deepEqual(a, b, "only real ops arrived");
 });
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = probe.addr;
   probe.close();
