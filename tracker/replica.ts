@@ -13,7 +13,15 @@
  */
 import { clearImmediate, setImmediate } from "node:timers";
 import { SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
-import { formatStamp, initialClock, observe, type Stamp, tick } from "./hlc.ts";
+import {
+  formatStamp,
+  initialClock,
+  MAX_STAMP_MS,
+  observe,
+  parseStamp,
+  type Stamp,
+  tick,
+} from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
 import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
@@ -81,7 +89,11 @@ export class Replica {
       }
     }
     const maxStamp = store.maxStamp();
-    if (maxStamp !== undefined) this.#clock = observe(this.#clock, maxStamp, this.#now());
+    // A stamp near the end of the range (taken in before receivers bounded
+    // skew) would leave no room to stamp anything: the clock skips it.
+    if (maxStamp !== undefined && parseStamp(maxStamp).ms <= MAX_STAMP_MS / 2) {
+      this.#clock = observe(this.#clock, maxStamp, this.#now());
+    }
     for (const record of store.recentRetries(REMEMBERED_RETRIES)) this.#remember(record);
   }
 
