@@ -73,7 +73,7 @@ export class PeerSession {
       this.#refuse(`tracker ${req.from}: this tracker has no cluster secret`);
     }
     if (req.from === replica.id) this.#refuse(`tracker ${req.from}: it has this tracker's own id`);
-    if (req.reached !== localAddr && !selfAddrs.includes(req.to)) {
+    if (plainAddr(req.reached) !== plainAddr(localAddr) && !selfAddrs.includes(req.to)) {
       this.#refuse(
         `tracker ${req.from} dialed ${req.to.slice(0, 64)} (${req.reached.slice(0, 64)}), ` +
           `not this tracker at ${localAddr}: a relay?`,
@@ -153,4 +153,10 @@ export class PeerSession {
     this.#options.log(`refused cluster link from ${this.#options.remote}: ${reason}`);
     throw new AppError("UNAUTHORIZED", "Cluster link refused: authentication failed");
   }
+}
+
+/** An IPv4 address as an IPv6 socket shows it ([::ffff:127.0.0.1]:7000) in plain form. */
+function plainAddr(addr: string): string {
+  const mapped = /^\[::ffff:(\d{1,3}(?:\.\d{1,3}){3})\](:\d+)$/i.exec(addr);
+  return mapped === null ? addr : mapped[1]! + mapped[2]!;
 }
