@@ -62,6 +62,7 @@ Deno.test("cluster: a tracker 400 days ahead neither bricks nor blocks the other
   );
   const ahead = await on3.request<Status>("status");
   assert.ok(ahead.links.every((l) => l.paused.includes(3)), JSON.stringify(ahead.links));
+  assert.ok(c3.logLines.some((l) => l.includes("the peer waits on the ops of tracker 3")));
 
   // An op at the very end of the stamp range waits for ever and stops nothing.
   const intruder = await RpcClient.connect(t1.addr);

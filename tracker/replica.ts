@@ -133,7 +133,8 @@ export class Replica {
       }
       return undefined;
     }
-    return this.#store.readAfter(origin, seq - 1, 1)[0];
+    const [op] = this.#store.readAfter(origin, seq - 1, 1);
+    return op?.seq === seq ? op : undefined;
   }
 
   /** Total ops committed. */

@@ -23,6 +23,7 @@ import {
   TRACKER_MAX_LINE_BYTES,
 } from "./config.ts";
 import { DialedLink } from "./link_dialer.ts";
+import type { Op } from "./ops.ts";
 import type { Replica } from "./replica.ts";
 
 /** Options of {@link startPeerLink}. */
@@ -59,7 +60,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
   let state: LinkStatus["state"] = "connecting";
   let peerId: number | undefined;
   let client: RpcClient | undefined;
-  const sync: LinkSync = { digest: "unchecked", paused: new Map() };
+  const sync: LinkSync = { digest: "unchecked", paused: new Map(), waitedOn: new Set() };
   let stopped = false;
   let wakeSleep = () => {};
   const { replica, log, peer } = options;
@@ -139,6 +140,25 @@ interface LinkSync {
   digest: LinkStatus["digest"];
   /** Origin → when (Date.now) to offer its ops again. */
   paused: Map<number, number>;
+  /** Origins the peer has been waiting on since it last took one of their ops (logged once). */
+  waitedOn: Set<number>;
+}
+
+/** Logs once when the peer starts waiting on an origin, and again after it took its ops. */
+function notePaused(
+  batch: readonly Op[],
+  paused: readonly number[],
+  sync: LinkSync,
+  log: (line: string) => void,
+): void {
+  for (const origin of paused) {
+    if (sync.waitedOn.has(origin)) continue;
+    sync.waitedOn.add(origin);
+    log(
+      `the peer waits on the ops of tracker ${origin} (stamped ahead of its clock, or in conflict)`,
+    );
+  }
+  for (const op of batch) if (!paused.includes(op.origin)) sync.waitedOn.delete(op.origin);
 }
 
 async function pump(
@@ -165,6 +185,7 @@ async function pump(
     if (batch.length > 0) {
       const ack = await link.sendOps(batch, PEER_REQUEST_TIMEOUT_MS);
       replica.resetKnown(peerId, ack.versionVector);
+      notePaused(batch, ack.paused, sync, (line) => log(`cluster link to ${peer}: ${line}`));
       for (const origin of ack.paused) sync.paused.set(origin, Date.now() + options.reconnectMaxMs);
       continue;
     }
