@@ -68,9 +68,9 @@ export class DialedLink {
       to: dial.peer,
       reached,
     });
-    const acceptorId = Number(hello.id);
-    if (acceptorId === dial.selfId) {
-      throw new AppError("UNAUTHORIZED", "the peer has this tracker's own id");
+    const acceptorId = hello.id;
+    if (!Number.isSafeInteger(acceptorId) || acceptorId < 1 || acceptorId === dial.selfId) {
+      throw new AppError("UNAUTHORIZED", "the peer does not give a tracker id of its own");
     }
     const input: HandshakeInput = {
       dialerNonce,
