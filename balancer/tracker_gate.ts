@@ -11,7 +11,8 @@
  */
 import { parseHostPort } from "../protocol/conn_io.ts";
 import { AppError } from "../protocol/errors.ts";
-import { newNonce, proofMatches } from "../protocol/cluster_messages.ts";
+import { newNonce } from "../protocol/cluster_messages.ts";
+import { proofMatches } from "../protocol/link_auth.ts";
 import { isLoopbackHost, trackerProof } from "../protocol/balancer_auth.ts";
 
 /** Most trackers one connection may speak for. */

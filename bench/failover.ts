@@ -2,13 +2,13 @@
  * Failover latency: the time from a tracker's death to a client's next
  * command being answered, over repeated crashes (SIGKILL, noticed when the
  * socket closes) and hangs (SIGSTOP, noticed only by the heartbeat). Two
- * trackers replicate through proxies; the client process is a real one in
+ * trackers replicate; the client process is a real one in
  * `--json` mode. A killed tracker is restarted on its port before the next
  * round; a stopped one is continued. Bounded in rounds and time.
  */
 import { join } from "node:path";
 import { type ProgramHandle } from "../tests/harness.ts";
-import { type CutProxy, startPeer, startProxy } from "../tests/cluster_helpers.ts";
+import { startPeer } from "../tests/cluster_helpers.ts";
 import { type ClientProc, startClientProc } from "../tests/client_helpers.ts";
 import { defaultClientConfig } from "../client/config.ts";
 import { table } from "./tracker.ts";
@@ -21,19 +21,17 @@ const { heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, heartbeatTimeoutMs: HEARTBEA
 
 interface Cluster {
   trackers: ProgramHandle[];
-  proxies: CutProxy[];
   dirs: string[];
   peerFlags: string[][];
 }
 
 async function startCluster(root: string): Promise<Cluster> {
-  const proxies = [startProxy(), startProxy()];
-  const cluster: Cluster = { trackers: [], proxies, dirs: [], peerFlags: [] };
+  const cluster: Cluster = { trackers: [], dirs: [], peerFlags: [] };
   for (let i = 0; i < 2; i++) {
     cluster.dirs.push(join(root, `t${i + 1}`));
-    cluster.peerFlags.push(["--peer", proxies[1 - i]!.addr]);
+    // Tracker 2 is told tracker 1's address; tracker 1 dials it back.
+    cluster.peerFlags.push(i === 0 ? [] : ["--peer", cluster.trackers[0]!.addr]);
     cluster.trackers.push(await startPeer(i + 1, cluster.dirs[i]!, cluster.peerFlags[i]!));
-    proxies[i]!.target = cluster.trackers[i]!.addr;
   }
   return cluster;
 }
@@ -119,7 +117,6 @@ export async function run(): Promise<void> {
       }
       await t[Symbol.asyncDispose]();
     }
-    await Promise.all(cluster.proxies.map((p) => p[Symbol.asyncDispose]()));
     await Deno.remove(root, { recursive: true }).catch(() => {});
   }
   // deno-lint-ignore no-console

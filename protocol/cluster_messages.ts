@@ -2,21 +2,27 @@
  * Messages between trackers, on the same control port and framing as client
  * commands. The dialing tracker sends its ops; the accepting one stores them.
  *
- * A link opens with a challenge-response over the shared cluster secret, so
- * the secret itself never crosses the wire and both ends prove they know it:
- * 1. dialer → `peer_hello { from, nonce: a, addr }`; acceptor → `{ id, nonce: b }`
- * 2. dialer → `peer_auth { proof: HMAC(secret, "dialer|a|b|from|id") }`; the acceptor
- *    checks it (and logs a refusal), then → `{ proof: HMAC(secret, "acceptor|a|b|from|id"),
- *    versionVector }`; the dialer checks that proof before it sends any op.
- * 3. dialer → `peer_ops { ops }` batches, each answered `{ accepted, versionVector }`
- *    once the ops are durable on the acceptor.
+ * A link opens with a mutual challenge-response over the shared cluster
+ * secret (see link_auth.ts for what the proofs bind), so the secret itself
+ * never crosses the wire and both ends prove they know it:
+ * 1. dialer → `peer_hello { from, nonce: a, addr, to, reached }`; acceptor → `{ id, nonce: b }`
+ * 2. dialer → `peer_auth { proof }`; the acceptor checks it (and logs a refusal),
+ *    then → `{ proof, versionVector, mac }`; the dialer checks both before it sends any op.
+ * 3. dialer → `peer_ops { ops, seq, mac }` batches, each answered
+ *    `{ accepted, versionVector, paused, mac }` once the ops are durable on the acceptor;
+ *    `paused` lists origins whose next ops the acceptor will not take yet (stamped too far
+ *    ahead, or in conflict), which the dialer then leaves aside for a while.
+ * 4. dialer → `peer_digest { seq, mac }` → `{ digest, versionVector, mac }`, to compare
+ *    states once caught up.
+ * Every message after the handshake carries `seq` (the dialer's request number) and a
+ * MAC keyed from the handshake; the acceptor's replies carry the MAC of the same number.
  * The dialer's `addr` lets the acceptor dial back: a tracker told of one peer
  * learns the rest of the cluster as they dial it, and follows a peer that
  * restarts on another port.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { AppError } from "./errors.ts";
-import { hex64, hostPort, optional, uint } from "./validate.ts";
+import { hex64, hostPort, optional, str, uint } from "./validate.ts";
 
 /** Most ops in one `peer_ops` message. */
 export const MAX_PEER_BATCH_OPS = 10_000;
@@ -36,16 +42,25 @@ export type PeerRequest =
     nonce: string;
     /** The dialer's own control address, so the acceptor can dial it back. */
     addr?: string;
+    /** The address the dialer dialed. */
+    to: string;
+    /** The address its connection reached, as resolved. */
+    reached: string;
   }
   | { cmd: "peer_auth"; proof: string }
-  | { cmd: "peer_ops"; ops: unknown[] };
+  | { cmd: "peer_ops"; ops: unknown[]; seq: number; mac: string }
+  | { cmd: "peer_digest"; seq: number; mac: string };
 
 /** Reply data per tracker-to-tracker command. */
 export interface PeerReplies {
   peer_hello: { id: number; nonce: string };
-  peer_auth: { proof: string; versionVector: WireVersionVector };
-  peer_ops: { accepted: number; versionVector: WireVersionVector };
+  peer_auth: { proof: string; versionVector: WireVersionVector; mac: string };
+  peer_ops: { accepted: number; versionVector: WireVersionVector; paused: number[]; mac: string };
+  peer_digest: { digest: string; versionVector: WireVersionVector; mac: string };
 }
+
+/** Longest address text in a handshake. */
+const MAX_ADDR_CHARS = 300;
 
 /**
  * Tells whether a raw message is a tracker-to-tracker command.
@@ -71,6 +86,8 @@ export function parsePeerRequest(raw: Record<string, unknown>): PeerRequest {
         from,
         nonce: hex64(raw, "nonce"),
         ...(addr === undefined ? {} : { addr }),
+        to: str(raw, "to", MAX_ADDR_CHARS),
+        reached: str(raw, "reached", MAX_ADDR_CHARS),
       };
     }
     case "peer_auth":
@@ -83,8 +100,10 @@ export function parsePeerRequest(raw: Record<string, unknown>): PeerRequest {
           `Field "ops" must be a list of at most ${MAX_PEER_BATCH_OPS}`,
         );
       }
-      return { cmd: "peer_ops", ops };
+      return { cmd: "peer_ops", ops, seq: uint(raw, "seq"), mac: hex64(raw, "mac") };
     }
+    case "peer_digest":
+      return { cmd: "peer_digest", seq: uint(raw, "seq"), mac: hex64(raw, "mac") };
     default:
       throw new AppError("UNKNOWN_COMMAND", `Unknown command "${String(raw["cmd"]).slice(0, 64)}"`);
   }
@@ -123,40 +142,4 @@ export function parseVersionVector(raw: unknown): Map<number, number> {
  */
 export function newNonce(): string {
   return randomBytes(32).toString("hex");
-}
-
-/** What a handshake proof binds together. */
-export interface ProofInput {
-  role: "acceptor" | "dialer";
-  dialerNonce: string;
-  acceptorNonce: string;
-  dialerId: number;
-  acceptorId: number;
-}
-
-/**
- * Computes one side's handshake proof.
- * @param secret the shared cluster secret
- * @returns HMAC-SHA256 in hex
- */
-export function linkProof(secret: string, input: ProofInput): string {
-  const text = [
-    input.role,
-    input.dialerNonce,
-    input.acceptorNonce,
-    input.dialerId,
-    input.acceptorId,
-  ]
-    .join("|");
-  return createHmac("sha256", secret).update(text).digest("hex");
-}
-
-/**
- * Checks a proof in constant time.
- * @returns true when `got` equals `expected`
- */
-export function proofMatches(expected: string, got: string): boolean {
-  const a = new TextEncoder().encode(expected);
-  const b = new TextEncoder().encode(got);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import { AppError } from "./errors.ts";
 import {
   isPeerCommand,
-  linkProof,
   MAX_PEER_BATCH_OPS,
   newNonce,
   parsePeerRequest,
   parseVersionVector,
-  proofMatches,
 } from "./cluster_messages.ts";
 
 const N = "b".repeat(64);
@@ -21,32 +19,62 @@ const code = (fn: () => unknown) => {
   }
 };
 
-Deno.test("parsePeerRequest() accepts the three link messages", () => {
-  assert.deepEqual(parsePeerRequest({ cmd: "peer_hello", from: 2, nonce: N }), {
+const TO = { to: "127.0.0.1:7001", reached: "127.0.0.1:7001" };
+
+Deno.test("parsePeerRequest() accepts the four link messages", () => {
+  assert.deepEqual(parsePeerRequest({ cmd: "peer_hello", from: 2, nonce: N, ...TO }), {
     cmd: "peer_hello",
     from: 2,
     nonce: N,
+    ...TO,
   });
   assert.deepEqual(parsePeerRequest({ cmd: "peer_auth", proof: N }), {
     cmd: "peer_auth",
     proof: N,
   });
-  assert.deepEqual(parsePeerRequest({ cmd: "peer_ops", ops: [] }), { cmd: "peer_ops", ops: [] });
+  assert.deepEqual(parsePeerRequest({ cmd: "peer_ops", ops: [], seq: 1, mac: N }), {
+    cmd: "peer_ops",
+    ops: [],
+    seq: 1,
+    mac: N,
+  });
+  assert.deepEqual(parsePeerRequest({ cmd: "peer_digest", seq: 2, mac: N }), {
+    cmd: "peer_digest",
+    seq: 2,
+    mac: N,
+  });
 });
 
 Deno.test("parsePeerRequest() refuses bad fields and unknown peer commands", () => {
   assert.equal(
-    code(() => parsePeerRequest({ cmd: "peer_hello", from: 0, nonce: N })),
+    code(() => parsePeerRequest({ cmd: "peer_hello", from: 0, nonce: N, ...TO })),
     "BAD_REQUEST",
   );
   assert.equal(
-    code(() => parsePeerRequest({ cmd: "peer_hello", from: 1, nonce: "x" })),
+    code(() => parsePeerRequest({ cmd: "peer_hello", from: 1, nonce: "x", ...TO })),
     "BAD_REQUEST",
   );
+  assert.equal(
+    code(() => parsePeerRequest({ cmd: "peer_hello", from: 1, nonce: N })),
+    "BAD_REQUEST",
+    "a hello must say which address it dialed",
+  );
+  assert.equal(
+    code(() => parsePeerRequest({ cmd: "peer_ops", ops: [], seq: 1 })),
+    "BAD_REQUEST",
+    "ops without a MAC",
+  );
   assert.equal(code(() => parsePeerRequest({ cmd: "peer_auth", proof: 1 })), "BAD_REQUEST");
-  assert.equal(code(() => parsePeerRequest({ cmd: "peer_ops", ops: {} })), "BAD_REQUEST");
+  const sealed = { seq: 1, mac: N };
+  assert.equal(
+    code(() => parsePeerRequest({ cmd: "peer_ops", ops: {}, ...sealed })),
+    "BAD_REQUEST",
+  );
   const many = new Array(MAX_PEER_BATCH_OPS + 1).fill({});
-  assert.equal(code(() => parsePeerRequest({ cmd: "peer_ops", ops: many })), "BAD_REQUEST");
+  assert.equal(
+    code(() => parsePeerRequest({ cmd: "peer_ops", ops: many, ...sealed })),
+    "BAD_REQUEST",
+  );
   assert.equal(code(() => parsePeerRequest({ cmd: "peer_x" })), "UNKNOWN_COMMAND");
 });
 
@@ -65,20 +93,7 @@ Deno.test("parseVersionVector() reads origin → seq and refuses junk", () => {
   }
 });
 
-Deno.test("linkProof() binds the secret, both nonces, both ids and the role", () => {
-  const input = {
-    role: "dialer" as const,
-    dialerNonce: newNonce(),
-    acceptorNonce: newNonce(),
-    dialerId: 1,
-    acceptorId: 2,
-  };
-  const proof = linkProof("s3cret", input);
-  assert.match(proof, /^[0-9a-f]{64}$/);
-  assert.ok(proofMatches(proof, linkProof("s3cret", input)));
-  assert.ok(!proofMatches(proof, linkProof("other", input)));
-  assert.ok(!proofMatches(proof, linkProof("s3cret", { ...input, role: "acceptor" })));
-  assert.ok(!proofMatches(proof, linkProof("s3cret", { ...input, dialerId: 3 })));
-  assert.ok(!proofMatches(proof, "short"));
+Deno.test("newNonce() gives fresh 32-byte hex nonces", () => {
+  assert.match(newNonce(), /^[0-9a-f]{64}$/);
   assert.notEqual(newNonce(), newNonce());
 });

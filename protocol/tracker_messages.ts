@@ -209,6 +209,22 @@ export interface LinkStatus {
   state: "connected" | "connecting" | "refused" | "down";
   /** Ops this tracker has that the peer is not known to have. */
   behind: number;
+  /**
+   * The last comparison of state digests when both held the same ops:
+   * "mismatch" means the two have diverged although neither is behind.
+   */
+  digest: "unchecked" | "match" | "mismatch";
+  /** Origins whose ops the peer will not take yet (stamped too far ahead, or in conflict). */
+  paused: number[];
+}
+
+/** An op a tracker refused because it contradicts what it holds. */
+export interface ConflictStatus {
+  origin: number;
+  seq: number;
+  /** The tracker that sent it. */
+  from: number;
+  reason: string;
 }
 
 /** The data of a successful reply, per command. */
@@ -235,6 +251,8 @@ export interface TrackerReplies {
     addr: string;
     links: LinkStatus[];
     versionVector: Record<string, number>;
+    /** Ops refused because they contradict what this tracker holds: how many, and the latest. */
+    conflicts: { count: number; recent: ConflictStatus[] };
     /** The tracker process's resident memory now and at its peak, in bytes. */
     memory: { rssBytes: number; peakRssBytes: number };
   };

@@ -1,13 +1,13 @@
 /**
  * Clients carry on when their tracker dies: a crash (SIGKILL), a hang
  * (SIGSTOP, noticed only by heartbeats), and a dead balancer (the clients'
- * own tracker list). The trackers replicate in a full mesh, wired through
- * proxies so every address is known before the trackers start.
+ * own tracker list). The trackers replicate in a full mesh: each one is
+ * told the trackers started before it, and they dial it back.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ProgramHandle, spawnProgram, tempDir } from "./harness.ts";
-import { type CutProxy, SECRET, startPeer, startProxy } from "./cluster_helpers.ts";
+import { SECRET, startPeer } from "./cluster_helpers.ts";
 import {
   type ClientProc,
   FAST_HEARTBEAT,
@@ -21,22 +21,20 @@ interface Mesh extends AsyncDisposable {
 }
 
 async function startMesh(dir: string, n: number, flags: string[] = []): Promise<Mesh> {
-  const proxies: CutProxy[] = Array.from({ length: n }, () => startProxy());
   const trackers: ProgramHandle[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      const peers = proxies.filter((_, j) => j !== i).flatMap((p) => ["--peer", p.addr]);
+      const peers = trackers.flatMap((t) => ["--peer", t.addr]);
       trackers.push(await startPeer(i + 1, join(dir, `t${i + 1}`), [...peers, ...flags]));
-      proxies[i]!.target = trackers[i]!.addr;
     }
   } catch (error) {
-    await closeAll(trackers, proxies);
+    await closeAll(trackers);
     throw error;
   }
-  return { trackers, [Symbol.asyncDispose]: () => closeAll(trackers, proxies) };
+  return { trackers, [Symbol.asyncDispose]: () => closeAll(trackers) };
 }
 
-async function closeAll(trackers: ProgramHandle[], proxies: CutProxy[]): Promise<void> {
+async function closeAll(trackers: ProgramHandle[]): Promise<void> {
   for (const t of trackers) {
     try {
       Deno.kill(t.pid, "SIGCONT");
@@ -45,7 +43,6 @@ async function closeAll(trackers: ProgramHandle[], proxies: CutProxy[]): Promise
     }
   }
   await Promise.all(trackers.map((t) => t[Symbol.asyncDispose]()));
-  await Promise.all(proxies.map((p) => p[Symbol.asyncDispose]()));
 }
 
 function trackerOf(client: ClientProc, login: { tracker: string }): string {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { linkProof, newNonce } from "../protocol/cluster_messages.ts";
+import { newNonce } from "../protocol/cluster_messages.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { formatStamp } from "../tracker/hlc.ts";
+import { DialedLink } from "../tracker/link_dialer.ts";
+import type { Op } from "../tracker/ops.ts";
 import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
 import { ask, digestOf, startPeer } from "./cluster_helpers.ts";
@@ -27,23 +29,12 @@ Deno.test("cluster: a tracker with the wrong secret is refused, logged, and chan
 });
 
 /** Runs the dialer's side of the handshake by hand. */
-async function handshake(client: RpcClient, secret: string, from: number): Promise<void> {
-  const dialerNonce = newNonce();
-  const hello = await client.request<{ id: number; nonce: string }>("peer_hello", {
-    from,
-    nonce: dialerNonce,
-  });
-  const proof = linkProof(secret, {
-    role: "dialer",
-    dialerNonce,
-    acceptorNonce: hello.nonce,
-    dialerId: from,
-    acceptorId: hello.id,
-  });
-  await client.request("peer_auth", { proof });
+function handshake(client: RpcClient, secret: string, from: number): Promise<DialedLink> {
+  const peer = client.remoteAddr;
+  return DialedLink.open(client, { secret, selfId: from, selfAddr: "127.0.0.1:1", peer });
 }
 
-function groupOp(seq: number, group: string) {
+function groupOp(seq: number, group: string): Op {
   const stamp = formatStamp({ ms: Date.now(), counter: seq }, 9);
   return { origin: 9, seq, stamp, body: { type: "create_group", group, owner: "nobody" } };
 }
@@ -53,26 +44,30 @@ Deno.test("cluster: peer_ops sent twice, out of order or before the handshake ch
   const config = testConfig(dir.path, { clusterSecret: "s" });
   await using tracker = await startTracker(config);
   using c = await connect(tracker.addr);
-  await rejectsWith(c.request("peer_ops", { ops: [groupOp(1, "x")] }), "UNAUTHORIZED");
-  await c.request("peer_hello", { from: 9, nonce: newNonce() });
+  const unsealed = { ops: [groupOp(1, "x")], seq: 1, mac: "0".repeat(64) };
+  await rejectsWith(c.request("peer_ops", unsealed), "UNAUTHORIZED");
+  const to = { to: tracker.addr, reached: c.remoteAddr };
+  await c.request("peer_hello", { from: 9, nonce: newNonce(), ...to });
   await rejectsWith(c.request("peer_auth", { proof: "0".repeat(64) }), "UNAUTHORIZED");
-  await rejectsWith(c.request("peer_ops", { ops: [groupOp(1, "x")] }), "UNAUTHORIZED");
+  await rejectsWith(c.request("peer_ops", unsealed), "UNAUTHORIZED");
   assert.equal((await c.request<{ ops: number }>("digest")).ops, 0);
 
-  await handshake(c, "s", 9);
+  const link = await handshake(c, "s", 9);
   const batch = [groupOp(1, "g1"), groupOp(2, "g2")];
-  const first = await c.request<{ accepted: number; versionVector: unknown }>("peer_ops", {
-    ops: batch,
-  });
-  assert.deepEqual(first, { accepted: 2, versionVector: { "9": 2 } });
+  const first = await link.sendOps(batch, 5000);
+  assert.deepEqual(first, { versionVector: new Map([[9, 2]]), paused: [] });
   const digest = await c.request("digest");
-  const again = await c.request<{ accepted: number }>("peer_ops", { ops: batch });
-  assert.equal(again.accepted, 0);
-  const gap = await c.request<{ accepted: number }>("peer_ops", { ops: [groupOp(5, "g5")] });
-  assert.equal(gap.accepted, 0, "an op whose predecessors are missing waits for them");
+  const again = await link.sendOps(batch, 5000);
+  assert.deepEqual(again.versionVector, new Map([[9, 2]]));
+  const gap = await link.sendOps([groupOp(5, "g5")], 5000);
+  assert.deepEqual(
+    gap.versionVector,
+    new Map([[9, 2]]),
+    "an op whose predecessors are missing waits",
+  );
   assert.deepEqual(await c.request("digest"), digest);
   await rejectsWith(
-    c.request("peer_ops", { ops: [{ ...groupOp(3, "g3"), body: { type: "drop_all" } }] }),
+    link.sendOps([{ ...groupOp(3, "g3"), body: { type: "drop_all" } } as unknown as Op], 5000),
     "BAD_REQUEST",
   );
   assert.ok(config.logLines.some((l) => l.includes("wrong cluster secret")));

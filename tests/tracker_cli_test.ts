@@ -22,6 +22,8 @@ Deno.test("tracker main refuses bad flags with one line and exit code 2", async 
     ["--peer", "127.0.0.1:1"],
     ["--peer", "127.0.0.1:1", "--id", "2"],
     ["--trackers", "/nonexistent/tracker_info.txt", "--id", "1"],
+    ["--max-clock-skew", "0"],
+    ["--max-clock-skew", "ten"],
   ];
   for (const args of cases) {
     const { code, stdout, stderr } = await run(args);

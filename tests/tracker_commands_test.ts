@@ -139,7 +139,13 @@ Deno.test("tracker status and digest describe the replica", async () => {
   using c = await connect(tracker.addr);
   await userSession(c, "dave");
   const { memory, ...status } = await c.request<TrackerReplies["status"]>("status");
-  assert.deepEqual(status, { id: 3, addr: tracker.addr, links: [], versionVector: { "3": 2 } });
+  assert.deepEqual(status, {
+    id: 3,
+    addr: tracker.addr,
+    links: [],
+    versionVector: { "3": 2 },
+    conflicts: { count: 0, recent: [] },
+  });
   assert.ok(memory.rssBytes > 0 && memory.peakRssBytes >= memory.rssBytes, JSON.stringify(memory));
   const digest = await c.request<{ digest: string; ops: number }>("digest");
   assert.deepEqual(digest, { digest: tracker.digest(), ops: 2 });

@@ -57,8 +57,18 @@ Deno.test("tracker answers malformed, unknown and ill-typed messages with error 
     ['{"id":"s","cmd":"create_group","token":"t","group":"a/b"}', "BAD_REQUEST", "s"],
     ['{"id":3,"cmd":"ping","v":99}', "VERSION_MISMATCH", 3],
     ['{"id":5,"cmd":"list_groups","token":"nope"}', "NOT_LOGGED_IN", 5],
-    ['{"id":6,"cmd":"peer_ops","ops":[]}', "UNAUTHORIZED", 6],
-    ['{"id":7,"cmd":"peer_hello","from":2,"nonce":"' + "a".repeat(64) + '"}', "UNAUTHORIZED", 7],
+    [
+      '{"id":6,"cmd":"peer_ops","ops":[],"seq":1,"mac":"' + "a".repeat(64) + '"}',
+      "UNAUTHORIZED",
+      6,
+    ],
+    [
+      '{"id":7,"cmd":"peer_hello","from":2,"to":"127.0.0.1:1","reached":"127.0.0.1:1","nonce":"' +
+      "a".repeat(64) + '"}',
+      "UNAUTHORIZED",
+      7,
+    ],
+    ['{"id":8,"cmd":"peer_digest","seq":1,"mac":"' + "a".repeat(64) + '"}', "UNAUTHORIZED", 8],
   ];
   for (const [line, code, id] of cases) {
     await raw.send(line + "\n");

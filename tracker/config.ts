@@ -45,6 +45,12 @@ export const BALANCER_RECONNECT_MAX_MS = 5000;
 export const BALANCER_CONNECT_TIMEOUT_MS = 2000;
 /** Shortest wait for a balancer's reply (twice the report interval when that is longer). */
 export const BALANCER_REQUEST_TIMEOUT_MS = 5000;
+/** Least time between two state-digest comparisons on one link. */
+export const DIGEST_CHECK_INTERVAL_MS = 2000;
+/** An op stamped further ahead of this tracker's clock waits until the clock catches up. */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+/** The largest `--max-clock-skew` accepted: a year, in seconds. */
+export const MAX_CLOCK_SKEW_FLAG_SECS = 365 * 24 * 3600;
 /** Longest control line: one op may carry a manifest as large as a client's request. */
 export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
 /** Control connections served at once; more are told so and closed. */
@@ -96,6 +102,10 @@ export interface TrackerConfig {
   tls: TlsIdentity | undefined;
   /** Dial peer trackers and balancers with TLS, trusting these roots (PEM). @default undefined (plain TCP) */
   tlsCaCerts: string[] | undefined;
+  /** Ops stamped further ahead of this tracker's clock wait until it catches up. @default MAX_CLOCK_SKEW_MS */
+  maxClockSkewMs: number;
+  /** The wall clock in milliseconds (tests run a tracker ahead of time with it). @default Date.now */
+  nowMs: () => number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
   /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
@@ -139,6 +149,8 @@ export function defaultConfig(): TrackerConfig {
     replicationBatchOps: REPLICATION_BATCH_OPS,
     tls: undefined,
     tlsCaCerts: undefined,
+    maxClockSkewMs: MAX_CLOCK_SKEW_MS,
+    nowMs: Date.now,
     log: logToStderr,
     onFatal: () => {},
   };
@@ -232,6 +244,13 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     arg: "HOST:PORT",
     env: "TRACKER_BALANCER",
     help: "a balancer to register with (repeatable)",
+  },
+  {
+    name: "max-clock-skew",
+    arg: "SECS",
+    env: "TRACKER_MAX_CLOCK_SKEW",
+    help: "ops stamped further ahead of this clock wait until it catches up",
+    shownDefault: String(MAX_CLOCK_SKEW_MS / 1000),
   },
   {
     name: "status",

@@ -14,6 +14,7 @@ import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import {
   defaultConfig,
   defaultDataDir,
+  MAX_CLOCK_SKEW_FLAG_SECS,
   MAX_ID,
   TRACKER_FLAGS,
   type TrackerConfig,
@@ -72,6 +73,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   }
   config.advertiseAddr = flags.addr("advertise");
   config.balancers = flags.addrs("balancer");
+  const skewSecs = flags.int("max-clock-skew", 1, MAX_CLOCK_SKEW_FLAG_SECS);
+  if (skewSecs !== undefined) config.maxClockSkewMs = skewSecs * 1000;
   const tls = await tlsSettings(tlsFlagValues(flags), {
     listenHost: config.host,
     dials: [...config.peers, ...config.balancers],
@@ -103,7 +106,14 @@ async function printStatus(addr: string, caPath: string | undefined): Promise<nu
       `memory: ${mib(status.memory.rssBytes)} resident, ${mib(status.memory.peakRssBytes)} at peak`,
     );
     for (const link of status.links) {
-      lines.push(`link ${link.peer}: ${link.state}, ${link.behind} ops behind`);
+      const digest = link.digest === "mismatch" ? ", STATE DIGESTS DIFFER" : "";
+      const paused = link.paused.length === 0 ? "" : `, waiting on origins ${link.paused}`;
+      lines.push(`link ${link.peer}: ${link.state}, ${link.behind} ops behind${paused}${digest}`);
+    }
+    const { count, recent } = status.conflicts;
+    if (count > 0) lines.push(`${count} conflicting ops refused; latest:`);
+    for (const c of recent) {
+      lines.push(`  op ${c.origin}/${c.seq} from tracker ${c.from}: ${c.reason}`);
     }
     if (status.links.length === 0) lines.push("no cluster links");
     // deno-lint-ignore no-console

@@ -13,7 +13,15 @@
  */
 import { clearImmediate, setImmediate } from "node:timers";
 import { REMEMBERED_RETRIES, REPLAY_PAGE_OPS, SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
-import { formatStamp, initialClock, observe, type Stamp, tick } from "./hlc.ts";
+import {
+  formatStamp,
+  initialClock,
+  MAX_STAMP_MS,
+  observe,
+  parseStamp,
+  type Stamp,
+  tick,
+} from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
 import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
@@ -29,6 +37,10 @@ export interface ReplicaOptions {
   snapshotEveryOps: number;
   /** Told when a commit fails: the process can no longer promise durability. */
   onFatal: (error: unknown) => void;
+  /** The wall clock in milliseconds. @default Date.now */
+  nowMs?: () => number;
+  /** A received stamp further ahead of the wall clock is refused. @default no limit */
+  maxClockSkewMs?: number;
 }
 
 interface Pending {
@@ -73,7 +85,11 @@ export class Replica {
       }
     }
     const maxStamp = store.maxStamp();
-    if (maxStamp !== undefined) this.#clock = observe(this.#clock, maxStamp, Date.now());
+    // A stamp near the end of the range (taken in before receivers bounded
+    // skew) would leave no room to stamp anything: the clock skips it.
+    if (maxStamp !== undefined && parseStamp(maxStamp).ms <= MAX_STAMP_MS / 2) {
+      this.#clock = observe(this.#clock, maxStamp, this.#now());
+    }
     for (const record of store.recentRetries(REMEMBERED_RETRIES)) this.#remember(record);
   }
 
@@ -93,6 +109,28 @@ export class Replica {
   /** Highest committed seq per origin: what peers can be sent. */
   get committed(): VersionVector {
     return this.#committed;
+  }
+
+  /** Highest seq per origin applied to the state, committed or about to be. */
+  get held(): VersionVector {
+    return this.#vv;
+  }
+
+  /**
+   * One op this tracker holds, committed or queued for commit.
+   * @returns the op, or undefined when it holds no op at that place
+   */
+  opAt(origin: number, seq: number): Op | undefined {
+    if (seq < 1 || seq > (this.#vv.get(origin) ?? 0)) return undefined;
+    if (seq > (this.#committed.get(origin) ?? 0)) {
+      for (const pending of this.#queue) {
+        const op = pending.ops.find((o) => o.origin === origin && o.seq === seq);
+        if (op !== undefined) return op;
+      }
+      return undefined;
+    }
+    const [op] = this.#store.readAfter(origin, seq - 1, 1);
+    return op?.seq === seq ? op : undefined;
   }
 
   /** Total ops committed. */
@@ -133,11 +171,11 @@ export class Replica {
       const earlier = await this.answered(retryKey);
       if (earlier !== undefined) return earlier as T;
     }
-    this.#clock = tick(this.#clock, Date.now());
+    this.#clock = tick(this.#clock, this.#now());
     const { bodies, data } = decide(formatStamp(this.#clock, this.id));
     const ops: Op[] = [];
     for (const [i, body] of bodies.entries()) {
-      if (i > 0) this.#clock = tick(this.#clock, Date.now());
+      if (i > 0) this.#clock = tick(this.#clock, this.#now());
       const seq = (this.#vv.get(this.id) ?? 0) + 1;
       this.#vv.set(this.id, seq);
       const op: Op = { origin: this.id, seq, stamp: formatStamp(this.#clock, this.id), body };
@@ -167,7 +205,8 @@ export class Replica {
       if (op.seq > (known.get(op.origin) ?? 0)) known.set(op.origin, op.seq);
       if (op.seq !== (this.#vv.get(op.origin) ?? 0) + 1) continue;
       try {
-        this.#clock = observe(this.#clock, op.stamp, Date.now());
+        const maxAheadMs = this.#options.maxClockSkewMs;
+        this.#clock = observe(this.#clock, op.stamp, this.#now(), maxAheadMs);
       } catch (error) {
         failure = error; // e.g. a stamp too far ahead: keep what came before it
         break;
@@ -189,13 +228,20 @@ export class Replica {
 
   /**
    * Reads committed ops a peer lacks, in per-origin seq order.
+   * @param skipOrigins origins the peer will not take now
    * @returns at most `maxOps` ops, stopping early after `maxBytes` of JSON
    */
-  missingFor(peer: number, maxOps: number, maxBytes: number): Op[] {
+  missingFor(
+    peer: number,
+    maxOps: number,
+    maxBytes: number,
+    skipOrigins: ReadonlySet<number> = new Set(),
+  ): Op[] {
     const known = this.#knownBy(peer);
     const batch: Op[] = [];
     let bytes = 0;
     for (const origin of this.#sendOrder()) {
+      if (skipOrigins.has(origin)) continue;
       const max = this.#committed.get(origin) ?? 0;
       let after = known.get(origin) ?? 0;
       while (after < max && batch.length < maxOps && bytes < maxBytes) {
@@ -244,6 +290,10 @@ export class Replica {
       this.#store.close();
       this.wakeAll();
     }
+  }
+
+  #now(): number {
+    return (this.#options.nowMs ?? Date.now)();
   }
 
   /**

@@ -8,25 +8,24 @@
  * as they are committed. Each batch is acknowledged only once durable on the
  * peer, so a crash on either side loses nothing: the next handshake resumes
  * from what the peer really holds. A lost connection is redialed with
- * exponential backoff.
+ * exponential backoff. Origins the peer will not take yet (stamped too far
+ * ahead of its clock, or in conflict) are left aside for a while, so the
+ * others keep flowing. Once the peer holds the same ops, the two compare
+ * state digests, and a difference shows as a mismatch in `status`.
  */
 import { AppError } from "../protocol/errors.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { sleep } from "../protocol/sleep.ts";
-import {
-  linkProof,
-  newNonce,
-  parseVersionVector,
-  type PeerReplies,
-  proofMatches,
-} from "../protocol/cluster_messages.ts";
 import type { LinkStatus } from "../protocol/tracker_messages.ts";
 import {
+  DIGEST_CHECK_INTERVAL_MS,
   PEER_CONNECT_TIMEOUT_MS,
   PEER_REQUEST_TIMEOUT_MS,
   REPLICATION_BATCH_BYTES,
   TRACKER_MAX_LINE_BYTES,
 } from "./config.ts";
+import { DialedLink } from "./link_dialer.ts";
+import type { Op } from "./ops.ts";
 import type { Replica } from "./replica.ts";
 
 /** Options of {@link startPeerLink}. */
@@ -65,6 +64,7 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
   let state: LinkStatus["state"] = "connecting";
   let peerId: number | undefined;
   let client: RpcClient | undefined;
+  const sync: LinkSync = { digest: "unchecked", paused: new Map(), waitedOn: new Set() };
   let stopped = false;
   const stopping = new AbortController();
   const { replica, log, peer } = options;
@@ -86,10 +86,17 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
           caCerts: options.caCerts,
         });
         if (stopped) break;
-        peerId = await handshake(client, options);
+        const link = await DialedLink.open(client, {
+          secret: options.clusterSecret,
+          selfId: replica.id,
+          selfAddr: options.selfAddr,
+          peer,
+        });
+        peerId = link.peerId;
+        replica.resetKnown(peerId, link.versionVector);
         setState("connected", "");
         backoffMs = options.reconnectInitialMs;
-        await pump(client, peerId, options, () => stopped);
+        await pump(client, link, sync, options, () => stopped);
       } catch (error) {
         const refused = error instanceof AppError && error.code === "UNAUTHORIZED";
         setState(refused ? "refused" : "down", error instanceof Error ? error.message : "");
@@ -111,6 +118,8 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
       peer,
       state,
       behind: peerId === undefined ? replica.opCount : replica.behindFor(peerId),
+      digest: sync.digest,
+      paused: [...sync.paused.keys()],
     }),
     close: async () => {
       stopped = true;
@@ -122,48 +131,107 @@ export function startPeerLink(options: PeerLinkOptions): PeerLink {
   };
 }
 
-async function handshake(client: RpcClient, options: PeerLinkOptions): Promise<number> {
-  const { replica, clusterSecret } = options;
-  const dialerNonce = newNonce();
-  const hello = await client.request<PeerReplies["peer_hello"]>("peer_hello", {
-    from: replica.id,
-    nonce: dialerNonce,
-    addr: options.selfAddr,
-  });
-  const input = {
-    dialerNonce,
-    acceptorNonce: String(hello.nonce),
-    dialerId: replica.id,
-    acceptorId: Number(hello.id),
-  };
-  const proof = linkProof(clusterSecret, { role: "dialer", ...input });
-  const auth = await client.request<PeerReplies["peer_auth"]>("peer_auth", { proof });
-  const expected = linkProof(clusterSecret, { role: "acceptor", ...input });
-  if (typeof auth.proof !== "string" || !proofMatches(expected, auth.proof)) {
-    throw new AppError("UNAUTHORIZED", "the peer does not know the cluster secret");
+/** What a link has learned of its peer beyond the version vector. */
+interface LinkSync {
+  digest: LinkStatus["digest"];
+  /** Origin → when (Date.now) to offer its ops again. */
+  paused: Map<number, number>;
+  /** Origins the peer has been waiting on since it last took one of their ops (logged once). */
+  waitedOn: Set<number>;
+}
+
+/** Logs once when the peer starts waiting on an origin, and again after it took its ops. */
+function notePaused(
+  batch: readonly Op[],
+  paused: readonly number[],
+  sync: LinkSync,
+  log: (line: string) => void,
+): void {
+  for (const origin of paused) {
+    if (sync.waitedOn.has(origin)) continue;
+    sync.waitedOn.add(origin);
+    log(
+      `the peer waits on the ops of tracker ${origin} (stamped ahead of its clock, or in conflict)`,
+    );
   }
-  replica.resetKnown(input.acceptorId, parseVersionVector(auth.versionVector));
-  return input.acceptorId;
+  for (const op of batch) if (!paused.includes(op.origin)) sync.waitedOn.delete(op.origin);
 }
 
 async function pump(
   client: RpcClient,
-  peerId: number,
+  link: DialedLink,
+  sync: LinkSync,
   options: PeerLinkOptions,
   isStopped: () => boolean,
 ): Promise<void> {
-  const { replica } = options;
+  const { replica, log, peer } = options;
+  const peerId = link.peerId;
+  let commit = replica.nextCommit();
+  let committed = false;
+  commit.then(() => {
+    committed = true;
+  });
+  let comparedAt = ""; // the version vector of the last conclusive digest comparison
+  let askedAtMs = -Infinity;
   while (!isStopped() && !client.isClosed) {
-    const batch = replica.missingFor(peerId, options.batchOps, REPLICATION_BATCH_BYTES);
-    if (batch.length === 0) {
-      await Promise.race([replica.nextCommit(), client.closed]);
+    const now = Date.now();
+    for (const [origin, until] of sync.paused) if (until <= now) sync.paused.delete(origin);
+    const skip = new Set(sync.paused.keys());
+    const batch = replica.missingFor(peerId, options.batchOps, REPLICATION_BATCH_BYTES, skip);
+    if (batch.length > 0) {
+      const ack = await link.sendOps(batch, PEER_REQUEST_TIMEOUT_MS);
+      replica.resetKnown(peerId, ack.versionVector);
+      notePaused(batch, ack.paused, sync, (line) => log(`cluster link to ${peer}: ${line}`));
+      for (const origin of ack.paused) sync.paused.set(origin, Date.now() + options.reconnectMaxMs);
       continue;
     }
-    const reply = await client.request<PeerReplies["peer_ops"]>(
-      "peer_ops",
-      { ops: batch },
-      PEER_REQUEST_TIMEOUT_MS,
-    );
-    replica.resetKnown(peerId, parseVersionVector(reply.versionVector));
+    const held = vvKey(replica.held);
+    const due = sync.paused.size === 0 && replica.behindFor(peerId) === 0 && held !== comparedAt;
+    if (due && now - askedAtMs >= DIGEST_CHECK_INTERVAL_MS) {
+      askedAtMs = now;
+      const theirs = await link.digest(PEER_REQUEST_TIMEOUT_MS);
+      // Conclusive only when both digests are of the same ops.
+      if (vvKey(theirs.versionVector) === vvKey(replica.held)) {
+        comparedAt = vvKey(replica.held);
+        const next = theirs.digest === replica.digest().digest ? "match" : "mismatch";
+        if (next === "mismatch" && sync.digest !== "mismatch") {
+          log(`cluster link to ${peer}: state digests differ although both hold the same ops`);
+        }
+        sync.digest = next;
+      }
+      continue;
+    }
+    let wakeAtMs = Infinity;
+    for (const until of sync.paused.values()) wakeAtMs = Math.min(wakeAtMs, until);
+    if (due) wakeAtMs = Math.min(wakeAtMs, askedAtMs + DIGEST_CHECK_INTERVAL_MS);
+    await waitUntil([commit, client.closed], wakeAtMs - Date.now());
+    if (committed) {
+      commit = replica.nextCommit();
+      committed = false;
+      commit.then(() => {
+        committed = true;
+      });
+    }
+  }
+}
+
+function vvKey(vv: ReadonlyMap<number, number>): string {
+  return JSON.stringify([...vv].filter(([, seq]) => seq > 0).sort(([a], [b]) => a - b));
+}
+
+/** Waits for the first of `events`, or `ms` at most (a timer that never outlives the wait). */
+async function waitUntil(events: Promise<unknown>[], ms: number): Promise<void> {
+  if (ms === Infinity) {
+    await Promise.race(events);
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      ...events,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, Math.max(0, ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -27,6 +27,7 @@ import { parseProveRequest, signTrackerProof } from "../protocol/tracker_proof.t
 import { Replica } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { ReplicationSession } from "./replication_server.ts";
+import { OpScreen } from "./op_screen.ts";
 import { vvToObject } from "./storage.ts";
 
 /** A running tracker. */
@@ -56,6 +57,8 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     id: config.id,
     dataDir: config.dataDir,
     snapshotEveryOps: config.snapshotEveryOps,
+    nowMs: config.nowMs,
+    maxClockSkewMs: config.maxClockSkewMs,
     onFatal: (error) => {
       config.log(`tracker: cannot write the op log: ${describeError(error)}`);
       config.onFatal(error);
@@ -73,6 +76,12 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
   const addr = formatAddr(listener.addr);
   const conns = new Set<ConnInfo>();
   const links = new PeerLinks(replica, config, config.advertiseAddr ?? addr);
+  const screen = new OpScreen(replica, {
+    maxClockSkewMs: config.maxClockSkewMs,
+    nowMs: config.nowMs,
+    log: config.log,
+  });
+  const selfAddrs = [addr, ...(config.advertiseAddr === undefined ? [] : [config.advertiseAddr])];
   const balancerLink = config.balancers.length === 0 ? undefined : startBalancerLink({
     balancers: config.balancers,
     trackerAddr: config.advertiseAddr ?? addr,
@@ -91,6 +100,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     addr,
     links: links.statuses(),
     versionVector: vvToObject(replica.committed),
+    conflicts: screen.conflicts(),
     memory: memoryFigures(),
   });
 
@@ -100,6 +110,9 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
         replica,
         clusterSecret: config.clusterSecret,
         remote: formatAddr(info.conn.remoteAddr),
+        localAddr: formatAddr(info.conn.localAddr),
+        selfAddrs,
+        screen,
         log: config.log,
         onPeer: (peerId, peerAddr) => links.ensure(peerId, peerAddr),
       });
