@@ -69,12 +69,14 @@ Deno.test("a tracker that joins late catches up on every op, in batches, and kee
 
 Deno.test("a cut link is redialed with backoff and delivers what was written meanwhile", async () => {
   await using dir = await tempDir();
-  await using a = await startTracker(
-    testConfig(join(dir.path, "a"), { id: 1, clusterSecret: SECRET }),
-  );
   await using proxy = startProxy();
+  // b reaches a only through the proxy, which a advertises as its address (a
+  // tracker refuses a link dialed to an address that is not its own); a dials
+  // b back directly.
+  await using a = await startTracker(
+    testConfig(join(dir.path, "a"), { id: 1, clusterSecret: SECRET, advertiseAddr: proxy.addr }),
+  );
   proxy.target = a.addr;
-  // b reaches a only through the proxy; a dials b back directly.
   const bConfig = testConfig(join(dir.path, "b"), {
     id: 2,
     clusterSecret: SECRET,
