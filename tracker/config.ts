@@ -36,6 +36,24 @@ export const SCRYPT_CONCURRENCY = 4;
 export const SALT_BYTES = 16;
 /** Session token length in bytes (hex on the wire). */
 export const TOKEN_BYTES = 32;
+/** How long a session lasts after its login (30 days). */
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** Password hashes waiting or running at once, over all connections; more are refused at once. */
+export const HASH_QUEUE_MAX = 1024;
+/** Password hashes waiting or running at once for one source address. */
+export const HASH_QUEUE_PER_SOURCE_MAX = 64;
+/** Password hashes waiting or running at once for one connection. */
+export const HASH_QUEUE_PER_CONNECTION_MAX = 2;
+/** Failed logins of one user, or from one address, before each next try must wait. */
+export const LOGIN_FREE_FAILURES = 5;
+/** Wait after the first failure past the free ones; it doubles with each further failure. */
+export const LOGIN_DELAY_BASE_MS = 1000;
+/** Longest wait between two tries. */
+export const LOGIN_DELAY_MAX_MS = 5 * 60 * 1000;
+/** A user's or address's failures are forgotten after this long without one. */
+export const LOGIN_FAILURES_FORGET_MS = 60 * 60 * 1000;
+/** Users and addresses whose failures are remembered at once (the oldest are forgotten first). */
+export const LOGIN_FAILURES_MAX_ENTRIES = 100_000;
 
 /** What a tracker needs to run. */
 export interface TrackerConfig {
@@ -51,6 +69,8 @@ export interface TrackerConfig {
   peers: string[];
   /** Shared secret that authenticates links between trackers. @default undefined (no links accepted) */
   clusterSecret: string | undefined;
+  /** How long a session lasts after its login. @default SESSION_TTL_MS (30 days) */
+  sessionTtlMs: number;
   /** Balancers to register with, host:port. @default [] */
   balancers: string[];
   /** Address announced to balancers; the listening address when undefined. @default undefined */
@@ -91,6 +111,7 @@ export function defaultConfig(): TrackerConfig {
     id: 1,
     peers: [],
     clusterSecret: undefined,
+    sessionTtlMs: SESSION_TTL_MS,
     balancers: [],
     advertiseAddr: undefined,
     maxConnections: MAX_CONNECTIONS,
