@@ -3,6 +3,7 @@
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
 import { readyLine } from "../protocol/programs.ts";
+import { restrictUmask } from "../protocol/private_files.ts";
 import { parseArgs } from "node:util";
 import { BALANCER_ENV, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
@@ -124,5 +125,6 @@ async function untilSignal(): Promise<Deno.Signal> {
 }
 
 if (import.meta.main) {
+  restrictUmask(); // whatever it writes is its owner's only
   Deno.exit(await main(Deno.args));
 }

@@ -5,6 +5,7 @@
  * ends keeps seeding until `quit`, SIGINT or SIGTERM.
  */
 import { readyLine } from "../protocol/programs.ts";
+import { restrictUmask } from "../protocol/private_files.ts";
 import { startClient } from "./app.ts";
 import {
   CLIENT_USAGE,
@@ -155,4 +156,7 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  restrictUmask(); // whatever it writes is its owner's only
+  Deno.exit(await main(Deno.args));
+}

@@ -30,6 +30,10 @@ export async function startCluster(
   options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
   const secret = Array.from(crypto.getRandomValues(new Uint8Array(16)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
+  // In a file readable by its owner only: a secret on the command line shows in the process list.
+  const secretFile = join(options.dir, "cluster.secret");
+  await Deno.writeTextFile(secretFile, secret, { mode: 0o600 });
+  await Deno.chmod(secretFile, 0o600);
   const trackers: Child[] = [];
   for (let id = 1; id <= options.count; id++) {
     const peers = trackers.flatMap((t) => ["--peer", t.addr]);
@@ -37,7 +41,7 @@ export async function startCluster(
       ...["--port", "0", "--id", String(id)],
       ...["--data-dir", join(options.dir, `tracker-${id}`)],
       ...peers,
-      ...["--cluster-secret", secret, "--balancer", balancer.addr],
+      ...["--cluster-secret-file", secretFile, "--balancer", balancer.addr],
     ], { name: `tracker ${id}`, readyOn: "stdout" });
     trackers.push(tracker);
     options.say(`tracker ${id} ready at ${tracker.addr} (pid ${tracker.pid})`);

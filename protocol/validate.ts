@@ -55,7 +55,10 @@ export function fileName(raw: Raw, field: string): string {
     CONTROL.test(value) || value.includes("/") || value.includes("\\") ||
     value === "." || value === ".."
   ) {
-    throw bad(field, "a file name of 1-255 characters without slashes, control or format characters");
+    throw bad(
+      field,
+      "a file name of 1-255 characters without slashes, control or format characters",
+    );
   }
   return value;
 }

@@ -5,8 +5,10 @@
  * cluster links instead.
  */
 import { readyLine } from "../protocol/programs.ts";
+import { restrictUmask } from "../protocol/private_files.ts";
 import { parseArgs } from "node:util";
 import { parseHostPort } from "../protocol/conn_io.ts";
+import { readSecretFile } from "../protocol/secret_file.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { defaultConfig, type TrackerConfig } from "./config.ts";
@@ -25,7 +27,12 @@ Options (environment variable in brackets):
   --trackers FILE        tracker_info.txt: one host:port per line; line N is tracker N,
                          the other lines are its peers [TRACKER_TRACKERS]
   --peer HOST:PORT       a peer tracker to replicate with (repeatable) [TRACKER_PEERS, comma-separated]
-  --cluster-secret TEXT  shared secret authenticating links between trackers [TRACKER_CLUSTER_SECRET]
+  --cluster-secret-file FILE  file holding the shared secret that authenticates links
+                         between trackers; mode 600 [TRACKER_CLUSTER_SECRET_FILE]
+  --cluster-secret TEXT  the secret itself: shows in the process list, prefer the file or
+                         the environment [TRACKER_CLUSTER_SECRET]
+  --session-ttl DURATION how long a login lasts, e.g. 30d, 12h, 90m (default 30d)
+                         [TRACKER_SESSION_TTL]
   --advertise HOST:PORT  address peers and balancers should dial (default: the listening
                          address) [TRACKER_ADVERTISE]
   --balancer HOST:PORT   a balancer to register with (repeatable) [TRACKER_BALANCER, comma-separated]
@@ -60,7 +67,51 @@ function checkAddrs(name: string, addrs: string[]): string[] {
   return addrs;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+function durationFlag(name: string, text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  const ms = match === null ? NaN : Number(match[1]) * (DURATION_UNITS_MS[match[2]!] ?? NaN);
+  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > 10 * 365 * 86_400_000) {
+    throw new UsageError(
+      `--${name} must be a positive duration up to 10 years like 30d, 12h, 90m or 45s, not "${text}"`,
+    );
+  }
+  return ms;
+}
+
 type Flags = ReturnType<typeof parseFlags>;
+
+// From a file, else the environment; the flag form still works but warns:
+// anyone on the machine can read it in the process list.
+function clusterSecret(flags: Flags): string | undefined {
+  const file = flags["cluster-secret-file"] ?? Deno.env.get("TRACKER_CLUSTER_SECRET_FILE");
+  if (file !== undefined && flags["cluster-secret"] !== undefined) {
+    throw new UsageError("give --cluster-secret-file or --cluster-secret, not both");
+  }
+  if (file !== undefined) {
+    try {
+      return readSecretFile(file);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (flags["cluster-secret"] !== undefined) {
+    // deno-lint-ignore no-console
+    console.error(
+      "tracker: warning: --cluster-secret shows in the process list; " +
+        "use --cluster-secret-file or TRACKER_CLUSTER_SECRET",
+    );
+    return flags["cluster-secret"];
+  }
+  return Deno.env.get("TRACKER_CLUSTER_SECRET");
+}
 
 function parseFlags(args: string[]) {
   try {
@@ -74,6 +125,8 @@ function parseFlags(args: string[]) {
         trackers: { type: "string" },
         peer: { type: "string", multiple: true },
         "cluster-secret": { type: "string" },
+        "cluster-secret-file": { type: "string" },
+        "session-ttl": { type: "string" },
         balancer: { type: "string", multiple: true },
         advertise: { type: "string" },
         status: { type: "string" },
@@ -123,10 +176,14 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
   if (config.peers.length > 0 && idText === undefined) {
     throw new UsageError("--peer needs --id N: every tracker of a cluster needs its own id");
   }
-  config.clusterSecret = flags["cluster-secret"] ?? env("TRACKER_CLUSTER_SECRET");
+  config.clusterSecret = clusterSecret(flags);
   if (config.peers.length > 0 && (config.clusterSecret ?? "") === "") {
-    throw new UsageError("peers need --cluster-secret (or TRACKER_CLUSTER_SECRET)");
+    throw new UsageError(
+      "peers need --cluster-secret-file (or TRACKER_CLUSTER_SECRET_FILE, TRACKER_CLUSTER_SECRET)",
+    );
   }
+  const ttlText = flags["session-ttl"] ?? env("TRACKER_SESSION_TTL");
+  if (ttlText !== undefined) config.sessionTtlMs = durationFlag("session-ttl", ttlText);
   const advertise = flags.advertise ?? env("TRACKER_ADVERTISE");
   if (advertise !== undefined) config.advertiseAddr = checkAddrs("advertise", [advertise])[0];
   config.balancers = checkAddrs("balancer", flags.balancer ?? envList("TRACKER_BALANCER"));
@@ -203,4 +260,7 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  restrictUmask(); // whatever it writes is its owner's only
+  Deno.exit(await main(Deno.args));
+}

@@ -6,6 +6,7 @@
  * catch up from it; the snapshot only saves replaying it all at startup.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
 
 /** Highest contiguous seq held per origin. */
@@ -65,11 +66,13 @@ export class OpStore {
   #after: StatementSync;
 
   /**
-   * Opens (or creates) `tracker.db` in `dataDir`.
+   * Opens (or creates) `tracker.db` in `dataDir`; the directory is 0700 and
+   * the database, its WAL and SHM files 0600.
    * @param dataDir the directory, created if missing
    */
   constructor(dataDir: string) {
-    Deno.mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
+    preparePrivateDatabase(`${dataDir}/tracker.db`);
     this.#db = new DatabaseSync(`${dataDir}/tracker.db`);
     this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
     this.#db.exec(SCHEMA);
