@@ -41,7 +41,7 @@ export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Password hashes waiting or running at once, over all connections; more are refused at once. */
 export const HASH_QUEUE_MAX = 1024;
 /** Password hashes waiting or running at once for one source address. */
-export const HASH_QUEUE_PER_SOURCE_MAX = 64;
+export const HASH_QUEUE_PER_SOURCE_MAX = 8;
 /** Password hashes waiting or running at once for one connection. */
 export const HASH_QUEUE_PER_CONNECTION_MAX = 2;
 /** Failed logins of one user, or from one address, before each next try must wait. */

@@ -65,9 +65,11 @@ export class LoginThrottle {
     this.#count(this.#bySource, source, nowMs);
   }
 
-  /** Forgets the user's failures and remembers `source` as one of its addresses. */
+  /**
+   * Remembers `source` as one of the user's addresses. The failures stay:
+   * a success must not give a guesser a fresh set of free tries.
+   */
   succeed(user: string, source: string): void {
-    this.#byUser.delete(user);
     const known = (this.#knownSources.get(user) ?? []).filter((s) => s !== source);
     known.push(source);
     if (known.length > KNOWN_SOURCES_PER_USER) known.shift();
