@@ -99,4 +99,10 @@ Deno.test("a closed session stays closed when its open arrives after the close",
   const copy = deserializeState(serializeState(state));
   applyOp(copy, openOp);
   assert.throws(() => sessionUser(copy, token), notLoggedIn);
+  // Its hash stays only until the session would have expired.
+  assert.equal(serializeState(state).includes(hashToken(token)), true);
+  a.nowMs = T0 + HOUR_MS;
+  a.createUser("bob");
+  applyOp(state, a.log.at(-1) as Op);
+  assert.equal(serializeState(state).includes(hashToken(token)), false);
 });
