@@ -14,7 +14,7 @@ import { SCRYPT_COST, SCRYPT_KEY_BYTES } from "./config.ts";
 
 /** Who asks for a hash: its source address and its connection. */
 export interface Caller {
-  /** The remote host, without its port. */
+  /** The remote host (an IPv4 address or an IPv6 /64: see source_address.ts). */
   source: string;
   /** Any object that stands for the connection. */
   conn: object;

@@ -17,6 +17,7 @@ import {
   type TrackerReplies,
 } from "../protocol/tracker_messages.ts";
 import { createLogins, runCommand } from "./commands.ts";
+import { sourceKey } from "./source_address.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import type { ClusterKey } from "../protocol/cluster_key.ts";
 import { loadClusterKey } from "./signing_key.ts";
@@ -100,7 +101,10 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     if (req.cmd === "status") return status();
     if (req.cmd === "digest") return replica.digest();
     if (req.cmd === "login" || "token" in req) info.isClient = true;
-    const caller = { source: (info.conn.remoteAddr as Deno.NetAddr).hostname, conn: info };
+    const caller = {
+      source: sourceKey((info.conn.remoteAddr as Deno.NetAddr).hostname),
+      conn: info,
+    };
     const data = await runCommand(replica, req, { logins, caller, rid: parseRetryId(raw) });
     return req.cmd === "login" ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
