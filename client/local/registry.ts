@@ -62,7 +62,10 @@ export class Registry {
   constructor(path: string) {
     preparePrivateDatabase(path);
     this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    // secure_delete: a token forgotten at logout is overwritten, not left in a free page.
+    this.#db.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
+    );
     this.#db.exec(SCHEMA);
   }
 
