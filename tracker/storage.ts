@@ -8,6 +8,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
+import { hashLegacyTokens } from "./storage_migration.ts";
 
 /** Highest contiguous seq held per origin. */
 export type VersionVector = Map<number, number>;
@@ -80,6 +81,7 @@ export class OpStore {
     if (!columns.some((c) => c["name"] === "retry")) {
       this.#db.exec("ALTER TABLE ops ADD COLUMN retry TEXT"); // a log from before retry ids
     }
+    hashLegacyTokens(this.#db); // a log from before tokens were hashed
     this.#insert = this.#db.prepare(
       "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );
