@@ -3,6 +3,8 @@
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
 import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { restrictUmask } from "../protocol/private_files.ts";
+import { readSecretFile } from "../protocol/secret_file.ts";
 import { type Env, flagHelp, parseFlags, UsageError } from "../protocol/cli_flags.ts";
 import { tlsFlagValues, tlsSettings } from "../protocol/tls_flags.ts";
 import { BALANCER_FLAGS, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
@@ -54,18 +56,20 @@ function clusterSecret(
   secretFlag: string | undefined,
   path: string | undefined,
 ): string | undefined {
-  let secret = secretFlag;
-  if (secret === undefined && path !== undefined) {
-    try {
-      secret = Deno.readTextFileSync(path).replace(/\r?\n$/, "");
-    } catch (error) {
-      throw new UsageError(
-        `--cluster-secret-file: cannot read ${path}: ${(error as Error).message}`,
-      );
-    }
-    if (secret === "") throw new UsageError(`--cluster-secret-file: ${path} is empty`);
+  if (secretFlag !== undefined) {
+    // deno-lint-ignore no-console
+    console.error(
+      "balancer: warning: a secret given by --cluster-secret or its variable shows in the " +
+        "process list or environment of this process; prefer --cluster-secret-file",
+    );
+    return secretFlag;
   }
-  return secret === "" ? undefined : secret;
+  if (path === undefined) return undefined;
+  try {
+    return readSecretFile(path);
+  } catch (error) {
+    throw new UsageError(`--cluster-secret-file: ${(error as Error).message}`);
+  }
 }
 
 async function main(args: string[]): Promise<number> {
@@ -102,5 +106,6 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  restrictUmask(); // whatever it writes is its owner's only
   Deno.exit(await main(Deno.args));
 }

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { DownloadManager } from "./local/download_manager.ts";
 import { Registry } from "./local/registry.ts";
+import { ensurePrivateDir } from "../protocol/private_files.ts";
 import { startSeeder } from "./transfer/mod.ts";
 import { LocalCatalog } from "./local/share_catalog.ts";
 import { makePeerIdentity } from "./local/peer_identity.ts";
@@ -43,11 +44,9 @@ export async function startClient(
   config: ClientConfig,
   options: StartClientOptions,
 ): Promise<ClientHandle> {
-  await Deno.mkdir(config.dataDir, { recursive: true });
-  const dbPath = join(config.dataDir, "client.db");
-  const registry = new Registry(dbPath);
-  // It keeps the session token: readable by its owner only.
-  await Deno.chmod(dbPath, 0o600).catch(() => {});
+  // It keeps the session token: readable by its owner only (0700, files 0600).
+  ensurePrivateDir(config.dataDir);
+  const registry = new Registry(join(config.dataDir, "client.db"));
   const catalog = new LocalCatalog();
   let seeder;
   let identity;

@@ -6,6 +6,7 @@
  */
 import { readyLine } from "../protocol/programs.ts";
 import { tlsSettings } from "../protocol/tls_flags.ts";
+import { restrictUmask } from "../protocol/private_files.ts";
 import { startClient } from "./app.ts";
 import { CLIENT_USAGE, parseClientArgs, trackerCandidates, UsageError } from "./config.ts";
 import { parseTrackerList } from "../protocol/tracker_list.ts";
@@ -162,4 +163,7 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  restrictUmask(); // whatever it writes is its owner's only
+  Deno.exit(await main(Deno.args));
+}

@@ -34,10 +34,13 @@ export async function startCluster(
   },
 ): Promise<Cluster> {
   const { tls } = options;
-  const secret = randomBytes(16).toString("hex");
+  // In a file readable by its owner only: a secret on the command line shows in the process list.
+  const secretFile = join(options.dir, "cluster.secret");
+  await Deno.writeTextFile(secretFile, randomBytes(16).toString("hex"), { mode: 0o600 });
+  await Deno.chmod(secretFile, 0o600);
   // The balancer takes only trackers that prove they know the secret.
   const balancer = await children.start("balancer", [
-    ...["--port", "0", "--cluster-secret", secret],
+    ...["--port", "0", "--cluster-secret-file", secretFile],
     ...(tls === undefined ? [] : serverTlsArgs(tls, "balancer")),
   ], { readyOn: "stdout" });
   options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
@@ -48,7 +51,7 @@ export async function startCluster(
       ...["--port", "0", "--id", String(id)],
       ...["--data-dir", join(options.dir, `tracker-${id}`)],
       ...peers,
-      ...["--cluster-secret", secret, "--balancer", balancer.addr],
+      ...["--cluster-secret-file", secretFile, "--balancer", balancer.addr],
       ...(tls === undefined ? [] : serverTlsArgs(tls, "tracker")),
     ], { name: `tracker ${id}`, readyOn: "stdout" });
     trackers.push(tracker);

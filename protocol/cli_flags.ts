@@ -9,6 +9,14 @@
 import { parseArgs } from "node:util";
 import { parseHostPort } from "./conn_io.ts";
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
 /** One flag of a program. */
 export interface FlagSpec {
   /** The flag without its dashes, e.g. `data-dir`. */
@@ -104,6 +112,28 @@ export class FlagValues {
   addr(name: string): string | undefined {
     const text = this.string(name);
     return text === undefined ? undefined : checkAddr(name, text);
+  }
+
+  /** @returns whether the flag itself was on the command line (not its variable) */
+  given(name: string): boolean {
+    return this.#values[name] !== undefined;
+  }
+
+  /**
+   * @returns the duration given (`30d`, `12h`, `90m`, `45s`, `500ms`) in milliseconds, or undefined
+   * @throws {UsageError} when it is not a positive duration up to `maxMs`
+   */
+  duration(name: string, maxMs: number): number | undefined {
+    const text = this.string(name);
+    if (text === undefined) return undefined;
+    const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+    const ms = match === null ? NaN : Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
+    if (!Number.isSafeInteger(ms) || ms <= 0 || ms > maxMs) {
+      throw new UsageError(
+        `--${name}: "${text}" must be a positive duration like 30d, 12h, 90m or 45s`,
+      );
+    }
+    return ms;
   }
 
   /** @returns whether the flag itself or its variable was given */

@@ -16,6 +16,7 @@ import {
 } from "./decide.ts";
 import { formatStamp, type HlcClock, initialClock, observe, tick } from "./hlc.ts";
 import type { Op, OpBody } from "./ops.ts";
+import { SESSION_TTL_MS } from "./config.ts";
 import { applyOp, createState, type TrackerState } from "./state.ts";
 
 /** A request without its token: the simulated tracker adds it. */
@@ -76,7 +77,7 @@ export class SimTracker {
   /** Logs a user in. @returns the new token */
   login(user: string): string {
     const token = `tok-${this.origin}-${this.#seq + 1}-${user}`;
-    this.commit(decideLogin(this.state, user, token));
+    this.commit(decideLogin(this.state, user, { token, expiresMs: this.nowMs + SESSION_TTL_MS }));
     return token;
   }
 

@@ -67,6 +67,26 @@ export const SCRYPT_CONCURRENCY = 4;
 export const SALT_BYTES = 16;
 /** Session token length in bytes (hex on the wire). */
 export const TOKEN_BYTES = 32;
+/** How long a session lasts after its login (30 days). */
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** The longest `--session-ttl` accepted: ten years. */
+export const MAX_SESSION_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
+/** Password hashes waiting or running at once, over all connections; more are refused at once. */
+export const HASH_QUEUE_MAX = 1024;
+/** Password hashes waiting or running at once for one source address. */
+export const HASH_QUEUE_PER_SOURCE_MAX = 8;
+/** Password hashes waiting or running at once for one connection. */
+export const HASH_QUEUE_PER_CONNECTION_MAX = 2;
+/** Failed logins of one user, or from one address, before each next try must wait. */
+export const LOGIN_FREE_FAILURES = 5;
+/** Wait after the first failure past the free ones; it doubles with each further failure. */
+export const LOGIN_DELAY_BASE_MS = 1000;
+/** Longest wait between two tries. */
+export const LOGIN_DELAY_MAX_MS = 5 * 60 * 1000;
+/** A user's or address's failures are forgotten after this long without one. */
+export const LOGIN_FAILURES_FORGET_MS = 60 * 60 * 1000;
+/** Users and addresses whose failures are remembered at once (the oldest are forgotten first). */
+export const LOGIN_FAILURES_MAX_ENTRIES = 100_000;
 
 /** What a tracker needs to run. */
 export interface TrackerConfig {
@@ -82,6 +102,8 @@ export interface TrackerConfig {
   peers: string[];
   /** Shared secret that authenticates links between trackers. @default undefined (no links accepted) */
   clusterSecret: string | undefined;
+  /** How long a session lasts after its login. @default SESSION_TTL_MS (30 days) */
+  sessionTtlMs: number;
   /** Balancers to register with, host:port. @default [] */
   balancers: string[];
   /** Address announced to balancers; the listening address when undefined. @default undefined */
@@ -139,6 +161,7 @@ export function defaultConfig(): TrackerConfig {
     id: DEFAULT_ID,
     peers: [],
     clusterSecret: undefined,
+    sessionTtlMs: SESSION_TTL_MS,
     balancers: [],
     advertiseAddr: undefined,
     maxConnections: MAX_CONNECTIONS,
@@ -225,11 +248,25 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     help: "a peer tracker to replicate with (repeatable)",
   },
   {
+    name: "cluster-secret-file",
+    arg: "FILE",
+    env: "TRACKER_CLUSTER_SECRET_FILE",
+    help: "file (mode 600) holding the shared secret that authenticates links between trackers",
+    shownDefault: "none: peer links refused",
+  },
+  {
     name: "cluster-secret",
     arg: "TEXT",
     env: "TRACKER_CLUSTER_SECRET",
-    help: "shared secret authenticating links between trackers",
+    help: "the secret itself: the flag shows in the process list, prefer the file",
     shownDefault: "none: peer links refused",
+  },
+  {
+    name: "session-ttl",
+    arg: "DURATION",
+    env: "TRACKER_SESSION_TTL",
+    help: "how long a login lasts, e.g. 30d, 12h, 90m",
+    shownDefault: "30d",
   },
   {
     name: "advertise",

@@ -17,6 +17,7 @@ import {
   type SessionWriteCommand,
   type TrackerReplies,
 } from "../protocol/tracker_messages.ts";
+import { parseStamp, type Stamp } from "./hlc.ts";
 import type { OpBody } from "./ops.ts";
 import type { TrackerState } from "./state_types.ts";
 import { hasOtherSession, sessionOwner, sharedBy, visibleGroups } from "./state_view.ts";
@@ -29,6 +30,7 @@ import {
   listRequests,
 } from "./decide_groups.ts";
 import { downloadFile, listFiles, shareFile, stopShare } from "./decide_files.ts";
+import { hashToken } from "./token_hash.ts";
 
 import type { Decision } from "./decide_common.ts";
 
@@ -83,29 +85,43 @@ export function decideCreateUser(
 }
 
 /**
- * Opens a session for a user whose password the caller verified.
- * @param token a fresh random token
+ * Opens a session for a user whose password the caller verified. The op
+ * carries only the token's hash.
+ * @param session a fresh random token and when the session ends
  * @returns the op bodies
  * @throws {AppError} BAD_CREDENTIALS when there is no such user
  */
-export function decideLogin(state: TrackerState, user: string, token: string): OpBody[] {
+export function decideLogin(
+  state: TrackerState,
+  user: string,
+  session: { token: string; expiresMs: number },
+): OpBody[] {
   const record = state.users.get(user);
   if (record === undefined) {
     throw new AppError("BAD_CREDENTIALS", `Cannot log in as "${user}": wrong user or password`);
   }
-  if (state.sessions.has(token)) {
+  const tokenHash = hashToken(session.token);
+  if (state.sessions.has(tokenHash) || state.closedSessions.has(tokenHash)) {
     throw new AppError("CONFLICT", `Cannot log in as "${user}": the session token is in use`);
   }
-  return [{ type: "open_session", token, user, userStamp: record.stamp }];
+  return [{
+    type: "open_session",
+    tokenHash,
+    user,
+    userStamp: record.stamp,
+    expiresMs: session.expiresMs,
+  }];
 }
 
 /**
  * The user a session token belongs to.
+ * @param token the token as the client sent it
+ * @param nowMs the tracker's clock (0: only the state's horizon decides expiry)
  * @returns the user name
- * @throws {AppError} NOT_LOGGED_IN when the token is unknown or closed
+ * @throws {AppError} NOT_LOGGED_IN when the token is unknown, closed or expired
  */
-export function sessionUser(state: TrackerState, token: string): string {
-  const user = sessionOwner(state, token);
+export function sessionUser(state: TrackerState, token: string, nowMs = 0): string {
+  const user = sessionOwner(state, hashToken(token), nowMs);
   if (user === undefined) {
     throw new AppError("NOT_LOGGED_IN", "Not logged in: the session is unknown or has ended");
   }
@@ -113,9 +129,16 @@ export function sessionUser(state: TrackerState, token: string): string {
 }
 
 // Closing a user's last session also stops their shares: nobody serves them now.
-function logout(state: TrackerState, token: string, user: string): Decision<"logout"> {
-  const bodies: OpBody[] = [{ type: "close_session", token }];
-  if (!hasOtherSession(state, user, token)) {
+function logout(
+  state: TrackerState,
+  token: string,
+  user: string,
+  nowMs: number,
+): Decision<"logout"> {
+  const tokenHash = hashToken(token);
+  const expiresMs = state.sessions.get(tokenHash)?.expiresMs ?? nowMs;
+  const bodies: OpBody[] = [{ type: "close_session", tokenHash, expiresMs }];
+  if (!hasOtherSession(state, user, { except: tokenHash, nowMs })) {
     for (const view of visibleGroups(state)) {
       for (const name of sharedBy(view.record, user)) {
         bodies.push({ type: "unshare_file", group: view.name, epoch: view.epoch, name, user });
@@ -129,6 +152,8 @@ function logout(state: TrackerState, token: string, user: string): Decision<"log
  * Decides a session command that changes state.
  * @param req the validated request
  * @param user the session's user, from {@link sessionUser}
+ * @param stampOfNextOp the stamp the first op will carry: its time is "now"
+ *   for session expiry (absent: the state's horizon)
  * @returns the op bodies to stamp, log and apply in order (maybe none), and the reply data
  * @throws {AppError} NOT_FOUND, FORBIDDEN, ALREADY_EXISTS, CONFLICT as the command's checks fail
  */
@@ -136,10 +161,15 @@ export function decideWrite(
   state: TrackerState,
   req: WriteRequest,
   user: string,
+  stampOfNextOp?: Stamp,
 ): WriteDecision {
   switch (req.cmd) {
-    case "logout":
-      return logout(state, req.token, user);
+    case "logout": {
+      const nowMs = stampOfNextOp === undefined || stampOfNextOp === ""
+        ? state.horizonMs
+        : parseStamp(stampOfNextOp).ms;
+      return logout(state, req.token, user, nowMs);
+    }
     case "create_group":
       return createGroup(state, req.group, user);
     case "join_group":

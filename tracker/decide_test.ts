@@ -61,8 +61,12 @@ Deno.test("decideCreateUser() refuses a taken name and credentialsOf() finds the
 
 Deno.test("decideLogin() refuses an unknown user; sessionUser() refuses unknown tokens", () => {
   const { t, tok } = fixture();
-  throwsCode(() => decideLogin(t.state, "nobody", "tx"), "BAD_CREDENTIALS");
-  throwsCode(() => decideLogin(t.state, "bob", tok.alice), "CONFLICT");
+  const later = t.nowMs + 60_000;
+  throwsCode(
+    () => decideLogin(t.state, "nobody", { token: "tx", expiresMs: later }),
+    "BAD_CREDENTIALS",
+  );
+  throwsCode(() => decideLogin(t.state, "bob", { token: tok.alice, expiresMs: later }), "CONFLICT");
   throwsCode(() => sessionUser(t.state, "made-up"), "NOT_LOGGED_IN");
   assert.equal(sessionUser(t.state, tok.bob), "bob");
 });

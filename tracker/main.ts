@@ -5,6 +5,8 @@
  * cluster links instead.
  */
 import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { restrictUmask } from "../protocol/private_files.ts";
+import { readSecretFile } from "../protocol/secret_file.ts";
 import { flagHelp, type FlagValues, parseFlags, UsageError } from "../protocol/cli_flags.ts";
 import { parseHostPort } from "../protocol/conn_io.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
@@ -16,6 +18,7 @@ import {
   defaultDataDir,
   MAX_CLOCK_SKEW_FLAG_SECS,
   MAX_ID,
+  MAX_SESSION_TTL_MS,
   TRACKER_FLAGS,
   type TrackerConfig,
 } from "./config.ts";
@@ -31,6 +34,30 @@ Options (environment variable in brackets):
 ${flagHelp(TRACKER_FLAGS)}
 
 Settings can also come from a .env file: deno run --env-file=.env ...`;
+
+// From a file, else the environment; the flag form still works but warns:
+// anyone on the machine can read it in the process list.
+function clusterSecret(flags: FlagValues): string | undefined {
+  const file = flags.string("cluster-secret-file");
+  if (file !== undefined && flags.given("cluster-secret")) {
+    throw new UsageError("give --cluster-secret-file or --cluster-secret, not both");
+  }
+  if (file !== undefined) {
+    try {
+      return readSecretFile(file);
+    } catch (error) {
+      throw new UsageError(`--cluster-secret-file: ${(error as Error).message}`);
+    }
+  }
+  if (flags.given("cluster-secret")) {
+    // deno-lint-ignore no-console
+    console.error(
+      "tracker: warning: --cluster-secret shows in the process list; " +
+        "use --cluster-secret-file or TRACKER_CLUSTER_SECRET",
+    );
+  }
+  return flags.string("cluster-secret");
+}
 
 async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   const config = defaultConfig();
@@ -67,10 +94,13 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   if (config.peers.length > 0 && id === undefined) {
     throw new UsageError("--peer needs --id N: every tracker of a cluster needs its own id");
   }
-  config.clusterSecret = flags.string("cluster-secret");
+  config.clusterSecret = clusterSecret(flags);
   if (config.peers.length > 0 && (config.clusterSecret ?? "") === "") {
-    throw new UsageError("peers need --cluster-secret (or TRACKER_CLUSTER_SECRET)");
+    throw new UsageError(
+      "peers need --cluster-secret-file (or TRACKER_CLUSTER_SECRET_FILE, TRACKER_CLUSTER_SECRET)",
+    );
   }
+  config.sessionTtlMs = flags.duration("session-ttl", MAX_SESSION_TTL_MS) ?? config.sessionTtlMs;
   config.advertiseAddr = flags.addr("advertise");
   config.balancers = flags.addrs("balancer");
   const skewSecs = flags.int("max-clock-skew", 1, MAX_CLOCK_SKEW_FLAG_SECS);
@@ -158,4 +188,7 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  restrictUmask(); // whatever it writes is its owner's only
+  Deno.exit(await main(Deno.args));
+}

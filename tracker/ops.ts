@@ -18,7 +18,7 @@ import {
   str,
   uint,
 } from "../protocol/validate.ts";
-import { isStamp, MAX_ORIGIN, parseStamp, type Stamp } from "./hlc.ts";
+import { isStamp, MAX_ORIGIN, MAX_STAMP_MS, parseStamp, type Stamp } from "./hlc.ts";
 
 /** A membership's state: asked to join, in, turned down, or gone. */
 export type MemberStatus = "pending" | "member" | "rejected" | "left";
@@ -27,10 +27,13 @@ export type MemberStatus = "pending" | "member" | "rejected" | "left";
 export type OpBody =
   /** A new user; the first creation of a name (smallest stamp) wins. */
   | { type: "create_user"; user: string; salt: string; hash: string }
-  /** A login; `userStamp` is the stamp of the user's winning `create_user` at login. */
-  | { type: "open_session"; token: string; user: string; userStamp: Stamp }
-  /** A logout; closed tokens stay closed. */
-  | { type: "close_session"; token: string }
+  /**
+   * A login; `userStamp` is the stamp of the user's winning `create_user` at
+   * login. The token is kept only as its hash; the session ends at `expiresMs`.
+   */
+  | { type: "open_session"; tokenHash: string; user: string; userStamp: Stamp; expiresMs: number }
+  /** A logout; a closed token stays closed until its session would have expired. */
+  | { type: "close_session"; tokenHash: string; expiresMs: number }
   /** A new group epoch (the op's stamp), owned by and with `owner` as its first member. */
   | { type: "create_group"; group: string; owner: string }
   /** Ends a group epoch (its last member left). */
@@ -87,7 +90,6 @@ export interface RetryRecord {
 
 const MAX_RETRY_KEY_CHARS = 256;
 
-const MAX_TOKEN_CHARS = 128;
 const MAX_CREDENTIAL_CHARS = 512;
 const STATUSES: readonly MemberStatus[] = ["pending", "member", "rejected", "left"];
 
@@ -139,11 +141,16 @@ const BODY_PARSERS: Record<OpType, (raw: Raw) => OpBody> = {
   }),
   open_session: (raw) => ({
     type: "open_session",
-    token: str(raw, "token", MAX_TOKEN_CHARS),
+    tokenHash: sha256Hex(raw, "tokenHash"),
     user: ident(raw, "user"),
     userStamp: stamp(raw, "userStamp"),
+    expiresMs: uint(raw, "expiresMs", MAX_STAMP_MS),
   }),
-  close_session: (raw) => ({ type: "close_session", token: str(raw, "token", MAX_TOKEN_CHARS) }),
+  close_session: (raw) => ({
+    type: "close_session",
+    tokenHash: sha256Hex(raw, "tokenHash"),
+    expiresMs: uint(raw, "expiresMs", MAX_STAMP_MS),
+  }),
   create_group: (raw) => ({
     type: "create_group",
     group: ident(raw, "group"),

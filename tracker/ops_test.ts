@@ -7,11 +7,12 @@ import { manifestOf, seededRandom } from "./_test_helpers.ts";
 const STAMP = formatStamp({ ms: 1_700_000_000_000, counter: 3 }, 2);
 const EPOCH = formatStamp({ ms: 1_700_000_000_000, counter: 1 }, 1);
 const MANIFEST = manifestOf("hello");
+const TOKEN_HASH = "ab".repeat(32);
 
 const VALID_BODIES: OpBody[] = [
   { type: "create_user", user: "alice", salt: "aa", hash: "bb" },
-  { type: "open_session", token: "t1", user: "alice", userStamp: EPOCH },
-  { type: "close_session", token: "t1" },
+  { type: "open_session", tokenHash: TOKEN_HASH, user: "alice", userStamp: EPOCH, expiresMs: 9 },
+  { type: "close_session", tokenHash: TOKEN_HASH, expiresMs: 9 },
   { type: "create_group", group: "g1", owner: "alice" },
   { type: "remove_group", group: "g1", epoch: EPOCH },
   { type: "set_member", group: "g1", epoch: EPOCH, user: "bob", status: "pending" },
@@ -62,7 +63,7 @@ Deno.test("parseOp() drops unknown fields", () => {
     origin: 2,
     seq: 1,
     stamp: STAMP,
-    body: { type: "close_session", token: "t1" },
+    body: { type: "close_session", tokenHash: TOKEN_HASH, expiresMs: 9 },
   });
 });
 

@@ -23,7 +23,7 @@ import {
   tick,
 } from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
-import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
+import { applyOp, createState, digestState, pruneSessions, type TrackerState } from "./state.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { OpStore, type VersionVector } from "./storage.ts";
 
@@ -377,6 +377,7 @@ export class Replica {
   }
 
   #snapshot(): void {
+    pruneSessions(this.#state); // expired sessions leave memory here, as they leave the snapshot
     this.#store.saveSnapshot(serializeState(this.#state), this.#vv);
     this.#sinceSnapshot = 0;
   }

@@ -6,7 +6,11 @@
  * the largest (last writer wins), closed tokens and manifests are sets. Each
  * merge is commutative, associative and idempotent, with ties broken by the
  * value itself, so the same set of ops gives the same state whatever the
- * order of delivery and however often an op arrives. Conflicts between
+ * order of delivery and however often an op arrives. Sessions end at their
+ * expiry, measured against the horizon: the latest op stamp applied, a
+ * maximum and so the same on every tracker that holds the same ops. An
+ * expired session is not seen (views and snapshots skip it) and
+ * {@link pruneSessions} drops it from memory. Conflicts between
  * concurrent ops (a group created twice, an owner leaving while their heir
  * leaves too) are resolved when the state is read, by pure functions of it
  * (state_view.ts).
@@ -27,7 +31,8 @@ export function createState(): TrackerState {
   return {
     users: new Map(),
     sessions: new Map(),
-    closedSessions: new Set(),
+    closedSessions: new Map(),
+    horizonMs: 0,
     groups: new Map(),
     manifests: new Map(),
     userTokens: new Map(),
@@ -42,16 +47,24 @@ export function createState(): TrackerState {
 export function applyOp(state: TrackerState, op: Op): void {
   const b = op.body;
   const at = op.stamp;
+  const atMs = stampMs(at);
+  if (atMs > state.horizonMs) state.horizonMs = atMs;
   switch (b.type) {
     case "create_user":
       keepFirst(state.users, b.user, { stamp: at, salt: b.salt, hash: b.hash });
       return;
     case "open_session":
-      keepFirst(state.sessions, b.token, { stamp: at, user: b.user, userStamp: b.userStamp });
-      indexToken(state, b.user, b.token);
+      if (b.expiresMs <= state.horizonMs || state.closedSessions.has(b.tokenHash)) return;
+      keepFirst(state.sessions, b.tokenHash, {
+        stamp: at,
+        user: b.user,
+        userStamp: b.userStamp,
+        expiresMs: b.expiresMs,
+      });
+      indexToken(state, b.user, b.tokenHash);
       return;
     case "close_session":
-      state.closedSessions.add(b.token);
+      closeSession(state, b.tokenHash, b.expiresMs);
       return;
     case "create_group":
       createGroup(groupOf(state, b.group), at, b.owner);
@@ -87,14 +100,59 @@ export function applyOp(state: TrackerState, op: Op): void {
   }
 }
 
+// The wall-clock part of a stamp: its first 15 digits (see hlc.ts).
+function stampMs(stamp: Stamp): number {
+  return Number(stamp.slice(0, 15));
+}
+
+// A closed session leaves at once; its hash stays (until it would have
+// expired) only so that its open, if it arrives later, is not applied.
+function closeSession(state: TrackerState, tokenHash: string, expiresMs: number): void {
+  dropSession(state, tokenHash);
+  if (expiresMs <= state.horizonMs) return;
+  const kept = state.closedSessions.get(tokenHash);
+  if (kept === undefined || expiresMs > kept) state.closedSessions.set(tokenHash, expiresMs);
+}
+
+function dropSession(state: TrackerState, tokenHash: string): void {
+  const session = state.sessions.get(tokenHash);
+  if (session === undefined) return;
+  state.sessions.delete(tokenHash);
+  const tokens = state.userTokens.get(session.user);
+  tokens?.delete(tokenHash);
+  if (tokens?.size === 0) state.userTokens.delete(session.user);
+}
+
 /**
- * Adds a token to the user -> tokens index (also used when loading a snapshot).
+ * Drops from memory the sessions, and the hashes of closed ones, that expired
+ * by the horizon. What users and digests see does not change: expired
+ * sessions are already invisible.
+ * @param state the state to change in place
+ * @returns how many entries were dropped
+ */
+export function pruneSessions(state: TrackerState): number {
+  let dropped = 0;
+  for (const [tokenHash, session] of state.sessions) {
+    if (session.expiresMs > state.horizonMs) continue;
+    dropSession(state, tokenHash);
+    dropped++;
+  }
+  for (const [tokenHash, expiresMs] of state.closedSessions) {
+    if (expiresMs > state.horizonMs) continue;
+    state.closedSessions.delete(tokenHash);
+    dropped++;
+  }
+  return dropped;
+}
+
+/**
+ * Adds a token hash to the user -> token hashes index (also used when loading a snapshot).
  * @param state the state whose index to extend
  */
-export function indexToken(state: TrackerState, user: string, token: string): void {
+export function indexToken(state: TrackerState, user: string, tokenHash: string): void {
   const tokens = state.userTokens.get(user);
-  if (tokens === undefined) state.userTokens.set(user, new Set([token]));
-  else tokens.add(token);
+  if (tokens === undefined) state.userTokens.set(user, new Set([tokenHash]));
+  else tokens.add(tokenHash);
 }
 
 /**

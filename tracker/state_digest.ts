@@ -30,9 +30,9 @@ export function digestState(state: TrackerState): string {
     const user = state.users.get(name);
     if (user !== undefined) put(["user", name, user.stamp, user.salt, user.hash]);
   }
-  for (const token of [...state.sessions.keys()].sort()) {
-    const user = sessionOwner(state, token);
-    if (user !== undefined) put(["session", token, user]);
+  for (const tokenHash of [...state.sessions.keys()].sort()) {
+    const user = sessionOwner(state, tokenHash);
+    if (user !== undefined) put(["session", tokenHash, user]);
   }
   for (const group of visibleGroups(state)) {
     put(["group", group.name, group.epoch, group.owner, group.members, group.pending]);

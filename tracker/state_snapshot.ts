@@ -1,6 +1,7 @@
 /**
  * Snapshots of the tracker state as JSON text, with every map written in
- * sorted key order: the same state always gives the same text.
+ * sorted key order: the same state always gives the same text. Sessions are
+ * written as token hashes, and only while neither closed nor expired.
  */
 import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
@@ -17,7 +18,8 @@ import type {
   UserRecord,
 } from "./state_types.ts";
 
-const SNAPSHOT_VERSION = 1;
+// 2: token hashes, session expiry and the horizon.
+const SNAPSHOT_VERSION = 2;
 
 type Entries<T> = Array<[string, T]>;
 
@@ -37,7 +39,8 @@ interface SnapshotJson {
   version: number;
   users: Entries<UserRecord>;
   sessions: Entries<SessionRecord>;
-  closedSessions: string[];
+  closedSessions: Entries<number>;
+  horizonMs: number;
   groups: Entries<GroupJson>;
   manifests: Entries<Manifest>;
 }
@@ -71,8 +74,11 @@ export function serializeState(state: TrackerState): string {
   const snapshot: SnapshotJson = {
     version: SNAPSHOT_VERSION,
     users: sorted(state.users, (u) => u),
-    sessions: sorted(state.sessions, (s) => s),
-    closedSessions: [...state.closedSessions].sort(),
+    sessions: sorted(state.sessions, (s) => s)
+      .filter(([, s]) => s.expiresMs > state.horizonMs),
+    closedSessions: sorted(state.closedSessions, (expiresMs) => expiresMs)
+      .filter(([, expiresMs]) => expiresMs > state.horizonMs),
+    horizonMs: state.horizonMs,
     groups: sorted(state.groups, groupJson),
     manifests: sorted(state.manifests, (m) => m),
   };
@@ -113,11 +119,12 @@ export function deserializeState(text: string): TrackerState {
     const state = createState();
     state.users = toMap(json.users, (u) => u);
     state.sessions = toMap(json.sessions, (s) => s);
-    if (!Array.isArray(json.closedSessions)) throw new TypeError("closedSessions");
-    state.closedSessions = new Set(json.closedSessions);
+    state.closedSessions = toMap(json.closedSessions, (expiresMs) => expiresMs);
+    if (!Number.isSafeInteger(json.horizonMs)) throw new TypeError("horizonMs");
+    state.horizonMs = json.horizonMs;
     state.groups = toMap(json.groups, groupFrom);
     state.manifests = toMap(json.manifests, (m) => m);
-    for (const [token, session] of state.sessions) indexToken(state, session.user, token);
+    for (const [tokenHash, session] of state.sessions) indexToken(state, session.user, tokenHash);
     return state;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

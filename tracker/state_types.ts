@@ -20,11 +20,12 @@ export interface UserRecord {
   hash: string;
 }
 
-/** A session as opened: for `user` as created at `userStamp`. */
+/** A session as opened: for `user` as created at `userStamp`, until `expiresMs`. */
 export interface SessionRecord {
   stamp: Stamp;
   user: string;
   userStamp: Stamp;
+  expiresMs: number;
 }
 
 /** One user's sharing of one file name in a group epoch. */
@@ -55,13 +56,19 @@ export interface GroupRecord {
 /** The whole replicated state of a tracker. */
 export interface TrackerState {
   users: Map<string, UserRecord>;
-  /** token -> the earliest open of it. */
+  /** token hash -> the earliest open of it, while neither closed nor expired. */
   sessions: Map<string, SessionRecord>;
-  /** Tokens that were closed: grow-only. */
-  closedSessions: Set<string>;
+  /** Closed token hashes -> when their session would have expired; kept until then. */
+  closedSessions: Map<string, number>;
+  /**
+   * The largest wall-clock time (ms) of any op stamp applied: sessions that
+   * expire by then are gone. A maximum over ops, so every order of delivery
+   * gives the same value and the same sessions.
+   */
+  horizonMs: number;
   groups: Map<string, GroupRecord>;
   /** fileHash -> its manifest (content-addressed). */
   manifests: Map<string, Manifest>;
-  /** Index derived from `sessions`: user -> tokens opened for them. Not serialized. */
+  /** Index derived from `sessions`: user -> token hashes opened for them. Not serialized. */
   userTokens: Map<string, Set<string>>;
 }

@@ -24,23 +24,38 @@ import type { MemberStatus } from "./ops.ts";
 import type { EpochRecord, GroupRecord, TrackerState } from "./state_types.ts";
 
 /**
- * The user a session token belongs to.
- * @returns the user name, or undefined when the token is unknown, closed or stale
+ * The user a session belongs to.
+ * @param tokenHash the hash of the session's token
+ * @param nowMs the reader's clock: a session past its expiry is over even
+ *   before an op stamped later arrives (0: only the state's horizon counts)
+ * @returns the user name, or undefined when the session is unknown, closed, expired or stale
  */
-export function sessionOwner(state: TrackerState, token: string): string | undefined {
-  const session = state.sessions.get(token);
-  if (session === undefined || state.closedSessions.has(token)) return undefined;
+export function sessionOwner(
+  state: TrackerState,
+  tokenHash: string,
+  nowMs = 0,
+): string | undefined {
+  const session = state.sessions.get(tokenHash);
+  if (session === undefined || state.closedSessions.has(tokenHash)) return undefined;
+  if (session.expiresMs <= Math.max(nowMs, state.horizonMs)) return undefined;
   const user = state.users.get(session.user);
   return user !== undefined && user.stamp === session.userStamp ? session.user : undefined;
 }
 
 /**
  * Tells whether a user has a valid session other than `except`.
- * @returns true when some token of `user` but `except` is valid
+ * @param except the hash of the token to leave out
+ * @param nowMs the reader's clock, as in {@link sessionOwner}
+ * @returns true when some session of `user` but `except` is valid
  */
-export function hasOtherSession(state: TrackerState, user: string, except: string): boolean {
-  for (const token of state.userTokens.get(user) ?? []) {
-    if (token !== except && sessionOwner(state, token) === user) return true;
+export function hasOtherSession(
+  state: TrackerState,
+  user: string,
+  options: { except: string; nowMs: number },
+): boolean {
+  for (const tokenHash of state.userTokens.get(user) ?? []) {
+    if (tokenHash === options.except) continue;
+    if (sessionOwner(state, tokenHash, options.nowMs) === user) return true;
   }
   return false;
 }

@@ -6,7 +6,9 @@
  * catch up from it; the snapshot only saves replaying it all at startup.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
+import { hashLegacyTokens } from "./storage_migration.ts";
 
 /** Highest contiguous seq held per origin. */
 export type VersionVector = Map<number, number>;
@@ -65,11 +67,13 @@ export class OpStore {
   #after: StatementSync;
 
   /**
-   * Opens (or creates) `tracker.db` in `dataDir`.
+   * Opens (or creates) `tracker.db` in `dataDir`; the directory is 0700 and
+   * the database, its WAL and SHM files 0600.
    * @param dataDir the directory, created if missing
    */
   constructor(dataDir: string) {
-    Deno.mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
+    preparePrivateDatabase(`${dataDir}/tracker.db`);
     this.#db = new DatabaseSync(`${dataDir}/tracker.db`);
     this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
     this.#db.exec(SCHEMA);
@@ -77,6 +81,7 @@ export class OpStore {
     if (!columns.some((c) => c["name"] === "retry")) {
       this.#db.exec("ALTER TABLE ops ADD COLUMN retry TEXT"); // a log from before retry ids
     }
+    hashLegacyTokens(this.#db); // a log from before tokens were hashed
     this.#insert = this.#db.prepare(
       "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );

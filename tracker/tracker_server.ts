@@ -19,7 +19,8 @@ import {
   parseTrackerRequest,
   type TrackerReplies,
 } from "../protocol/tracker_messages.ts";
-import { runCommand } from "./commands.ts";
+import { createLogins, runCommand } from "./commands.ts";
+import { sourceKey } from "./source_address.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import type { ClusterKey } from "../protocol/cluster_key.ts";
 import { loadClusterKey } from "./signing_key.ts";
@@ -74,6 +75,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     return Promise.reject(error);
   }
   const addr = formatAddr(listener.addr);
+  const logins = createLogins(config);
   const conns = new Set<ConnInfo>();
   const links = new PeerLinks(replica, config, config.advertiseAddr ?? addr);
   const screen = new OpScreen(replica, {
@@ -127,7 +129,11 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     if (req.cmd === "status") return status();
     if (req.cmd === "digest") return replica.digest();
     if (req.cmd === "login" || "token" in req) info.isClient = true;
-    const data = await runCommand(replica, req, parseRetryId(raw));
+    const caller = {
+      source: sourceKey((info.conn.remoteAddr as Deno.NetAddr).hostname),
+      conn: info,
+    };
+    const data = await runCommand(replica, req, { logins, caller, rid: parseRetryId(raw) });
     return req.cmd === "login" ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
 

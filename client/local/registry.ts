@@ -5,6 +5,7 @@
  * and its downloads with their state.
  */
 import { DatabaseSync } from "node:sqlite";
+import { preparePrivateDatabase } from "../../protocol/private_files.ts";
 import type { Manifest } from "../../protocol/manifest.ts";
 import type { SessionRecord } from "../session/tracker_session.ts";
 
@@ -57,12 +58,17 @@ export class Registry {
   #db: DatabaseSync;
 
   /**
-   * Opens (or creates) the registry file.
+   * Opens (or creates) the registry file. It holds the session token: it
+   * and its WAL and SHM files are readable by their owner only (0600).
    * @param path the SQLite file, e.g. `<data-dir>/client.db`
    */
   constructor(path: string) {
+    preparePrivateDatabase(path);
     this.#db = new DatabaseSync(path);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    // secure_delete: a token forgotten at logout is overwritten, not left in a free page.
+    this.#db.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
+    );
     this.#db.exec(SCHEMA);
   }
 
