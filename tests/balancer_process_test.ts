@@ -51,7 +51,10 @@ Deno.test("balancer --help prints usage; a bad flag exits 2 with a clear line", 
   assert.equal(unknown.code, 2);
   const noSecret = await runBalancer(["--cluster-secret-file", "/nonexistent/cluster.secret"]);
   assert.equal(noSecret.code, 2);
-  assert.match(noSecret.err, /--cluster-secret-file: cannot read \/nonexistent\/cluster.secret/);
+  assert.match(
+    noSecret.err,
+    /--cluster-secret-file: Cannot read the secret file \/nonexistent\/cluster.secret/,
+  );
 });
 
 Deno.test("balancer program takes a dead tracker out and exits cleanly on SIGTERM", async () => {

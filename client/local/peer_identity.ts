@@ -20,6 +20,8 @@ export async function makePeerIdentity(dataDir: string, host: string): Promise<T
   const keyPath = join(dataDir, PEER_KEY_FILE);
   await Deno.writeTextFile(keyPath, identity.key, { mode: 0o600 });
   await Deno.chmod(keyPath, 0o600);
-  await Deno.writeTextFile(join(dataDir, PEER_CERT_FILE), identity.cert);
+  const certPath = join(dataDir, PEER_CERT_FILE);
+  await Deno.writeTextFile(certPath, identity.cert, { mode: 0o600 });
+  await Deno.chmod(certPath, 0o600);
   return identity;
 }
