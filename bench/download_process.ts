@@ -8,6 +8,7 @@
 import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
 import { createWorkerPool, defaultWorkerCount, startDownload } from "../client/transfer/mod.ts";
+import { benchTicket } from "./bench_ticket.ts";
 
 function peakRssBytes(): number {
   const status = Deno.readTextFileSync("/proc/self/status");
@@ -38,6 +39,8 @@ async function main(args: string[]): Promise<number> {
   const result = await startDownload({
     manifest,
     peers: peerList.split(","),
+    ticket: benchTicket(manifest.fileHash),
+    renewTicket: () => Promise.resolve(benchTicket(manifest.fileHash)),
     destPath: dest,
     pool,
     ...requestsPerWorker,

@@ -7,6 +7,7 @@
 import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
 import { startSeeder } from "../client/transfer/mod.ts";
+import { BENCH_GROUP, BENCH_KEY } from "./bench_ticket.ts";
 
 async function main(args: string[]): Promise<number> {
   const [manifestPath, filePath] = args;
@@ -16,8 +17,9 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const manifest = parseManifest(JSON.parse(await Deno.readTextFile(manifestPath)));
-  const shared = { path: filePath, manifest, hasPiece: () => true };
+  const shared = { path: filePath, manifest, groups: [BENCH_GROUP], hasPiece: () => true };
   const seeder = await startSeeder({
+    clusterKey: () => BENCH_KEY.publicKey,
     catalog: { lookup: (hash) => (hash === manifest.fileHash ? shared : undefined) },
   });
   // deno-lint-ignore no-console

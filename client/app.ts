@@ -48,12 +48,15 @@ export async function startClient(
   // It keeps the session token: readable by its owner only.
   await Deno.chmod(dbPath, 0o600).catch(() => {});
   const catalog = new LocalCatalog();
+  const late: { session?: TrackerSession; shares?: ShareManager; downloads?: DownloadManager } = {};
   let seeder;
   try {
     seeder = await startSeeder({
       hostname: config.host,
       port: config.port,
       catalog,
+      // Tickets verify against the key learnt at login; logged out, the seeder serves nobody.
+      clusterKey: () => late.session?.user !== undefined ? late.session.clusterKey : undefined,
       ...(config.uploadBytesPerSec > 0 ? { uploadBytesPerSec: config.uploadBytesPerSec } : {}),
     });
   } catch (error) {
@@ -61,7 +64,6 @@ export async function startClient(
     throw error;
   }
   const { onNotice, cwd } = options;
-  const late: { shares?: ShareManager; downloads?: DownloadManager } = {};
   const session = new TrackerSession({
     ...config,
     trackers: options.trackers,
@@ -74,6 +76,7 @@ export async function startClient(
         .catch((error) => onNotice(`notice: could not restore shares and downloads: ${error}`));
     },
   });
+  late.session = session;
   const seederAddr = seeder.addr;
   const shares = new ShareManager({ registry, session, catalog, seederAddr, cwd, onNotice });
   const downloads = new DownloadManager({

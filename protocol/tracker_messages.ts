@@ -211,7 +211,14 @@ export interface TrackerReplies {
   reject_request: { group: string; user: string };
   list_files: { group: string; files: FileInfo[] };
   upload_file: { group: string; name: string; fileHash: string; seeders: number };
-  download_file: { group: string; name: string; manifest: Manifest; peers: PeerInfo[] };
+  /** `ticket`: the download ticket (base64url, protocol/ticket.ts) seeders ask for. */
+  download_file: {
+    group: string;
+    name: string;
+    manifest: Manifest;
+    peers: PeerInfo[];
+    ticket: string;
+  };
   stop_share: { group: string; name: string };
   status: {
     id: number;

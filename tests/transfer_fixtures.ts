@@ -1,6 +1,7 @@
 /**
  * Fixtures of the transfer tests: random files, a catalog over a few shared
- * files, and seeders started in-process on 127.0.0.1 port 0.
+ * files, seeders started in-process on 127.0.0.1 port 0, and download tickets
+ * signed with a test cluster key those seeders trust.
  */
 import {
   hashFile,
@@ -10,6 +11,32 @@ import {
   startSeeder,
 } from "../client/transfer/mod.ts";
 import type { Manifest } from "../protocol/manifest.ts";
+import { clusterKeyFromSeed } from "../protocol/cluster_key.ts";
+import { signTicket } from "../protocol/ticket.ts";
+
+/** The group test catalogs share their files in. */
+export const TEST_GROUP = "g";
+/** The cluster key test tickets are signed with. */
+export const TEST_KEY = clusterKeyFromSeed(new Uint8Array(32).fill(42));
+/** The `clusterKey` option of test seeders: they trust {@link TEST_KEY}. */
+export const testClusterKey = (): string => TEST_KEY.publicKey;
+
+/**
+ * A download ticket for `manifest`'s file, signed with {@link TEST_KEY}.
+ * @param options the group (default {@link TEST_GROUP}), user, lifetime (default 1 minute)
+ * @returns the ticket, base64url
+ */
+export function ticketFor(
+  manifest: Manifest,
+  options: { group?: string; user?: string; lifetimeMs?: number } = {},
+): string {
+  return signTicket(TEST_KEY, {
+    user: options.user ?? "tester",
+    group: options.group ?? TEST_GROUP,
+    fileHash: manifest.fileHash,
+    notAfterMs: Date.now() + (options.lifetimeMs ?? 60_000),
+  });
+}
 
 /** A test file on disk and its manifest. */
 export interface TestFile {
@@ -51,7 +78,7 @@ export function catalogOf(
   hasPiece: (index: number) => boolean = () => true,
 ): ShareCatalog {
   const byHash = new Map<string, SharedFile>();
-  for (const f of files) byHash.set(f.manifest.fileHash, { ...f, hasPiece });
+  for (const f of files) byHash.set(f.manifest.fileHash, { ...f, groups: [TEST_GROUP], hasPiece });
   return { lookup: (hash) => byHash.get(hash) };
 }
 
@@ -61,7 +88,9 @@ export function catalogOf(
  */
 export async function startSeeders(count: number, catalog: ShareCatalog): Promise<Seeder[]> {
   const seeders: Seeder[] = [];
-  for (let i = 0; i < count; i++) seeders.push(await startSeeder({ catalog }));
+  for (let i = 0; i < count; i++) {
+    seeders.push(await startSeeder({ catalog, clusterKey: testClusterKey }));
+  }
   return seeders;
 }
 

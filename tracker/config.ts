@@ -36,6 +36,8 @@ export const SCRYPT_CONCURRENCY = 4;
 export const SALT_BYTES = 16;
 /** Session token length in bytes (hex on the wire). */
 export const TOKEN_BYTES = 32;
+/** How long a download ticket lets seeders serve its holder (10 minutes); downloads renew it. */
+export const TICKET_LIFETIME_MS = 10 * 60 * 1000;
 
 /** What a tracker needs to run. */
 export interface TrackerConfig {
@@ -67,6 +69,8 @@ export interface TrackerConfig {
   reconnectMaxMs: number;
   /** Ops per replication batch. @default REPLICATION_BATCH_OPS */
   replicationBatchOps: number;
+  /** Lifetime of the download tickets it signs. @default TICKET_LIFETIME_MS */
+  ticketLifetimeMs: number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
   /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
@@ -99,6 +103,7 @@ export function defaultConfig(): TrackerConfig {
     reconnectInitialMs: RECONNECT_INITIAL_MS,
     reconnectMaxMs: RECONNECT_MAX_MS,
     replicationBatchOps: REPLICATION_BATCH_OPS,
+    ticketLifetimeMs: TICKET_LIFETIME_MS,
     log: logToStderr,
     onFatal: () => {},
   };

@@ -30,7 +30,7 @@ import {
   listGroups,
   listRequests,
 } from "./decide_groups.ts";
-import { downloadFile, listFiles, shareFile, stopShare } from "./decide_files.ts";
+import { downloadFile, type FileOffer, listFiles, shareFile, stopShare } from "./decide_files.ts";
 
 export type { Decision } from "./decide_groups.ts";
 
@@ -172,7 +172,7 @@ export function answerQuery(
   state: TrackerState,
   req: QueryRequest,
   user: string,
-): TrackerReplies[QueryCommand] {
+): TrackerReplies[Exclude<QueryCommand, "download_file">] | FileOffer {
   switch (req.cmd) {
     case "whoami":
       return { user };

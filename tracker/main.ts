@@ -29,6 +29,8 @@ Options (environment variable in brackets):
   --advertise HOST:PORT  address peers and balancers should dial (default: the listening
                          address) [TRACKER_ADVERTISE]
   --balancer HOST:PORT   a balancer to register with (repeatable) [TRACKER_BALANCER, comma-separated]
+  --ticket-lifetime MS   how long a download ticket is good for (default 600000, 10 minutes)
+                         [TRACKER_TICKET_LIFETIME_MS]
   --status HOST:PORT     print a running tracker's links, version vector and memory, then exit
   --help                 show this help
 
@@ -76,6 +78,7 @@ function parseFlags(args: string[]) {
         "cluster-secret": { type: "string" },
         balancer: { type: "string", multiple: true },
         advertise: { type: "string" },
+        "ticket-lifetime": { type: "string" },
         status: { type: "string" },
         help: { type: "boolean" },
       },
@@ -129,6 +132,10 @@ async function buildConfig(flags: Flags): Promise<TrackerConfig> {
   }
   const advertise = flags.advertise ?? env("TRACKER_ADVERTISE");
   if (advertise !== undefined) config.advertiseAddr = checkAddrs("advertise", [advertise])[0];
+  const lifetimeText = flags["ticket-lifetime"] ?? env("TRACKER_TICKET_LIFETIME_MS");
+  if (lifetimeText !== undefined) {
+    config.ticketLifetimeMs = intFlag("ticket-lifetime", lifetimeText, 1000, 86_400_000);
+  }
   config.balancers = checkAddrs("balancer", flags.balancer ?? envList("TRACKER_BALANCER"));
   const suffix = idText !== undefined ? `id${config.id}` : String(config.port);
   config.dataDir = flags["data-dir"] ?? env("TRACKER_DATA_DIR") ?? `.data/tracker-${suffix}`;

@@ -20,6 +20,9 @@ import { runCommand } from "./commands.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import type { ClusterKey } from "../protocol/cluster_key.ts";
 import { loadClusterKey } from "./signing_key.ts";
+import { signTicket } from "../protocol/ticket.ts";
+import { sessionUser } from "./decide.ts";
+import type { FileOffer } from "./decide_files.ts";
 import { Replica } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { PeerSession } from "./replication_server.ts";
@@ -100,6 +103,17 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     if (req.cmd === "digest") return replica.digest();
     if (req.cmd === "login" || "token" in req) info.isClient = true;
     const data = await runCommand(replica, req, parseRetryId(raw));
+    if (req.cmd === "download_file") {
+      // Signed here, where the key is: a member's fetch comes with its proof for the seeders.
+      const offer = data as FileOffer;
+      const ticket = signTicket(clusterKey, {
+        user: sessionUser(replica.state, req.token),
+        group: offer.group,
+        fileHash: offer.manifest.fileHash,
+        notAfterMs: Date.now() + config.ticketLifetimeMs,
+      });
+      return { ...offer, ticket } satisfies TrackerReplies["download_file"];
+    }
     return req.cmd === "login" ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
 

@@ -106,7 +106,7 @@ export class DownloadManager {
       startedMs: Date.now(),
     });
     const record = this.#o.registry.downloads().find((d) => d.id === id)!;
-    this.#launch(record, peers);
+    this.#launch(record, peers, reply.ticket);
     return this.#view(record);
   }
 
@@ -126,7 +126,8 @@ export class DownloadManager {
           throw new AppError("CONFLICT", "The file's content changed on the tracker");
         }
         if (this.#active.has(record.id)) continue;
-        this.#launch(record, this.#peersOf(reply.peers, record.manifest, record.name));
+        const peers = this.#peersOf(reply.peers, record.manifest, record.name);
+        this.#launch(record, peers, reply.ticket);
         this.#o.onNotice(`notice: resuming download of ${record.group}/${record.name}`);
       } catch (error) {
         if (this.#closing) return;
@@ -179,6 +180,22 @@ export class DownloadManager {
     }
   }
 
+  /**
+   * A fresh ticket for a running download, asked of the tracker (which refuses
+   * a user who is no longer a member); the peers that come with it join in.
+   */
+  async #renewTicket(record: DownloadRecord, download: Download): Promise<string> {
+    const reply = await this.#o.session.call("download_file", {
+      group: record.group,
+      name: record.name,
+    });
+    if (reply.manifest.fileHash !== record.manifest.fileHash) {
+      throw new AppError("NOT_FOUND", `"${record.name}" now has other content on the tracker`);
+    }
+    download.setPeers(reply.peers.map((p) => p.addr).filter((a) => a !== this.#o.seederAddr));
+    return reply.ticket;
+  }
+
   #peersOf(peers: { addr: string }[], manifest: Manifest, name: string): string[] {
     const addrs = [...new Set(peers.map((p) => p.addr))].filter((a) => a !== this.#o.seederAddr);
     if (addrs.length === 0 && manifest.size > 0) {
@@ -187,16 +204,19 @@ export class DownloadManager {
     return addrs;
   }
 
-  #launch(record: DownloadRecord, peers: string[]): void {
-    const download = startDownload({
+  #launch(record: DownloadRecord, peers: string[], ticket: string): void {
+    const download: Download = startDownload({
       manifest: record.manifest,
       peers,
+      ticket,
+      renewTicket: () => this.#renewTicket(record, download),
       destPath: record.dest,
       pool: this.#pool ??= createWorkerPool(this.#o.workers),
     });
     this.#o.catalog.addPartial(record.id, {
       path: `${record.dest}.part`,
       manifest: record.manifest,
+      group: record.group,
       hasPiece: (i) => download.hasPiece(i),
     });
     const finished = download.done.then(

@@ -1,6 +1,7 @@
 /** The shapes of a download: its options, its handle and its progress. */
 import type { Manifest } from "../../protocol/manifest.ts";
 import type { WorkerPool } from "./worker_pool.ts";
+import type { RenewTicket } from "./ticket_keeper.ts";
 
 /** A download's state as `show_downloads` shows it. */
 export interface DownloadProgress {
@@ -37,6 +38,10 @@ export interface DownloadOptions {
   manifest: Manifest;
   /** Seeder addresses, host:port. */
   peers: string[];
+  /** The download ticket from `download_file` (base64url): seeders serve nothing without it. */
+  ticket: string;
+  /** Gets a fresh ticket before this one expires. @default none: the ticket is never renewed */
+  renewTicket?: RenewTicket;
   /** The final path; the download writes to `${destPath}.part` until verified. */
   destPath: string;
   /** Workers of the download's own pool (ignored with `pool`). @default 8 */
@@ -60,6 +65,7 @@ export interface DownloadOptions {
 }
 
 /** The options with every default filled in. */
-export type ResolvedDownloadOptions = Required<Omit<DownloadOptions, "pool">> & {
+export type ResolvedDownloadOptions = Required<Omit<DownloadOptions, "pool" | "renewTicket">> & {
   pool: WorkerPool | undefined;
+  renewTicket: RenewTicket | undefined;
 };

@@ -35,6 +35,8 @@ export function startDownload(options: DownloadOptions): Download {
   const resolved: ResolvedDownloadOptions = {
     manifest: options.manifest,
     peers: [...new Set(options.peers)],
+    ticket: options.ticket,
+    renewTicket: options.renewTicket,
     destPath: options.destPath,
     workers: options.workers ?? defaults.workers,
     pool: options.pool,

@@ -69,6 +69,10 @@ function withWriteLock(write: () => void): void {
 }
 const jobs = new Map<number, Job>();
 const closedJobs = new Set<number>();
+/**
+ * Connections by job and peer: a seeder serves one connection only the file
+ * of its ticket, so two downloads never share one.
+ */
 const conns = new Map<string, Promise<PeerConn>>();
 /** Piece buffers handed back by the main thread, by byte length. */
 const spare = new Map<number, ArrayBuffer[]>();
@@ -100,17 +104,28 @@ function fileOf(job: Job): Deno.FsFile {
   return job.file;
 }
 
-async function connTo(peer: string, timeoutMs: number): Promise<PeerConn> {
-  const existing = conns.get(peer);
+/** The open connection of a task's job to its peer, showing the task's ticket if it is newer. */
+async function connTo(
+  task: { jobId: number; peer: string; ticket: string; timeoutMs: number },
+): Promise<PeerConn> {
+  if (closedJobs.has(task.jobId)) throw new AppError("UNAVAILABLE", "The download was closed");
+  const key = `${task.jobId} ${task.peer}`;
+  const existing = conns.get(key);
   if (existing !== undefined) {
     const conn = await existing.catch(() => null);
-    if (conn !== null && !conn.isClosed) return conn;
-    if (conns.get(peer) === existing) conns.delete(peer);
+    if (conn !== null && !conn.isClosed) {
+      if (conn.ticket !== task.ticket) conn.sendTicket(task.ticket).catch(() => {});
+      return conn;
+    }
+    if (conns.get(key) === existing) conns.delete(key);
   }
-  const connecting = PeerConn.connect(peer, timeoutMs, allocate);
-  conns.set(peer, connecting);
+  const connecting = PeerConn.connect(task.peer, task.timeoutMs, {
+    ticket: task.ticket,
+    allocate,
+  });
+  conns.set(key, connecting);
   connecting.catch(() => {
-    if (conns.get(peer) === connecting) conns.delete(peer);
+    if (conns.get(key) === connecting) conns.delete(key);
   });
   return await connecting;
 }
@@ -172,7 +187,7 @@ function writePiece(
 async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise<void> {
   let reply;
   try {
-    const conn = await connTo(task.peer, task.timeoutMs);
+    const conn = await connTo(task);
     reply = await conn.requestPiece(task.fileHash, task.index, task.timeoutMs);
   } catch (error) {
     return fail(task, kindOf(error), error instanceof Error ? error.message : String(error));
@@ -223,7 +238,7 @@ function readPiece(
 
 async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void> {
   try {
-    const conn = await connTo(task.peer, task.timeoutMs);
+    const conn = await connTo(task);
     const have = await conn.requestHave(task.fileHash, task.timeoutMs);
     reply({
       type: "have",
@@ -239,6 +254,7 @@ async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void
 
 function closeJob(jobId: number): void {
   closedJobs.add(jobId);
+  for (const key of conns.keys()) if (key.startsWith(`${jobId} `)) void closeConn(key);
   const job = jobs.get(jobId);
   jobs.delete(jobId);
   try {
@@ -248,11 +264,16 @@ function closeJob(jobId: number): void {
   }
 }
 
-async function dropPeer(peer: string): Promise<void> {
-  const connecting = conns.get(peer);
-  conns.delete(peer);
+async function closeConn(key: string): Promise<void> {
+  const connecting = conns.get(key);
+  conns.delete(key);
   const conn = await connecting?.catch(() => null);
   conn?.close();
+}
+
+async function dropPeer(peer: string): Promise<void> {
+  const keys = [...conns.keys()].filter((key) => key.endsWith(` ${peer}`));
+  await Promise.all(keys.map(closeConn));
 }
 
 async function handle(message: WorkerTask): Promise<void> {
@@ -285,7 +306,7 @@ async function control(message: ToWorker): Promise<void> {
       return await dropPeer(message.peer);
     case "shutdown":
       for (const jobId of [...jobs.keys()]) closeJob(jobId);
-      await Promise.all([...conns.keys()].map(dropPeer));
+      await Promise.all([...conns.keys()].map(closeConn));
       flushReplies();
       return scope.postMessage({ type: "shutdown_done" });
   }

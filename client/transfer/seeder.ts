@@ -8,6 +8,13 @@
  * memory however fast it sends. Broken framing (an oversized or empty frame)
  * gets an error frame and the connection is closed; a well-framed bad request
  * gets an error frame and the connection stays.
+ *
+ * Nothing is served without a download ticket (protocol/ticket.ts), checked
+ * here against the cluster key this client learnt at login, with no call to
+ * a tracker. A connection then gets only the ticket's file, in the ticket's
+ * group, until the ticket expires (a fresher ticket may replace it). A request
+ * without a valid ticket, or beyond what it grants, gets one connection-level
+ * UNAUTHORIZED or FORBIDDEN error frame and the connection is closed.
  */
 import { AppError } from "../../protocol/errors.ts";
 import { formatAddr, writeAll } from "../../protocol/conn_io.ts";
@@ -21,6 +28,7 @@ import {
   PEER_PROTOCOL_VERSION,
   type PeerFrame,
 } from "../../protocol/peer_frames.ts";
+import { type TicketClaims, verifyTicket } from "../../protocol/ticket.ts";
 import { FrameDecoder } from "../../protocol/peer_frame_decoder.ts";
 import { defaultTransferConfig } from "./config.ts";
 import { PieceReader } from "./piece_reader.ts";
@@ -36,6 +44,11 @@ export interface SeederOptions {
   /** Listen port; 0 picks a free one. @default 0 */
   port?: number;
   catalog: ShareCatalog;
+  /**
+   * The cluster's public key that tickets must be signed with, read at each
+   * ticket; undefined (the client never logged in) refuses every ticket.
+   */
+  clusterKey: () => string | undefined;
   /** Connections served at once. @default 256 */
   maxConnections?: number;
   /** Cap on what all connections together send, in bytes per second. @default no cap */
@@ -164,6 +177,8 @@ class PeerSession {
   #stats: SeederStats;
   #reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
   #greeted = false;
+  /** What this connection's ticket grants, once it showed a valid one. */
+  #grant: TicketClaims | null = null;
   #bucket: TokenBucket | undefined;
 
   constructor(
@@ -193,6 +208,12 @@ class PeerSession {
       await writeAll(this.#conn, encodeHello());
       return true;
     }
+    if (frame.type === "ticket") return await this.#acceptTicket(frame.ticket);
+    const refusal = this.#authorize(frame);
+    if (refusal !== null) {
+      await this.sendError(0, refusal);
+      return false;
+    }
     const reqId = frame.type === "hello" ? 0 : frame.reqId;
     const sentBefore = this.#stats.bytesServed;
     try {
@@ -205,6 +226,37 @@ class PeerSession {
       await this.sendError(reqId, reply);
     }
     return true;
+  }
+
+  /** Checks a ticket and makes it this connection's grant; @returns false to close */
+  async #acceptTicket(ticket: Uint8Array): Promise<boolean> {
+    const check = verifyTicket(this.#options.clusterKey(), ticket, Date.now());
+    if (!check.ok) {
+      await this.sendError(0, new AppError("UNAUTHORIZED", check.message));
+      return false;
+    }
+    this.#grant = check.claims;
+    return true;
+  }
+
+  /** Why the connection's ticket does not cover `frame`, or null when it does. */
+  #authorize(frame: PeerFrame): AppError | null {
+    if (frame.type !== "request" && frame.type !== "have_request") return null;
+    const grant = this.#grant;
+    if (grant === null) {
+      return new AppError("UNAUTHORIZED", "Send a download ticket before asking for pieces");
+    }
+    if (Date.now() > grant.notAfterMs) {
+      return new AppError("UNAUTHORIZED", "The download ticket has expired");
+    }
+    if (frame.fileHash !== grant.fileHash) {
+      return new AppError("FORBIDDEN", "The download ticket is for another file");
+    }
+    const shared = this.#options.catalog.lookup(frame.fileHash);
+    if (shared !== undefined && !shared.groups.includes(grant.group)) {
+      return new AppError("FORBIDDEN", `The file is not shared here in group "${grant.group}"`);
+    }
+    return null;
   }
 
   /** Waits as long as the upload limit asks after sending `bytes`. */

@@ -23,6 +23,8 @@ export type WorkerTask =
     path: string;
     peer: string;
     fileHash: string;
+    /** The download's current ticket (base64url), shown to the peer once per connection. */
+    ticket: string;
     index: number;
     offset: number;
     length: number;
@@ -45,6 +47,7 @@ export type WorkerTask =
     taskId: number;
     peer: string;
     fileHash: string;
+    ticket: string;
     timeoutMs: number;
   };
 
