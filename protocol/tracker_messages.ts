@@ -201,7 +201,8 @@ export interface TrackerReplies {
   /** `clusterKey`: the cluster's public key (base64url), that tickets and tracker proofs verify against. */
   login: { user: string; token: string; clusterKey: string };
   logout: Record<string, never>;
-  whoami: { user: string };
+  /** `clusterKey` as in `login`: a session resumed by its token learns it here. */
+  whoami: { user: string; clusterKey: string };
   list_groups: { groups: GroupInfo[] };
   create_group: { group: string };
   join_group: { group: string; status: "pending" };

@@ -5,66 +5,21 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { writeAll } from "../protocol/conn_io.ts";
-import {
-  encodeHello,
-  encodePiece,
-  encodeRequest,
-  encodeTicket,
-  MAX_REPLY_BODY_BYTES,
-  type PeerFrame,
-} from "../protocol/peer_frames.ts";
-import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
+import { encodeHello, encodePiece, encodeRequest, encodeTicket } from "../protocol/peer_frames.ts";
 import { PeerConn, startSeeder } from "../client/transfer/mod.ts";
 import { tempDir } from "./harness.ts";
-import { catalogOf, makeTestFile, testClusterKey, ticketFor } from "./transfer_fixtures.ts";
+import {
+  catalogOf,
+  concat,
+  errorOf,
+  exchange,
+  makeTestFile,
+  testClusterKey,
+  ticketFor,
+} from "./transfer_fixtures.ts";
 import { ticketBytes } from "../protocol/ticket.ts";
 
 const PIECE = 4096;
-
-/** Sends bytes on a fresh connection and reads `count` frames, or until the seeder closes. */
-async function exchange(
-  addr: string,
-  bytes: Uint8Array,
-  count: number,
-  halfClose = false,
-): Promise<{ frames: PeerFrame[]; closed: boolean }> {
-  const [hostname, port] = addr.split(":");
-  const conn = await Deno.connect({ hostname: hostname!, port: Number(port) });
-  try {
-    await writeAll(conn, bytes);
-    if (halfClose) await conn.closeWrite();
-    const decoder = new FrameDecoder(MAX_REPLY_BODY_BYTES);
-    const frames: PeerFrame[] = [];
-    const buffer = new Uint8Array(64 * 1024);
-    while (frames.length < count) {
-      const n = await conn.read(buffer).catch(() => null);
-      if (n === null) return { frames, closed: true };
-      frames.push(...decoder.push(buffer.subarray(0, n)));
-    }
-    // The seeder closes after broken framing: the next read sees the end at
-    // once. A connection still open after a full second counts as kept open
-    // (a generous wait, so a loaded machine cannot turn "closed" into "open").
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const probe = await Promise.race([
-      conn.read(buffer).catch(() => null),
-      new Promise<"open">((r) => timer = setTimeout(() => r("open"), 1000)),
-    ]);
-    clearTimeout(timer);
-    return { frames, closed: probe === null };
-  } finally {
-    conn.close();
-  }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
-}
-
-function errorOf(frame: PeerFrame | undefined): [number, string] | undefined {
-  return frame?.type === "error" ? [frame.reqId, frame.code] : undefined;
-}
 
 const HELLO = encodeHello();
 const enc = new TextEncoder();

@@ -172,7 +172,9 @@ export function answerQuery(
   state: TrackerState,
   req: QueryRequest,
   user: string,
-): TrackerReplies[Exclude<QueryCommand, "download_file">] | FileOffer {
+): TrackerReplies[Exclude<QueryCommand, "download_file" | "whoami">] | FileOffer | {
+  user: string;
+} {
   switch (req.cmd) {
     case "whoami":
       return { user };

@@ -114,7 +114,8 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
       });
       return { ...offer, ticket } satisfies TrackerReplies["download_file"];
     }
-    return req.cmd === "login" ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
+    const withKey = req.cmd === "login" || req.cmd === "whoami";
+    return withKey ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
 
   const budget = new BufferBudget(config.maxBufferedBytes);

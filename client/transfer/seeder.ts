@@ -3,15 +3,15 @@
  * protocol (protocol/peer_frames.ts). A peer names a file only by its content
  * hash and a piece by its index; the seeder looks both up in its catalog and
  * never opens a path a peer chose. Each connection is served one request at a
- * time, and the next bytes are read only after the frames already read are
- * answered, so a peer holds at most one read buffer and one piece of our
- * memory however fast it sends. Broken framing (an oversized or empty frame)
+ * time; its frames are read and judged as they arrive and wait in a small
+ * bounded inbox, so a peer holds at most one read buffer, that inbox and one
+ * piece of our memory however fast it sends. Broken framing (an oversized or empty frame)
  * gets an error frame and the connection is closed; a well-framed bad request
  * gets an error frame and the connection stays.
  *
  * Nothing is served without a download ticket (protocol/ticket.ts), checked
- * here against the cluster key this client learnt at login, with no call to
- * a tracker. A connection then gets only the ticket's file, in the ticket's
+ * by ticket_gate.ts against the cluster key this client learnt at login, with
+ * no call to a tracker. A connection then gets only the ticket's file, in the ticket's
  * group, until the ticket expires (a fresher ticket may replace it). A request
  * without a valid ticket, or beyond what it grants, gets one connection-level
  * UNAUTHORIZED or FORBIDDEN error frame and the connection is closed.
@@ -25,13 +25,13 @@ import {
   encodeHello,
   makeBitfield,
   MAX_REQUEST_BODY_BYTES,
-  PEER_PROTOCOL_VERSION,
   type PeerFrame,
 } from "../../protocol/peer_frames.ts";
-import { type TicketClaims, verifyTicket } from "../../protocol/ticket.ts";
 import { FrameDecoder } from "../../protocol/peer_frame_decoder.ts";
 import { defaultTransferConfig } from "./config.ts";
 import { PieceReader } from "./piece_reader.ts";
+import { FrameInbox } from "./frame_inbox.ts";
+import { TicketGate } from "./ticket_gate.ts";
 import type { ShareCatalog, SharedFile } from "./catalog_types.ts";
 
 export type { ShareCatalog, SharedFile } from "./catalog_types.ts";
@@ -75,6 +75,8 @@ export interface Seeder extends AsyncDisposable {
 }
 
 const READ_BUFFER_BYTES = 16 * 1024;
+/** Frames a connection may have read and not yet had answered. */
+const INBOX_FRAMES = 64;
 
 /**
  * Starts a seeder.
@@ -134,51 +136,86 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-/** Serves one connection until it closes. Never throws. */
+/** A frame read from a peer and its verdict, waiting for its turn to be answered. */
+interface Admitted {
+  frame: PeerFrame | null;
+  /** The connection-level error to send, and then close, instead of answering. */
+  refusal: AppError | null;
+}
+
+/**
+ * Serves one connection until it closes. Never throws. One loop reads and
+ * judges frames as they arrive (ticket_gate.ts), the other answers them in
+ * order; the bounded inbox between them keeps what a peer can queue small.
+ */
 async function servePeerConn(
   conn: Deno.Conn,
   options: SeederOptions,
   stats: SeederStats,
   bucket: TokenBucket | undefined,
 ): Promise<void> {
-  const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
   const session = new PeerSession(conn, options, stats, bucket);
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  const inbox = new FrameInbox<Admitted>(INBOX_FRAMES);
+  const gate = new TicketGate(options);
+  let reading: Promise<void> | undefined;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
-    let open = true;
-    while (open) {
+    reading = readFrames(conn, gate, inbox, options);
+    for (let item = await inbox.next(); item !== undefined; item = await inbox.next()) {
+      if (item.refusal !== null) {
+        await session.sendError(0, item.refusal);
+        break;
+      }
+      await session.handle(item.frame!);
+    }
+  } catch (error) {
+    if (!isConnectionError(error)) options.onInternalError?.(error);
+  } finally {
+    inbox.abort();
+    session.close();
+    closeQuietly(conn);
+    await reading;
+  }
+}
+
+/** Reads frames, judges each and queues it, until the peer stops, breaks framing or is refused. */
+async function readFrames(
+  conn: Deno.Conn,
+  gate: TicketGate,
+  inbox: FrameInbox<Admitted>,
+  options: SeederOptions,
+): Promise<void> {
+  const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  try {
+    while (true) {
       const n = await conn.read(buffer);
-      if (n === null) break;
+      if (n === null) return;
       let frames: PeerFrame[];
       try {
         frames = decoder.push(buffer.subarray(0, n));
       } catch (error) {
-        if (error instanceof AppError) await session.sendError(0, error);
-        break;
+        if (error instanceof AppError) await inbox.push({ frame: null, refusal: error });
+        return;
       }
       for (const frame of frames) {
-        open = await session.handle(frame);
-        if (!open) break;
+        const refusal = gate.admit(frame, Date.now());
+        if (!(await inbox.push({ frame, refusal })) || refusal !== null) return;
       }
     }
   } catch (error) {
     if (!isConnectionError(error)) options.onInternalError?.(error);
   } finally {
-    session.close();
-    closeQuietly(conn);
+    inbox.end();
   }
 }
 
-/** One connection's state: whether it said hello, and its open files. */
+/** One connection's answering side: its open files and the upload pacing. */
 class PeerSession {
   #conn: Deno.Conn;
   #options: SeederOptions;
   #stats: SeederStats;
   #reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
-  #greeted = false;
-  /** What this connection's ticket grants, once it showed a valid one. */
-  #grant: TicketClaims | null = null;
   #bucket: TokenBucket | undefined;
 
   constructor(
@@ -193,28 +230,10 @@ class PeerSession {
     this.#bucket = bucket;
   }
 
-  /**
-   * Answers one frame; the one place where a request's errors become error frames.
-   * @returns false when the connection must close
-   */
-  async handle(frame: PeerFrame): Promise<boolean> {
-    if (!this.#greeted) {
-      const refusal = checkHello(frame);
-      if (refusal !== null) {
-        await this.sendError(0, refusal);
-        return false;
-      }
-      this.#greeted = true;
-      await writeAll(this.#conn, encodeHello());
-      return true;
-    }
-    if (frame.type === "ticket") return await this.#acceptTicket(frame.ticket);
-    const refusal = this.#authorize(frame);
-    if (refusal !== null) {
-      await this.sendError(0, refusal);
-      return false;
-    }
-    const reqId = frame.type === "hello" ? 0 : frame.reqId;
+  /** Answers one admitted frame; the one place where a request's errors become error frames. */
+  async handle(frame: PeerFrame): Promise<void> {
+    if (frame.type === "hello") return await writeAll(this.#conn, encodeHello());
+    if (frame.type === "ticket") return;
     const sentBefore = this.#stats.bytesServed;
     try {
       await answer(this.#conn, frame, this.#options.catalog, this.#reader, this.#stats);
@@ -223,40 +242,8 @@ class PeerSession {
       if (isConnectionError(error)) throw error;
       if (!(error instanceof AppError)) this.#options.onInternalError?.(error);
       const reply = error instanceof AppError ? error : new AppError("INTERNAL", "Internal error");
-      await this.sendError(reqId, reply);
+      await this.sendError(frame.reqId, reply);
     }
-    return true;
-  }
-
-  /** Checks a ticket and makes it this connection's grant; @returns false to close */
-  async #acceptTicket(ticket: Uint8Array): Promise<boolean> {
-    const check = verifyTicket(this.#options.clusterKey(), ticket, Date.now());
-    if (!check.ok) {
-      await this.sendError(0, new AppError("UNAUTHORIZED", check.message));
-      return false;
-    }
-    this.#grant = check.claims;
-    return true;
-  }
-
-  /** Why the connection's ticket does not cover `frame`, or null when it does. */
-  #authorize(frame: PeerFrame): AppError | null {
-    if (frame.type !== "request" && frame.type !== "have_request") return null;
-    const grant = this.#grant;
-    if (grant === null) {
-      return new AppError("UNAUTHORIZED", "Send a download ticket before asking for pieces");
-    }
-    if (Date.now() > grant.notAfterMs) {
-      return new AppError("UNAUTHORIZED", "The download ticket has expired");
-    }
-    if (frame.fileHash !== grant.fileHash) {
-      return new AppError("FORBIDDEN", "The download ticket is for another file");
-    }
-    const shared = this.#options.catalog.lookup(frame.fileHash);
-    if (shared !== undefined && !shared.groups.includes(grant.group)) {
-      return new AppError("FORBIDDEN", `The file is not shared here in group "${grant.group}"`);
-    }
-    return null;
   }
 
   /** Waits as long as the upload limit asks after sending `bytes`. */
@@ -281,19 +268,6 @@ function isConnectionError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.Interrupted ||
     error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.ConnectionAborted;
-}
-
-function checkHello(frame: PeerFrame): AppError | null {
-  if (frame.type !== "hello") {
-    return new AppError("BAD_REQUEST", "Expected a peer-protocol hello first");
-  }
-  if (frame.version !== PEER_PROTOCOL_VERSION) {
-    return new AppError(
-      "VERSION_MISMATCH",
-      `Peer protocol version ${frame.version} is not supported; this seeder speaks ${PEER_PROTOCOL_VERSION}`,
-    );
-  }
-  return null;
 }
 
 /** Answers one frame after the hello; throws AppError for a bad request. */
