@@ -216,6 +216,7 @@ class PeerSession {
   #options: SeederOptions;
   #stats: SeederStats;
   #reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
+  #greeted = false;
   #bucket: TokenBucket | undefined;
 
   constructor(
@@ -232,7 +233,10 @@ class PeerSession {
 
   /** Answers one admitted frame; the one place where a request's errors become error frames. */
   async handle(frame: PeerFrame): Promise<void> {
-    if (frame.type === "hello") return await writeAll(this.#conn, encodeHello());
+    if (frame.type === "hello" && !this.#greeted) {
+      this.#greeted = true; // the gate let it in first: answer it in kind
+      return await writeAll(this.#conn, encodeHello());
+    }
     if (frame.type === "ticket") return;
     const sentBefore = this.#stats.bytesServed;
     try {
@@ -242,7 +246,7 @@ class PeerSession {
       if (isConnectionError(error)) throw error;
       if (!(error instanceof AppError)) this.#options.onInternalError?.(error);
       const reply = error instanceof AppError ? error : new AppError("INTERNAL", "Internal error");
-      await this.sendError(frame.reqId, reply);
+      await this.sendError(frame.type === "hello" ? 0 : frame.reqId, reply);
     }
   }
 
