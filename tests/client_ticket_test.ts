@@ -3,7 +3,8 @@
  * short ticket lifetime: a member's download from two seeders outlives
  * several tickets and completes; a stranger, an old peer, a forger and a
  * member who left (once its last ticket expired) get one error frame from
- * the same seeders and not a byte.
+ * the same seeders and not a byte, and a seeder whose user logged out serves
+ * nobody.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -31,7 +32,7 @@ async function tryPiece(addr: string, opening: Uint8Array, fileHash: string) {
   return { replies: frames.filter((f) => f.type !== "hello").map(errorOf), closed };
 }
 
-Deno.test("seeders serve a member across renewed tickets, and nothing to a stranger, an old peer, a forger or an ex-member", async () => {
+Deno.test("seeders serve a member across renewed tickets, and nothing to a stranger, an old peer, a forger, an ex-member, or once their user logged out", async () => {
   await using dir = await tempDir("client-tickets-");
   await using tracker = await spawnProgram("tracker", [
     "--port",
@@ -117,6 +118,29 @@ Deno.test("seeders serve a member across renewed tickets, and nothing to a stran
     assert.equal(refused.code, "UNAUTHORIZED");
     const exMember = await tryPiece(seederAddr, concat(encodeHello(), ticketFrame), fileHash);
     assert.deepEqual(exMember, { replies: [[0, "UNAUTHORIZED"]], closed: true });
+
+    // A seeder whose user logged out serves nobody, even on a valid ticket; the other still does.
+    const { token } = await rpc.request<{ token: string }>("login", {
+      user: "carol",
+      password: "pw-carol",
+    });
+    const fresh = await rpc.request<TrackerReplies["download_file"]>("download_file", {
+      token,
+      group: "g",
+      name: "data.bin",
+    });
+    await alice.ok("logout");
+    const opening = concat(encodeHello(), encodeTicket(ticketBytes(fresh.ticket)));
+    const outcomes = [];
+    for (const peer of peers) {
+      const { frames } = await exchange(
+        peer.addr,
+        concat(opening, encodeRequest(1, fileHash, 0)),
+        2,
+      );
+      outcomes.push(frames[1]?.type === "piece" ? "piece" : errorOf(frames[1])?.[1]);
+    }
+    assert.deepEqual(outcomes.sort(), ["UNAUTHORIZED", "piece"]);
   } finally {
     member.close();
     await member.closed;
