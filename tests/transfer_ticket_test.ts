@@ -203,3 +203,22 @@ Deno.test("startDownload() renews its ticket mid-download and stops when the tra
     await Promise.all(seeders.map((s) => s.close()));
   }
 });
+
+Deno.test("startSeeder() closes a connection that shows no valid ticket in time, and keeps one that does", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "shared", PIECE, PIECE);
+  await using seeder = await startSeeder({
+    catalog: catalogOf([file]),
+    clusterKey: testClusterKey,
+    ticketWaitMs: 200,
+  });
+  // exchange() calls a connection open when it stays so for a full second after the replies.
+  const idle = await exchange(seeder.addr, HELLO, 1);
+  assertEquals([idle.frames.map((f) => f.type), idle.closed], [["hello"], true]);
+  const member = await exchange(
+    seeder.addr,
+    concat(HELLO, ticketFrame(ticketFor(file.manifest))),
+    1,
+  );
+  assertEquals([member.frames.map((f) => f.type), member.closed], [["hello"], false]);
+});

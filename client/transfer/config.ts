@@ -50,6 +50,8 @@ export interface TransferConfig {
   seederMaxConnections: number;
   /** Files one seeder connection keeps open at once. */
   seederOpenFilesPerConn: number;
+  /** A seeder closes a connection that has not shown a valid ticket this long after it opened. */
+  seederTicketWaitMs: number;
 }
 
 /**
@@ -68,5 +70,6 @@ export function defaultTransferConfig(): TransferConfig {
     holdBytes: 16 * 1024 * 1024,
     seederMaxConnections: 256,
     seederOpenFilesPerConn: 4,
+    seederTicketWaitMs: 10_000,
   };
 }

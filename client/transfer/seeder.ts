@@ -51,6 +51,11 @@ export interface SeederOptions {
   clusterKey: () => string | undefined;
   /** Connections served at once. @default 256 */
   maxConnections?: number;
+  /**
+   * A connection that has not shown a valid ticket this long after it opened is
+   * closed, so strangers cannot hold the connection slots. @default 10000
+   */
+  ticketWaitMs?: number;
   /** Cap on what all connections together send, in bytes per second. @default no cap */
   uploadBytesPerSec?: number;
   /** Receives errors that are bugs, not peer mistakes. */
@@ -157,6 +162,10 @@ async function servePeerConn(
   const session = new PeerSession(conn, options, stats, bucket);
   const inbox = new FrameInbox<Admitted>(INBOX_FRAMES);
   const gate = new TicketGate(options);
+  const ticketWaitMs = options.ticketWaitMs ?? defaultTransferConfig().seederTicketWaitMs;
+  const stranger = setTimeout(() => {
+    if (!gate.hasTicket) closeQuietly(conn);
+  }, ticketWaitMs);
   let reading: Promise<void> | undefined;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
@@ -171,6 +180,7 @@ async function servePeerConn(
   } catch (error) {
     if (!isConnectionError(error)) options.onInternalError?.(error);
   } finally {
+    clearTimeout(stranger);
     inbox.abort();
     session.close();
     closeQuietly(conn);

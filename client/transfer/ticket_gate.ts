@@ -31,6 +31,11 @@ export class TicketGate {
     this.#o = options;
   }
 
+  /** True once the connection has shown a valid ticket. */
+  get hasTicket(): boolean {
+    return this.#grant !== null;
+  }
+
   /**
    * Judges a frame just read, taking in a hello or a ticket.
    * @returns null to let it through, or the connection-level error to send before closing
