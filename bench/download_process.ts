@@ -9,6 +9,7 @@
 import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
 import { createWorkerPool, defaultWorkerCount, startDownload } from "../client/transfer/mod.ts";
+import { benchTicket } from "./bench_ticket.ts";
 
 function peakRssBytes(): number {
   const status = Deno.readTextFileSync("/proc/self/status");
@@ -47,6 +48,8 @@ async function main(args: string[]): Promise<number> {
     manifest,
     peers,
     peerCerts,
+    ticket: benchTicket(manifest.fileHash),
+    renewTicket: () => Promise.resolve(benchTicket(manifest.fileHash)),
     destPath: dest,
     pool,
     ...requestsPerWorker,

@@ -9,6 +9,7 @@ import process from "node:process";
 import { parseManifest } from "../protocol/manifest.ts";
 import { startSeeder } from "../client/transfer/mod.ts";
 import { createPeerCert } from "../protocol/certificates.ts";
+import { BENCH_GROUP, BENCH_KEY } from "./bench_ticket.ts";
 
 async function main(args: string[]): Promise<number> {
   const [manifestPath, filePath, certOut] = args;
@@ -18,11 +19,12 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const manifest = parseManifest(JSON.parse(await Deno.readTextFile(manifestPath)));
-  const shared = { path: filePath, manifest, hasPiece: () => true };
+  const shared = { path: filePath, manifest, groups: [BENCH_GROUP], hasPiece: () => true };
   const tls = certOut === undefined ? undefined : await createPeerCert(["127.0.0.1"]);
   if (tls !== undefined && certOut !== undefined) await Deno.writeTextFile(certOut, tls.cert);
   const seeder = await startSeeder({
     tls,
+    clusterKey: () => BENCH_KEY.publicKey,
     catalog: { lookup: (hash) => (hash === manifest.fileHash ? shared : undefined) },
   });
   // deno-lint-ignore no-console

@@ -37,7 +37,8 @@ export interface StartClientOptions {
 }
 
 /**
- * Starts a client: opens its registry, starts its seeder, connects in the background.
+ * Starts a client: opens its registry, makes its session, starts its seeder, connects in the
+ * background.
  * @returns its handle once the seeder listens
  */
 export async function startClient(
@@ -48,21 +49,6 @@ export async function startClient(
   ensurePrivateDir(config.dataDir);
   const registry = new Registry(join(config.dataDir, "client.db"));
   const catalog = new LocalCatalog();
-  let seeder;
-  let identity;
-  try {
-    identity = await makePeerIdentity(config.dataDir, config.host);
-    seeder = await startSeeder({
-      tls: identity,
-      hostname: config.host,
-      port: config.port,
-      catalog,
-      ...(config.uploadBytesPerSec > 0 ? { uploadBytesPerSec: config.uploadBytesPerSec } : {}),
-    });
-  } catch (error) {
-    registry.close();
-    throw error;
-  }
   const { onNotice, cwd } = options;
   // The session calls this only once started (below), after the managers exist.
   const restore = (user: string) => {
@@ -79,6 +65,24 @@ export async function startClient(
     onNotice,
     onSessionStarted: restore,
   });
+  let seeder;
+  let identity;
+  try {
+    identity = await makePeerIdentity(config.dataDir, config.host);
+    seeder = await startSeeder({
+      tls: identity,
+      hostname: config.host,
+      port: config.port,
+      catalog,
+      // Tickets verify against the key learnt at login; logged out, the seeder serves nobody.
+      clusterKey: () => session.user !== undefined ? session.clusterKey : undefined,
+      ...(config.uploadBytesPerSec > 0 ? { uploadBytesPerSec: config.uploadBytesPerSec } : {}),
+    });
+  } catch (error) {
+    session.close();
+    registry.close();
+    throw error;
+  }
   const seederAddr = seeder.addr;
   const seederCert = identity.cert;
   const shares = new ShareManager({

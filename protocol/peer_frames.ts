@@ -18,7 +18,12 @@
  * error        04 reqId:u32 codeLength:u8 code message(utf-8)...
  * have_request 05 reqId:u32 fileHash:32
  * have         06 reqId:u32 pieceCount:u32 bitfield[ceil(pieceCount / 8)]
+ * ticket       07 ticket... (protocol/ticket.ts)
  * ```
+ *
+ * Version 2 added the ticket: a downloader sends one right after its hello,
+ * and may send a fresher one later on the same connection; a seeder serves
+ * nothing to a connection without a valid ticket, and only the ticket's file.
  *
  * The decoder (peer_frame_decoder.ts) reads the length first and refuses a
  * body longer than its limit before allocating anything, so a peer cannot
@@ -28,15 +33,16 @@ import { type ErrorCode, isErrorCode } from "./errors.ts";
 import { MAX_PIECE_SIZE_BYTES, MAX_PIECES } from "./manifest.ts";
 import { HEX64 } from "./validate.ts";
 import { Buffer } from "node:buffer";
+import { MAX_TICKET_BYTES } from "./ticket.ts";
 
 /** The peer protocol version this code speaks. */
-export const PEER_PROTOCOL_VERSION = 1;
+export const PEER_PROTOCOL_VERSION = 2;
 /** Bytes of the length prefix. */
 export const FRAME_PREFIX_BYTES = 4;
 /** Bytes of a piece body before its data: type, request id, index. */
 export const PIECE_BODY_HEADER_BYTES = 9;
-/** Longest body a seeder accepts: every frame a downloader sends is tiny. */
-export const MAX_REQUEST_BODY_BYTES = 64;
+/** Longest body a seeder accepts: every frame a downloader sends is small, a ticket the largest. */
+export const MAX_REQUEST_BODY_BYTES = 1 + MAX_TICKET_BYTES;
 /** Longest body a downloader accepts: the largest piece or bitfield. */
 export const MAX_REPLY_BODY_BYTES = Math.max(
   PIECE_BODY_HEADER_BYTES + MAX_PIECE_SIZE_BYTES,
@@ -46,7 +52,15 @@ export const MAX_REPLY_BODY_BYTES = Math.max(
 export const MAX_ERROR_MESSAGE_BYTES = 512;
 
 const MAGIC = [0x50, 0x32, 0x50, 0x50]; // "P2PP"
-const TYPE = { hello: 1, request: 2, piece: 3, error: 4, have_request: 5, have: 6 } as const;
+const TYPE = {
+  hello: 1,
+  request: 2,
+  piece: 3,
+  error: 4,
+  have_request: 5,
+  have: 6,
+  ticket: 7,
+} as const;
 
 /** Every frame the decoder yields; `invalid` is a well-framed body that does not parse. */
 export type PeerFrame =
@@ -56,6 +70,7 @@ export type PeerFrame =
   | { type: "error"; reqId: number; code: ErrorCode; message: string }
   | { type: "have_request"; reqId: number; fileHash: string }
   | { type: "have"; reqId: number; pieceCount: number; bits: Uint8Array }
+  | { type: "ticket"; ticket: Uint8Array }
   | { type: "invalid"; reqId: number; message: string };
 
 const encoder = new TextEncoder();
@@ -87,6 +102,17 @@ export function encodeHello(version: number = PEER_PROTOCOL_VERSION): Uint8Array
   const { bytes } = frame(TYPE.hello, 6);
   bytes.set(MAGIC, 5);
   bytes[9] = version;
+  return bytes;
+}
+
+/**
+ * Encodes a download ticket frame.
+ * @param ticket the ticket's raw bytes (see protocol/ticket.ts)
+ * @returns the frame bytes
+ */
+export function encodeTicket(ticket: Uint8Array): Uint8Array {
+  const { bytes } = frame(TYPE.ticket, 1 + ticket.length);
+  bytes.set(ticket, 5);
   return bytes;
 }
 
@@ -231,6 +257,9 @@ export function decodeBody(body: Uint8Array): PeerFrame {
       }
       return { type: "have", reqId, pieceCount, bits: body.subarray(9) };
     }
+    case TYPE.ticket:
+      if (body.length > MAX_REQUEST_BODY_BYTES) return invalid("A ticket frame is too long");
+      return { type: "ticket", ticket: body.subarray(1) };
     default:
       return invalid(`Unknown frame type ${type ?? "(empty)"}`);
   }

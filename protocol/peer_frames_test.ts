@@ -13,10 +13,12 @@ import {
   encodeHello,
   encodePiece,
   encodeRequest,
+  encodeTicket,
   FRAME_PREFIX_BYTES,
   makeBitfield,
   MAX_REPLY_BODY_BYTES,
   MAX_REQUEST_BODY_BYTES,
+  PEER_PROTOCOL_VERSION,
   type PeerFrame,
 } from "./peer_frames.ts";
 import { FrameDecoder } from "./peer_frame_decoder.ts";
@@ -65,6 +67,7 @@ Deno.test("FrameDecoder round-trips every frame type, split at any byte", () => 
     encodeError(8, "NOT_FOUND", "Piece 9 is not held here"),
     encodeHaveRequest(9, HASH),
     encodeHave(9, 11, bits),
+    encodeTicket(Uint8Array.of(1, 2, 3)),
   ]);
   for (let seed = 1; seed <= 20; seed++) {
     const frames = decodeChunked(stream, MAX_REPLY_BODY_BYTES, random(seed));
@@ -75,8 +78,9 @@ Deno.test("FrameDecoder round-trips every frame type, split at any byte", () => 
       "error",
       "have_request",
       "have",
+      "ticket",
     ]);
-    assertEquals(frames[0], { type: "hello", version: 1 });
+    assertEquals(frames[0], { type: "hello", version: PEER_PROTOCOL_VERSION });
     assertEquals(frames[1], { type: "request", reqId: 7, fileHash: HASH, index: 42 });
     const piece = frames[2] as Extract<PeerFrame, { type: "piece" }>;
     assertEquals([piece.reqId, piece.index, piece.data], [7, 42, data]);
@@ -92,6 +96,7 @@ Deno.test("FrameDecoder round-trips every frame type, split at any byte", () => 
       Array.from({ length: 11 }, (_, i) => bitfieldHas(have.bits, i)),
       Array.from({ length: 11 }, (_, i) => i % 3 === 0),
     );
+    assertEquals(frames[6], { type: "ticket", ticket: Uint8Array.of(1, 2, 3) });
   }
 });
 

@@ -234,7 +234,8 @@ export interface TrackerReplies {
   /** `clusterKey`: the cluster's public key (base64url), that tickets and tracker proofs verify against. */
   login: { user: string; token: string; clusterKey: string };
   logout: Record<string, never>;
-  whoami: { user: string };
+  /** `clusterKey` as in `login`: a session resumed by its token learns it here. */
+  whoami: { user: string; clusterKey: string };
   list_groups: { groups: GroupInfo[] };
   create_group: { group: string };
   join_group: { group: string; status: "pending" };
@@ -244,7 +245,14 @@ export interface TrackerReplies {
   reject_request: { group: string; user: string };
   list_files: { group: string; files: FileInfo[] };
   upload_file: { group: string; name: string; fileHash: string; seeders: number };
-  download_file: { group: string; name: string; manifest: Manifest; peers: PeerInfo[] };
+  /** `ticket`: the download ticket (base64url, protocol/ticket.ts) seeders ask for. */
+  download_file: {
+    group: string;
+    name: string;
+    manifest: Manifest;
+    peers: PeerInfo[];
+    ticket: string;
+  };
   stop_share: { group: string; name: string };
   status: {
     id: number;

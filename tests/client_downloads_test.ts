@@ -13,7 +13,14 @@ import type { RpcClient } from "../protocol/rpc_client.ts";
 import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
 import { connect, testConfig, userSession, waitFor } from "./tracker_helpers.ts";
-import { catalogOf, exists, makeTestFile, type TestFile } from "./transfer_fixtures.ts";
+import {
+  catalogOf,
+  exists,
+  makeTestFile,
+  TEST_SECRET,
+  testClusterKey,
+  type TestFile,
+} from "./transfer_fixtures.ts";
 import { clientTestConfig } from "./test_configs.ts";
 
 const PIECE = 16 * 1024;
@@ -84,10 +91,15 @@ async function setUp(client: ClientHandle, rpc: RpcClient): Promise<string> {
 
 Deno.test("DownloadManager finishes a download, reports it, and makes its user a seeder", async () => {
   await using dir = await tempDir();
-  await using tracker = await startTracker(testConfig(join(dir.path, "tracker")));
+  await using tracker = await startTracker(
+    testConfig(join(dir.path, "tracker"), { clusterSecret: TEST_SECRET }),
+  );
   using rpc = await connect(tracker.addr);
   const file = await makeTestFile(dir.path, "src", 10 * PIECE + 3, PIECE);
-  await using seeder = await startSeeder({ catalog: catalogOf([file]) });
+  await using seeder = await startSeeder({
+    catalog: catalogOf([file]),
+    clusterKey: testClusterKey,
+  });
   await using client = await openClient(join(dir.path, "bob"), tracker.addr, dir.path);
   const token = await setUp(client, rpc);
   await announce(rpc, token, "f.bin", file, seeder);
@@ -116,12 +128,15 @@ Deno.test("DownloadManager finishes a download, reports it, and makes its user a
 
 Deno.test("DownloadManager reports a download that fails and leaves no file behind", async () => {
   await using dir = await tempDir();
-  await using tracker = await startTracker(testConfig(join(dir.path, "tracker")));
+  await using tracker = await startTracker(
+    testConfig(join(dir.path, "tracker"), { clusterSecret: TEST_SECRET }),
+  );
   using rpc = await connect(tracker.addr);
   const file = await makeTestFile(dir.path, "src", 6 * PIECE, PIECE);
   const corruptPath = join(dir.path, "corrupt");
   await Deno.writeFile(corruptPath, file.bytes.map((b) => b ^ 1));
   await using bad = await startSeeder({
+    clusterKey: testClusterKey,
     catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
   });
   await using client = await openClient(join(dir.path, "bob"), tracker.addr, dir.path);
@@ -140,12 +155,15 @@ Deno.test("DownloadManager reports a download that fails and leaves no file behi
 
 Deno.test("DownloadManager resumes a download after a restart from its verified pieces, and gives up on one nobody shares", async () => {
   await using dir = await tempDir();
-  await using tracker = await startTracker(testConfig(join(dir.path, "tracker")));
+  await using tracker = await startTracker(
+    testConfig(join(dir.path, "tracker"), { clusterSecret: TEST_SECRET }),
+  );
   using rpc = await connect(tracker.addr);
   const kept = await makeTestFile(dir.path, "kept", 20 * PIECE + 5, PIECE);
   const dropped = await makeTestFile(dir.path, "dropped", 12 * PIECE, PIECE);
   // Seeders that hold only the first pieces: the downloads stop there.
   await using partial = await startSeeder({
+    clusterKey: testClusterKey,
     catalog: catalogOf([kept, dropped], (i) => i < 8),
   });
   const bobDir = join(dir.path, "bob");
@@ -168,7 +186,7 @@ Deno.test("DownloadManager resumes a download after a restart from its verified 
     // Quitting stops the downloads; they stay "running" in the registry.
   }
   // Now a full seeder shares kept.bin; nobody shares dropped.bin any more.
-  await using full = await startSeeder({ catalog: catalogOf([kept]) });
+  await using full = await startSeeder({ catalog: catalogOf([kept]), clusterKey: testClusterKey });
   const carolToken = await userSession(rpc, "carol");
   await rpc.request("join_group", { token: carolToken, group: "g" });
   await rpc.request("accept_request", { token, group: "g", user: "carol" });

@@ -11,7 +11,7 @@ import { startTracker } from "../tracker/tracker_server.ts";
 import { startClientProc, writeTestFile } from "./client_helpers.ts";
 import { tempDir } from "./harness.ts";
 import { connect, fakeManifest, rejectsWith, testConfig, userSession } from "./tracker_helpers.ts";
-import { catalogOf, makeTestFile } from "./transfer_fixtures.ts";
+import { catalogOf, makeTestFile, testClusterKey, ticketFor } from "./transfer_fixtures.ts";
 
 const PIECE = 16 * 1024;
 const FAST = { pieceTimeoutMs: 2000, peerRefreshMs: 100, stallTimeoutMs: 4000, maxTries: 2 };
@@ -22,10 +22,15 @@ Deno.test("a TLS seeder serves a downloader that trusts its certificate, and no 
   await using pool = createWorkerPool(2);
   const file = await makeTestFile(dir.path, "src", 8 * PIECE + 5, PIECE);
   const identity = await createPeerCert(HOSTS);
-  await using seeder = await startSeeder({ catalog: catalogOf([file]), tls: identity });
+  await using seeder = await startSeeder({
+    catalog: catalogOf([file]),
+    clusterKey: testClusterKey,
+    tls: identity,
+  });
 
   const good = await startDownload({
     manifest: file.manifest,
+    ticket: ticketFor(file.manifest),
     peers: [seeder.addr],
     peerCerts: { [seeder.addr]: identity.cert },
     destPath: join(dir.path, "good"),
@@ -41,6 +46,7 @@ Deno.test("a TLS seeder serves a downloader that trusts its certificate, and no 
   const other = await createPeerCert(HOSTS);
   const bad = await startDownload({
     manifest: file.manifest,
+    ticket: ticketFor(file.manifest),
     peers: [seeder.addr],
     peerCerts: { [seeder.addr]: other.cert },
     destPath: join(dir.path, "bad"),

@@ -11,7 +11,16 @@ import {
 } from "../client/transfer/mod.ts";
 import { bitfieldHas } from "../protocol/peer_frames.ts";
 import { tempDir } from "./harness.ts";
-import { catalogOf, closeAll, exists, makeTestFile, startSeeders } from "./transfer_fixtures.ts";
+import {
+  catalogOf,
+  closeAll,
+  exists,
+  makeTestFile,
+  startSeeders,
+  TEST_GROUP,
+  testClusterKey,
+  ticketFor,
+} from "./transfer_fixtures.ts";
 
 const PIECE = 16 * 1024;
 const FAST = { pieceTimeoutMs: 3000, peerRefreshMs: 100, stallTimeoutMs: 5000 };
@@ -30,6 +39,7 @@ Deno.test("startDownload() fetches files of 0 B, 1 B, one piece, one piece + 1 a
         const destPath = `${dir.path}/dst-${file.bytes.length}`;
         const download = startDownload({
           manifest: file.manifest,
+          ticket: ticketFor(file.manifest),
           peers: seeders.map((s) => s.addr),
           destPath,
           pool,
@@ -58,6 +68,7 @@ Deno.test("startDownload() uses all three seeders of a file: each connected, non
   try {
     const result = await startDownload({
       manifest: file.manifest,
+      ticket: ticketFor(file.manifest),
       peers: seeders.map((s) => s.addr),
       destPath: `${dir.path}/dst`,
       pool,
@@ -92,9 +103,11 @@ Deno.test("startDownload() completes from the others when a seeder closes mid-do
   let victimClosed: Promise<void> | undefined;
   let servedWhenClosed = -1;
   victim = await startSeeder({
+    clusterKey: testClusterKey,
     catalog: {
       lookup(hash) {
-        // Close at the second piece request (the first lookup is the probe).
+        // Close at the first piece request (the seeder looks the file up twice a
+        // request, to authorize and to serve; the first two are the probe).
         if (++lookups === 3) {
           victimClosed = victim!.close().then(() => {
             servedWhenClosed = victim!.stats().piecesServed;
@@ -109,6 +122,7 @@ Deno.test("startDownload() completes from the others when a seeder closes mid-do
   try {
     const result = await startDownload({
       manifest: file.manifest,
+      ticket: ticketFor(file.manifest),
       peers: [victim.addr, ...steady.map((s) => s.addr)],
       destPath: `${dir.path}/dst`,
       pool,
@@ -136,14 +150,17 @@ Deno.test("startDownload() catches corrupt pieces by hash, refetches them elsewh
   // The good peer holds the even pieces at first, so the odd ones must be tried on the bad one.
   let goodHoldsAll = false;
   const good = await startSeeder({
+    clusterKey: testClusterKey,
     catalog: catalogOf([file], (i) => goodHoldsAll || i % 2 === 0),
   });
   const bad = await startSeeder({
+    clusterKey: testClusterKey,
     catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
   });
   try {
     const download = startDownload({
       manifest: file.manifest,
+      ticket: ticketFor(file.manifest),
       peers: [bad.addr, good.addr],
       destPath: `${dir.path}/dst`,
       workers: 2,
@@ -173,11 +190,13 @@ Deno.test("startDownload() fails without leaving a file under destPath when ever
   const corruptPath = `${dir.path}/corrupt`;
   await Deno.writeFile(corruptPath, file.bytes.map((b) => b ^ 1));
   const bad = await startSeeder({
+    clusterKey: testClusterKey,
     catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
   });
   try {
     const result = await startDownload({
       manifest: file.manifest,
+      ticket: ticketFor(file.manifest),
       peers: [bad.addr],
       destPath: `${dir.path}/dst`,
       workers: 1,
@@ -198,10 +217,11 @@ Deno.test("startDownload() fails without leaving a file under destPath when ever
 Deno.test("startDownload() fails when no peer can be reached", async () => {
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "src", 3 * PIECE, PIECE);
-  const gone = await startSeeder({ catalog: catalogOf([]) });
+  const gone = await startSeeder({ clusterKey: testClusterKey, catalog: catalogOf([]) });
   await gone.close();
   const result = await startDownload({
     manifest: file.manifest,
+    ticket: ticketFor(file.manifest),
     peers: [gone.addr],
     destPath: `${dir.path}/dst`,
     workers: 1,
@@ -217,10 +237,14 @@ Deno.test("startDownload() resumes a cancelled download and re-fetches only what
   const file = await makeTestFile(dir.path, "src", 20 * PIECE + 5, PIECE);
   const destPath = `${dir.path}/dst`;
   // A partial seeder holds pieces 0..7, so the first run stops there.
-  const partial = await startSeeder({ catalog: catalogOf([file], (i) => i < 8) });
+  const partial = await startSeeder({
+    clusterKey: testClusterKey,
+    catalog: catalogOf([file], (i) => i < 8),
+  });
   try {
     const first = startDownload({
       manifest: file.manifest,
+      ticket: ticketFor(file.manifest),
       peers: [partial.addr],
       destPath,
       workers: 2,
@@ -239,10 +263,11 @@ Deno.test("startDownload() resumes a cancelled download and re-fetches only what
   } finally {
     await partial.close();
   }
-  const full = await startSeeder({ catalog: catalogOf([file]) });
+  const full = await startSeeder({ clusterKey: testClusterKey, catalog: catalogOf([file]) });
   try {
     const second = await startDownload({
       manifest: file.manifest,
+      ticket: ticketFor(file.manifest),
       peers: [full.addr],
       destPath,
       workers: 2,
@@ -261,23 +286,33 @@ Deno.test("a seeder serves the verified pieces of a download in progress from it
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "src", 12 * PIECE, PIECE);
   const destPath = `${dir.path}/dst`;
-  const partial = await startSeeder({ catalog: catalogOf([file], (i) => i < 5) });
+  const partial = await startSeeder({
+    clusterKey: testClusterKey,
+    catalog: catalogOf([file], (i) => i < 5),
+  });
   const download = startDownload({
     manifest: file.manifest,
+    ticket: ticketFor(file.manifest),
     peers: [partial.addr],
     destPath,
     workers: 1,
     ...FAST,
   });
   const relay = await startSeeder({
+    clusterKey: testClusterKey,
     catalog: {
       lookup: (hash) =>
         hash === file.manifest.fileHash
-          ? { path: `${destPath}.part`, manifest: file.manifest, hasPiece: download.hasPiece }
+          ? {
+            path: `${destPath}.part`,
+            manifest: file.manifest,
+            groups: [TEST_GROUP],
+            hasPiece: download.hasPiece,
+          }
           : undefined,
     },
   });
-  const conn = await PeerConn.connect(relay.addr, 2000);
+  const conn = await PeerConn.connect(relay.addr, 2000, { ticket: ticketFor(file.manifest) });
   try {
     const deadline = Date.now() + 5000;
     while (download.progress().piecesDone < 5 && Date.now() < deadline) {
@@ -312,9 +347,23 @@ Deno.test("two downloads share one worker pool at the same time", async () => {
   try {
     const peers = seeders.map((s) => s.addr);
     const [ra, rb] = await Promise.all([
-      startDownload({ manifest: a.manifest, peers, destPath: `${dir.path}/a.out`, pool, ...FAST })
+      startDownload({
+        manifest: a.manifest,
+        ticket: ticketFor(a.manifest),
+        peers,
+        destPath: `${dir.path}/a.out`,
+        pool,
+        ...FAST,
+      })
         .done,
-      startDownload({ manifest: b.manifest, peers, destPath: `${dir.path}/b.out`, pool, ...FAST })
+      startDownload({
+        manifest: b.manifest,
+        ticket: ticketFor(b.manifest),
+        peers,
+        destPath: `${dir.path}/b.out`,
+        pool,
+        ...FAST,
+      })
         .done,
     ]);
     assertEquals([ra.state, rb.state], ["complete", "complete"]);

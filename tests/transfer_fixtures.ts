@@ -1,6 +1,7 @@
 /**
  * Fixtures of the transfer tests: random files, a catalog over a few shared
- * files, and seeders started in-process on 127.0.0.1 port 0.
+ * files, seeders started in-process on 127.0.0.1 port 0, and download tickets
+ * signed with a test cluster key those seeders trust.
  */
 import {
   hashFile,
@@ -10,6 +11,41 @@ import {
   startSeeder,
 } from "../client/transfer/mod.ts";
 import type { Manifest } from "../protocol/manifest.ts";
+import { writeAll } from "../protocol/conn_io.ts";
+import {
+  encodeHaveRequest,
+  MAX_REPLY_BODY_BYTES,
+  type PeerFrame,
+} from "../protocol/peer_frames.ts";
+import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
+import { deriveClusterKey } from "../protocol/cluster_key.ts";
+import { signTicket } from "../protocol/ticket.ts";
+
+/** The group test catalogs share their files in. */
+export const TEST_GROUP = "g";
+/** The cluster key test tickets are signed with. */
+/** The cluster secret of trackers whose tickets these seeders take. */
+export const TEST_SECRET = "transfer-test-secret";
+export const TEST_KEY = deriveClusterKey(TEST_SECRET);
+/** The `clusterKey` option of test seeders: they trust {@link TEST_KEY}. */
+export const testClusterKey = (): string => TEST_KEY.publicKey;
+
+/**
+ * A download ticket for `manifest`'s file, signed with {@link TEST_KEY}.
+ * @param options the group (default {@link TEST_GROUP}), user, lifetime (default 1 minute)
+ * @returns the ticket, base64url
+ */
+export function ticketFor(
+  manifest: Manifest,
+  options: { group?: string; user?: string; lifetimeMs?: number } = {},
+): string {
+  return signTicket(TEST_KEY, {
+    user: options.user ?? "tester",
+    group: options.group ?? TEST_GROUP,
+    fileHash: manifest.fileHash,
+    notAfterMs: Date.now() + (options.lifetimeMs ?? 60_000),
+  });
+}
 
 /** A test file on disk and its manifest. */
 export interface TestFile {
@@ -51,7 +87,7 @@ export function catalogOf(
   hasPiece: (index: number) => boolean = () => true,
 ): ShareCatalog {
   const byHash = new Map<string, SharedFile>();
-  for (const f of files) byHash.set(f.manifest.fileHash, { ...f, hasPiece });
+  for (const f of files) byHash.set(f.manifest.fileHash, { ...f, groups: [TEST_GROUP], hasPiece });
   return { lookup: (hash) => byHash.get(hash) };
 }
 
@@ -61,7 +97,9 @@ export function catalogOf(
  */
 export async function startSeeders(count: number, catalog: ShareCatalog): Promise<Seeder[]> {
   const seeders: Seeder[] = [];
-  for (let i = 0; i < count; i++) seeders.push(await startSeeder({ catalog }));
+  for (let i = 0; i < count; i++) {
+    seeders.push(await startSeeder({ catalog, clusterKey: testClusterKey }));
+  }
   return seeders;
 }
 
@@ -81,4 +119,70 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Sends bytes on a fresh connection and reads `count` frames, or until the seeder closes. */
+/** The request id of the have_request that checks whether a connection is still open. */
+const PROBE_ID = 999;
+/** How long a probe may go unanswered before the connection is reported open. */
+const HANG_GUARD_MS = 10_000;
+
+export async function exchange(
+  addr: string,
+  bytes: Uint8Array,
+  count: number,
+  halfClose = false,
+): Promise<{ frames: PeerFrame[]; closed: boolean }> {
+  const [hostname, port] = addr.split(":");
+  const conn = await Deno.connect({ hostname: hostname!, port: Number(port) });
+  try {
+    await writeAll(conn, bytes);
+    if (halfClose) await conn.closeWrite();
+    const decoder = new FrameDecoder(MAX_REPLY_BODY_BYTES);
+    const frames: PeerFrame[] = [];
+    const buffer = new Uint8Array(64 * 1024);
+    while (frames.length < count) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) return { frames, closed: true };
+      frames.push(...decoder.push(buffer.subarray(0, n)));
+    }
+    // Open or closed? Ask once more (unless our side is closed): an open
+    // connection answers, a closed one ends. The deadline only guards against
+    // a hang, and what it reports ("open") fails every test that expects a close.
+    if (!halfClose) {
+      await writeAll(conn, encodeHaveRequest(PROBE_ID, "00".repeat(32))).catch(() => {});
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const probe = await Promise.race([
+      nextFrameOrEnd(conn, decoder, buffer),
+      new Promise<"open">((r) => timer = setTimeout(() => r("open"), HANG_GUARD_MS)),
+    ]);
+    clearTimeout(timer);
+    return { frames, closed: probe === null };
+  } finally {
+    conn.close();
+  }
+}
+
+/** Reads until the next frame (then "open") or the end of the connection (then null). */
+async function nextFrameOrEnd(
+  conn: Deno.Conn,
+  decoder: FrameDecoder,
+  buffer: Uint8Array,
+): Promise<"open" | null> {
+  while (true) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) return null;
+    if (decoder.push(buffer.subarray(0, n)).length > 0) return "open";
+  }
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
+export function errorOf(frame: PeerFrame | undefined): [number, string] | undefined {
+  return frame?.type === "error" ? [frame.reqId, frame.code] : undefined;
 }

@@ -5,85 +5,21 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { writeAll } from "../protocol/conn_io.ts";
-import {
-  encodeHaveRequest,
-  encodeHello,
-  encodePiece,
-  encodeRequest,
-  MAX_REPLY_BODY_BYTES,
-  type PeerFrame,
-} from "../protocol/peer_frames.ts";
-import { FrameDecoder } from "../protocol/peer_frame_decoder.ts";
+import { encodeHello, encodePiece, encodeRequest, encodeTicket } from "../protocol/peer_frames.ts";
 import { PeerConn, startSeeder } from "../client/transfer/mod.ts";
 import { tempDir } from "./harness.ts";
-import { catalogOf, makeTestFile } from "./transfer_fixtures.ts";
+import {
+  catalogOf,
+  concat,
+  errorOf,
+  exchange,
+  makeTestFile,
+  testClusterKey,
+  ticketFor,
+} from "./transfer_fixtures.ts";
+import { ticketBytes } from "../protocol/ticket.ts";
 
 const PIECE = 4096;
-/** The request id of the have_request that checks whether a connection is still open. */
-const PROBE_ID = 999;
-/** How long a probe may go unanswered before the connection is reported open. */
-const HANG_GUARD_MS = 10_000;
-
-/** Sends bytes on a fresh connection and reads `count` frames, or until the seeder closes. */
-async function exchange(
-  addr: string,
-  bytes: Uint8Array,
-  count: number,
-  halfClose = false,
-): Promise<{ frames: PeerFrame[]; closed: boolean }> {
-  const [hostname, port] = addr.split(":");
-  const conn = await Deno.connect({ hostname: hostname!, port: Number(port) });
-  try {
-    await writeAll(conn, bytes);
-    if (halfClose) await conn.closeWrite();
-    const decoder = new FrameDecoder(MAX_REPLY_BODY_BYTES);
-    const frames: PeerFrame[] = [];
-    const buffer = new Uint8Array(64 * 1024);
-    while (frames.length < count) {
-      const n = await conn.read(buffer).catch(() => null);
-      if (n === null) return { frames, closed: true };
-      frames.push(...decoder.push(buffer.subarray(0, n)));
-    }
-    // Open or closed? Ask once more (unless our side is closed): an open
-    // connection answers, a closed one ends. The deadline only guards against
-    // a hang, and what it reports ("open") fails every test that expects a close.
-    if (!halfClose) {
-      await writeAll(conn, encodeHaveRequest(PROBE_ID, "00".repeat(32))).catch(() => {});
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const probe = await Promise.race([
-      nextFrameOrEnd(conn, decoder, buffer),
-      new Promise<"open">((r) => timer = setTimeout(() => r("open"), HANG_GUARD_MS)),
-    ]);
-    clearTimeout(timer);
-    return { frames, closed: probe === null };
-  } finally {
-    conn.close();
-  }
-}
-
-/** Reads until the next frame (then "open") or the end of the connection (then null). */
-async function nextFrameOrEnd(
-  conn: Deno.Conn,
-  decoder: FrameDecoder,
-  buffer: Uint8Array,
-): Promise<"open" | null> {
-  while (true) {
-    const n = await conn.read(buffer).catch(() => null);
-    if (n === null) return null;
-    if (decoder.push(buffer.subarray(0, n)).length > 0) return "open";
-  }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
-}
-
-function errorOf(frame: PeerFrame | undefined): [number, string] | undefined {
-  return frame?.type === "error" ? [frame.reqId, frame.code] : undefined;
-}
 
 const HELLO = encodeHello();
 const enc = new TextEncoder();
@@ -92,8 +28,13 @@ Deno.test("startSeeder() answers hostile frames with error frames and still serv
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "shared", 3 * PIECE + 10, PIECE);
   const hash = file.manifest.fileHash;
-  await using seeder = await startSeeder({ catalog: catalogOf([file], (i) => i !== 2) });
+  await using seeder = await startSeeder({
+    catalog: catalogOf([file], (i) => i !== 2),
+    clusterKey: testClusterKey,
+  });
   const { addr } = seeder;
+  // A downloader's opening: hello, then a valid ticket for the shared file.
+  const OPEN = concat(HELLO, encodeTicket(ticketBytes(ticketFor(file.manifest))));
 
   // Broken framing or a wrong opening: one connection-level error, then closed
   // (frames in the same read as the break are not answered).
@@ -108,37 +49,37 @@ Deno.test("startSeeder() answers hostile frames with error frames and still serv
   const empty = await exchange(addr, concat(HELLO, new Uint8Array(4)), 2);
   assertEquals([errorOf(empty.frames.at(-1)), empty.closed], [[0, "BAD_REQUEST"], true]);
 
-  // Well-framed bad requests: an error frame each, and the connection stays.
+  // A file id that spells a path is another file than the ticket's: refused, closed.
   const pathId = new Uint8Array(32);
   pathId.set(enc.encode("../../../../../../etc/passwd"));
   const pathRequest = encodeRequest(6, "00".repeat(32), 0);
   pathRequest.set(pathId, 9);
+  const byPath = await exchange(addr, concat(OPEN, pathRequest), 2);
+  assertEquals([errorOf(byPath.frames[1]), byPath.closed], [[0, "FORBIDDEN"], true]);
+
+  // Well-framed bad requests: an error frame each, and the connection stays.
   const malformed = Uint8Array.of(0, 0, 0, 5, 2, 0, 0, 0, 7);
   const bad = await exchange(
     addr,
     concat(
-      HELLO,
-      encodeRequest(1, "ee".repeat(32), 0), // unknown file
+      OPEN,
       encodeRequest(2, hash, 0xffffffff), // "negative" / out of range index
       encodeRequest(3, hash, 4), // one past the last piece
       encodeRequest(4, hash, 2), // a piece not held
       encodePiece(5, 0, Uint8Array.of(1, 2, 3)), // a frame type seeders do not accept
-      pathRequest, // an id that spells a path
       malformed, // a request cut short
       encodeRequest(8, hash, 3), // and then a good one
     ),
-    9,
+    7,
   );
-  assertEquals(bad.frames.slice(1, 8).map(errorOf), [
-    [1, "NOT_FOUND"],
+  assertEquals(bad.frames.slice(1, 6).map(errorOf), [
     [2, "BAD_REQUEST"],
     [3, "BAD_REQUEST"],
     [4, "NOT_FOUND"],
     [5, "BAD_REQUEST"],
-    [6, "NOT_FOUND"],
     [7, "BAD_REQUEST"],
   ]);
-  const last = bad.frames[8];
+  const last = bad.frames[6];
   assert(last?.type === "piece" && last.reqId === 8);
   assertEquals(last.data, file.bytes.subarray(3 * PIECE));
   assertEquals(bad.closed, false);
@@ -146,7 +87,7 @@ Deno.test("startSeeder() answers hostile frames with error frames and still serv
   // Truncated frame, then the write side closed: no reply, connection closed.
   const truncated = await exchange(
     addr,
-    concat(HELLO, encodeRequest(1, hash, 0).subarray(0, 20)),
+    concat(OPEN, encodeRequest(1, hash, 0).subarray(0, 20)),
     2,
     true,
   );
@@ -154,13 +95,13 @@ Deno.test("startSeeder() answers hostile frames with error frames and still serv
   // Requests then a half-close: every one is still answered.
   const halfClosed = await exchange(
     addr,
-    concat(HELLO, encodeRequest(1, hash, 0), encodeRequest(2, hash, 1)),
+    concat(OPEN, encodeRequest(1, hash, 0), encodeRequest(2, hash, 1)),
     3,
     true,
   );
   assertEquals(halfClosed.frames.map((f) => f.type), ["hello", "piece", "piece"]);
 
-  const good = await PeerConn.connect(addr, 2000);
+  const good = await PeerConn.connect(addr, 2000, { ticket: ticketFor(file.manifest) });
   try {
     const piece = await good.requestPiece(hash, 1, 2000);
     assertEquals(piece.data, file.bytes.subarray(PIECE, 2 * PIECE));
@@ -170,7 +111,7 @@ Deno.test("startSeeder() answers hostile frames with error frames and still serv
     good.close();
     await good.closed;
   }
-  assert(seeder.stats().errorsSent >= 12);
+  assert(seeder.stats().errorsSent >= 11);
 });
 
 Deno.test("PeerConn.connect() is told VERSION_MISMATCH by a peer speaking another version", async () => {
@@ -192,7 +133,11 @@ Deno.test("PeerConn.connect() is told VERSION_MISMATCH by a peer speaking anothe
 });
 
 Deno.test("startSeeder() answers a connection over its limit UNAVAILABLE and closes it", async () => {
-  await using seeder = await startSeeder({ catalog: catalogOf([]), maxConnections: 1 });
+  await using seeder = await startSeeder({
+    catalog: catalogOf([]),
+    clusterKey: testClusterKey,
+    maxConnections: 1,
+  });
   const [hostname, port] = seeder.addr.split(":");
   const first = await Deno.connect({ hostname: hostname!, port: Number(port) });
   try {

@@ -87,6 +87,12 @@ export const LOGIN_DELAY_MAX_MS = 5 * 60 * 1000;
 export const LOGIN_FAILURES_FORGET_MS = 60 * 60 * 1000;
 /** Users and addresses whose failures are remembered at once (the oldest are forgotten first). */
 export const LOGIN_FAILURES_MAX_ENTRIES = 100_000;
+/** How long a download ticket lets seeders serve its holder (10 minutes); downloads renew it. */
+export const TICKET_LIFETIME_MS = 10 * 60 * 1000;
+/** The shortest `--ticket-lifetime` accepted. */
+export const MIN_TICKET_LIFETIME_MS = 1000;
+/** The longest `--ticket-lifetime` accepted: a day. */
+export const MAX_TICKET_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /** What a tracker needs to run. */
 export interface TrackerConfig {
@@ -128,6 +134,8 @@ export interface TrackerConfig {
   maxClockSkewMs: number;
   /** The wall clock in milliseconds (tests run a tracker ahead of time with it). @default Date.now */
   nowMs: () => number;
+  /** Lifetime of the download tickets it signs. @default TICKET_LIFETIME_MS */
+  ticketLifetimeMs: number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
   /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
@@ -174,6 +182,7 @@ export function defaultConfig(): TrackerConfig {
     tlsCaCerts: undefined,
     maxClockSkewMs: MAX_CLOCK_SKEW_MS,
     nowMs: Date.now,
+    ticketLifetimeMs: TICKET_LIFETIME_MS,
     log: logToStderr,
     onFatal: () => {},
   };
@@ -288,6 +297,13 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     env: "TRACKER_MAX_CLOCK_SKEW",
     help: "ops stamped further ahead of this clock wait until it catches up",
     shownDefault: String(MAX_CLOCK_SKEW_MS / 1000),
+  },
+  {
+    name: "ticket-lifetime",
+    arg: "MS",
+    env: "TRACKER_TICKET_LIFETIME_MS",
+    help: "how long a download ticket is good for",
+    shownDefault: String(TICKET_LIFETIME_MS),
   },
   {
     name: "status",

@@ -29,7 +29,7 @@ import {
   listGroups,
   listRequests,
 } from "./decide_groups.ts";
-import { downloadFile, listFiles, shareFile, stopShare } from "./decide_files.ts";
+import { downloadFile, type FileOffer, listFiles, shareFile, stopShare } from "./decide_files.ts";
 import { hashToken } from "./token_hash.ts";
 
 import type { Decision } from "./decide_common.ts";
@@ -198,7 +198,9 @@ export function answerQuery(
   state: TrackerState,
   req: QueryRequest,
   user: string,
-): TrackerReplies[QueryCommand] {
+): TrackerReplies[Exclude<QueryCommand, "download_file" | "whoami">] | FileOffer | {
+  user: string;
+} {
   switch (req.cmd) {
     case "whoami":
       return { user };

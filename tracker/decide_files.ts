@@ -109,6 +109,9 @@ export function listFiles(
   return { group, files };
 }
 
+/** What `download_file` decides; the server adds the ticket, signed with its key. */
+export type FileOffer = Omit<TrackerReplies["download_file"], "ticket">;
+
 /**
  * A file's manifest and the peers sharing it now; only members may fetch it.
  * @throws {AppError} NOT_FOUND when never shared, UNAVAILABLE when nobody shares it now, FORBIDDEN
@@ -117,7 +120,7 @@ export function downloadFile(
   state: TrackerState,
   req: { group: string; name: string },
   user: string,
-): TrackerReplies["download_file"] {
+): FileOffer {
   const { group, name } = req;
   const action = `download "${name}" from group "${group}"`;
   const view = requireGroup(state, group, action);

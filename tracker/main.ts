@@ -19,6 +19,8 @@ import {
   MAX_CLOCK_SKEW_FLAG_SECS,
   MAX_ID,
   MAX_SESSION_TTL_MS,
+  MAX_TICKET_LIFETIME_MS,
+  MIN_TICKET_LIFETIME_MS,
   TRACKER_FLAGS,
   type TrackerConfig,
 } from "./config.ts";
@@ -101,6 +103,9 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
     );
   }
   config.sessionTtlMs = flags.duration("session-ttl", MAX_SESSION_TTL_MS) ?? config.sessionTtlMs;
+  config.ticketLifetimeMs =
+    flags.int("ticket-lifetime", MIN_TICKET_LIFETIME_MS, MAX_TICKET_LIFETIME_MS) ??
+      config.ticketLifetimeMs;
   config.advertiseAddr = flags.addr("advertise");
   config.balancers = flags.addrs("balancer");
   const skewSecs = flags.int("max-clock-skew", 1, MAX_CLOCK_SKEW_FLAG_SECS);

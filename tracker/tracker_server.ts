@@ -25,6 +25,9 @@ import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import type { ClusterKey } from "../protocol/cluster_key.ts";
 import { loadClusterKey } from "./signing_key.ts";
 import { parseProveRequest, signTrackerProof } from "../protocol/tracker_proof.ts";
+import { signTicket } from "../protocol/ticket.ts";
+import { sessionUser } from "./decide.ts";
+import type { FileOffer } from "./decide_files.ts";
 import { Replica } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { ReplicationSession } from "./replication_server.ts";
@@ -134,7 +137,19 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
       conn: info,
     };
     const data = await runCommand(replica, req, { logins, caller, rid: parseRetryId(raw) });
-    return req.cmd === "login" ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
+    if (req.cmd === "download_file") {
+      // Signed here, where the key is: a member's fetch comes with its proof for the seeders.
+      const offer = data as FileOffer;
+      const ticket = signTicket(clusterKey, {
+        user: sessionUser(replica.state, req.token),
+        group: offer.group,
+        fileHash: offer.manifest.fileHash,
+        notAfterMs: Date.now() + config.ticketLifetimeMs,
+      });
+      return { ...offer, ticket } satisfies TrackerReplies["download_file"];
+    }
+    const withKey = req.cmd === "login" || req.cmd === "whoami";
+    return withKey ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
 
   const budget = new BufferBudget(config.maxBufferedBytes);

@@ -106,7 +106,7 @@ export class DownloadManager {
       startedMs: Date.now(),
     });
     const record = this.#o.registry.downloads().find((d) => d.id === id)!;
-    this.#launch(record, peers, certsOf(reply.peers));
+    this.#launch(record, peers, certsOf(reply.peers), reply.ticket);
     return this.#view(record);
   }
 
@@ -127,8 +127,8 @@ export class DownloadManager {
         }
         if (this.#active.has(record.id)) continue;
         const peers = this.#peersOf(reply.peers, record.manifest, record.name);
-        this.#launch(record, peers, certsOf(reply.peers));
         this.#o.onNotice(`notice: resuming download of ${record.group}/${record.name}`);
+        this.#launch(record, peers, certsOf(reply.peers), reply.ticket);
       } catch (error) {
         if (this.#closing) return;
         const message = error instanceof Error ? error.message : String(error);
@@ -182,6 +182,25 @@ export class DownloadManager {
     }
   }
 
+  /**
+   * A fresh ticket for a running download, asked of the tracker (which refuses
+   * a user who is no longer a member); the peers that come with it join in.
+   */
+  async #renewTicket(record: DownloadRecord, download: Download): Promise<string> {
+    const reply = await this.#o.session.call("download_file", {
+      group: record.group,
+      name: record.name,
+    });
+    if (reply.manifest.fileHash !== record.manifest.fileHash) {
+      throw new AppError("NOT_FOUND", `"${record.name}" now has other content on the tracker`);
+    }
+    download.setPeers(
+      reply.peers.map((p) => p.addr).filter((a) => a !== this.#o.seederAddr),
+      certsOf(reply.peers),
+    );
+    return reply.ticket;
+  }
+
   #peersOf(peers: { addr: string }[], manifest: Manifest, name: string): string[] {
     const addrs = [...new Set(peers.map((p) => p.addr))].filter((a) => a !== this.#o.seederAddr);
     if (addrs.length === 0 && manifest.size > 0) {
@@ -190,17 +209,25 @@ export class DownloadManager {
     return addrs;
   }
 
-  #launch(record: DownloadRecord, peers: string[], peerCerts: Record<string, string>): void {
-    const download = startDownload({
+  #launch(
+    record: DownloadRecord,
+    peers: string[],
+    peerCerts: Record<string, string>,
+    ticket: string,
+  ): void {
+    const download: Download = startDownload({
       manifest: record.manifest,
       peers,
       peerCerts,
+      ticket,
+      renewTicket: () => this.#renewTicket(record, download),
       destPath: record.dest,
       pool: this.#pool ??= createWorkerPool(this.#o.workers),
     });
     this.#o.catalog.addPartial(record.id, {
       path: `${record.dest}.part`,
       manifest: record.manifest,
+      group: record.group,
       hasPiece: (i) => download.hasPiece(i),
     });
     const finished = download.done.then(

@@ -1,7 +1,9 @@
 /**
  * What this client's seeder may serve: the files it shares (whole, every
  * piece) and the downloads in progress (only the pieces already verified).
- * Looked up by content hash only, never by a path a peer names.
+ * Looked up by content hash only, never by a path a peer names. Each file
+ * carries the groups it is shared or downloaded in, so the seeder serves it
+ * only on a ticket of one of them.
  */
 import type { Manifest } from "../../protocol/manifest.ts";
 import type { ShareCatalog, SharedFile } from "../transfer/mod.ts";
@@ -11,22 +13,30 @@ export interface PartialFile {
   /** The `.part` file being written. */
   path: string;
   manifest: Manifest;
+  /** The group it is downloaded from. */
+  group: string;
   hasPiece(index: number): boolean;
 }
 
 /** The seeder's catalog, kept in step with the registry and the running downloads. */
 export class LocalCatalog implements ShareCatalog {
-  #whole = new Map<string, SharedFile>();
+  #whole = new Map<string, SharedFile & { groups: string[] }>();
   #partial = new Map<number, PartialFile>();
 
-  /** Replaces the set of whole files shared. */
-  setShares(shares: readonly { path: string; manifest: Manifest }[]): void {
+  /** Replaces the set of whole files shared; one file shared in several groups is one entry. */
+  setShares(shares: readonly { path: string; manifest: Manifest; group: string }[]): void {
     this.#whole.clear();
-    for (const { path, manifest } of shares) {
+    for (const { path, manifest, group } of shares) {
+      const known = this.#whole.get(manifest.fileHash);
+      if (known !== undefined) {
+        if (!known.groups.includes(group)) known.groups = [...known.groups, group];
+        continue;
+      }
       const pieces = manifest.pieceHashes.length;
       this.#whole.set(manifest.fileHash, {
         path,
         manifest,
+        groups: [group],
         hasPiece: (index) => index >= 0 && index < pieces,
       });
     }
@@ -47,11 +57,13 @@ export class LocalCatalog implements ShareCatalog {
    * @returns the whole file if shared, else a download in progress, else undefined
    */
   lookup(fileHash: string): SharedFile | undefined {
+    const parts = [...this.#partial.values()].filter((p) => p.manifest.fileHash === fileHash);
     const whole = this.#whole.get(fileHash);
-    if (whole !== undefined) return whole;
-    for (const part of this.#partial.values()) {
-      if (part.manifest.fileHash === fileHash) return part;
+    const groups = parts.map((p) => p.group).filter((g) => !whole?.groups.includes(g));
+    if (whole !== undefined) {
+      return groups.length === 0 ? whole : { ...whole, groups: [...whole.groups, ...groups] };
     }
-    return undefined;
+    const part = parts[0];
+    return part === undefined ? undefined : { ...part, groups: [...new Set(groups)] };
   }
 }

@@ -367,7 +367,12 @@ export class TrackerSession {
   async #restore(rpc: RpcClient): Promise<void> {
     if (this.#token !== undefined) {
       try {
-        await rpc.request("whoami", { token: this.#token }, this.#o.heartbeatTimeoutMs);
+        const me = await rpc.request<TrackerReplies["whoami"]>(
+          "whoami",
+          { token: this.#token },
+          this.#o.heartbeatTimeoutMs,
+        );
+        this.#clusterKey ??= me.clusterKey; // a session resumed from its saved token
         return;
       } catch (error) {
         if (!(error instanceof AppError) || isConnectionLoss(error, rpc)) throw error;

@@ -6,6 +6,8 @@ export interface SharedFile {
   /** Where its bytes are (for a download in progress, the `.part` file). */
   path: string;
   manifest: Manifest;
+  /** The groups it is shared in here: a ticket of another group does not reach it. */
+  groups: readonly string[];
   /** True when piece `index` is on disk and verified. */
   hasPiece(index: number): boolean;
 }

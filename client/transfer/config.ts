@@ -27,6 +27,8 @@ export const HOLD_BYTES = 16 * 1024 * 1024;
 export const SEEDER_MAX_CONNECTIONS = 256;
 /** Files one seeder connection keeps open at once. */
 export const SEEDER_OPEN_FILES_PER_CONN = 4;
+/** A seeder closes a connection that has shown no valid ticket within this long. */
+export const SEEDER_TICKET_WAIT_MS = 10_000;
 /** How long a closing pool waits for its workers to say they are done. */
 export const WORKER_SHUTDOWN_WAIT_MS = 2000;
 /** Busy time after which a peer's measuring window is halved, so its rate follows changes. */
@@ -76,6 +78,8 @@ export interface TransferConfig {
   seederMaxConnections: number;
   /** Files one seeder connection keeps open at once. */
   seederOpenFilesPerConn: number;
+  /** A seeder closes a connection that has not shown a valid ticket this long after it opened. */
+  seederTicketWaitMs: number;
 }
 
 /**
@@ -94,5 +98,6 @@ export function defaultTransferConfig(): TransferConfig {
     holdBytes: HOLD_BYTES,
     seederMaxConnections: SEEDER_MAX_CONNECTIONS,
     seederOpenFilesPerConn: SEEDER_OPEN_FILES_PER_CONN,
+    seederTicketWaitMs: SEEDER_TICKET_WAIT_MS,
   };
 }

@@ -10,6 +10,7 @@ import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
 import { RateMeter } from "./rate_meter.ts";
+import { TicketKeeper } from "./ticket_keeper.ts";
 import { WholeFileHasher } from "./whole_file_hasher.ts";
 import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
@@ -53,6 +54,7 @@ export class DownloadRun {
   #endMs = 0;
   #refreshTimer: ReturnType<typeof setInterval> | undefined;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  #tickets: TicketKeeper;
 
   /** @param options every option resolved */
   constructor(options: ResolvedDownloadOptions) {
@@ -74,6 +76,7 @@ export class DownloadRun {
         return Promise.resolve(this.#part.readPiece(options.manifest, i));
       },
     });
+    this.#tickets = new TicketKeeper(options.ticket, options.renewTicket, (m) => this.#fail(m));
     this.addPeers(options.peers, options.peerCerts);
   }
 
@@ -183,6 +186,7 @@ export class DownloadRun {
     this.#fetchStarted = true;
     this.#startMs = performance.now();
     if (this.#picker.isComplete()) return this.#stopped.resolve();
+    this.#tickets.start();
     if (this.#peers.length === 0) return this.#fail("No peers to download from");
     for (const peer of this.#peers) this.#probe(peer);
     this.#refreshTimer = setInterval(() => this.#refresh(), this.#o.peerRefreshMs);
@@ -201,6 +205,7 @@ export class DownloadRun {
       peer,
       peerCert: this.#peerCerts.get(peer),
       fileHash: this.#o.manifest.fileHash,
+      ticket: this.#tickets.current,
       timeoutMs: this.#o.pieceTimeoutMs,
     }));
   }
@@ -239,6 +244,7 @@ export class DownloadRun {
         peer,
         peerCert: this.#peerCerts.get(peer),
         fileHash: manifest.fileHash,
+        ticket: this.#tickets.current,
         index,
         offset: index * manifest.pieceSize,
         length: pieceLength(manifest, index),
@@ -349,6 +355,7 @@ export class DownloadRun {
   }
 
   async #cleanup(): Promise<void> {
+    this.#tickets.stop();
     clearInterval(this.#refreshTimer);
     clearTimeout(this.#stallTimer);
     if (this.#pool !== null) {

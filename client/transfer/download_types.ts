@@ -1,6 +1,7 @@
 /** The shapes of a download: its options, its handle and its progress. */
 import type { Manifest } from "../../protocol/manifest.ts";
 import type { WorkerPool } from "./worker_pool.ts";
+import type { RenewTicket } from "./ticket_keeper.ts";
 
 /** A download's state as `show_downloads` shows it. */
 export interface DownloadProgress {
@@ -39,6 +40,10 @@ export interface DownloadOptions {
   peers: string[];
   /** Certificates (PEM) by peer address: such a peer is dialed with TLS, trusting only its own. @default {} (plain TCP) */
   peerCerts?: Record<string, string>;
+  /** The download ticket from `download_file` (base64url): seeders serve nothing without it. */
+  ticket: string;
+  /** Gets a fresh ticket before this one expires. @default none: the ticket is never renewed */
+  renewTicket?: RenewTicket;
   /** The final path; the download writes to `${destPath}.part` until verified. */
   destPath: string;
   /** Workers of the download's own pool (ignored with `pool`). @default 8 */
@@ -62,6 +67,7 @@ export interface DownloadOptions {
 }
 
 /** The options with every default filled in. */
-export type ResolvedDownloadOptions = Required<Omit<DownloadOptions, "pool">> & {
+export type ResolvedDownloadOptions = Required<Omit<DownloadOptions, "pool" | "renewTicket">> & {
   pool: WorkerPool | undefined;
+  renewTicket: RenewTicket | undefined;
 };

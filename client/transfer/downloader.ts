@@ -36,6 +36,8 @@ export function startDownload(options: DownloadOptions): Download {
     manifest: options.manifest,
     peers: [...new Set(options.peers)],
     peerCerts: options.peerCerts ?? {},
+    ticket: options.ticket,
+    renewTicket: options.renewTicket,
     destPath: options.destPath,
     workers: options.workers ?? defaults.workers,
     pool: options.pool,

@@ -8,7 +8,9 @@
  * connection (peer_conn.ts), verify its hash and write it into the `.part`
  * file (part_file.ts); the whole file is checked as pieces arrive
  * (whole_file_hasher.ts). hash_file.ts makes a file's manifest, rate_limit.ts
- * caps a seeder's upload. This folder imports only protocol/ and itself, and
+ * caps a seeder's upload. Seeders serve only on a download ticket
+ * (ticket_gate.ts); downloads show theirs on each connection and renew it
+ * (ticket_keeper.ts). This folder imports only protocol/ and itself, and
  * this module is its only entry point for the rest of the program.
  */
 export {
@@ -27,6 +29,7 @@ export {
   type WorkerPool,
 } from "./downloader.ts";
 export { hashFile } from "./hash_file.ts";
+export type { RenewTicket } from "./ticket_keeper.ts";
 export { PeerConn } from "./peer_conn.ts";
 export {
   type Seeder,

@@ -4,6 +4,8 @@
  * timeout per request. Bodies of large frames are read straight into their
  * own buffer (see FrameDecoder.directTarget), so a piece arrives with one
  * kernel copy and its buffer can be transferred to another thread as is.
+ * The download ticket goes right after the hello, and again whenever the
+ * download renews it.
  */
 import { AppError } from "../../protocol/errors.ts";
 import { parseHostPort, SerialWriter } from "../../protocol/conn_io.ts";
@@ -12,11 +14,13 @@ import {
   encodeHaveRequest,
   encodeHello,
   encodeRequest,
+  encodeTicket,
   MAX_REPLY_BODY_BYTES,
   PEER_PROTOCOL_VERSION,
   type PeerFrame,
 } from "../../protocol/peer_frames.ts";
 import { FrameDecoder } from "../../protocol/peer_frame_decoder.ts";
+import { ticketBytes } from "../../protocol/ticket.ts";
 
 /** A received piece: `data` is a view into `body`, whose buffer is the frame's own. */
 export interface PieceReply {
@@ -31,6 +35,16 @@ export interface HaveReply {
 }
 
 type Reply = PieceReply | HaveReply;
+
+/** Options of {@link PeerConn.connect}. */
+export interface PeerConnOptions {
+  /** The download ticket (base64url) to show after the hello; a seeder serves nothing without. */
+  ticket?: string;
+  /** Makes frame bodies (see FrameDecoder), for a reader that recycles buffers. */
+  allocate?: (length: number) => Uint8Array;
+  /** The seeder's own certificate (PEM): TLS trusting only it; plain TCP when absent. */
+  peerCert?: string | undefined;
+}
 
 interface Pending {
   resolve(reply: Reply): void;
@@ -53,6 +67,7 @@ export class PeerConn {
   #closedError: AppError | null = null;
   #hello: PromiseWithResolvers<void> = Promise.withResolvers();
   #allocate: ((length: number) => Uint8Array) | undefined;
+  #ticket: string | undefined;
   /** Settles when the read loop has ended. */
   readonly closed: Promise<void>;
 
@@ -71,33 +86,33 @@ export class PeerConn {
   /**
    * Connects and exchanges hellos.
    * @param addr the seeder's host:port
-   * @param allocate makes frame bodies (see FrameDecoder), for a reader that recycles buffers
-   * @param peerCert the seeder's own certificate (PEM): TLS trusting only it; plain TCP when undefined
+   * @param options the ticket to show, the seeder's own certificate (PEM: TLS
+   *   trusting only it; plain TCP when absent), and how to allocate frame bodies
    * @returns the open connection
    * @throws {AppError} UNAVAILABLE when it cannot connect, TIMEOUT, VERSION_MISMATCH
    */
   static async connect(
     addr: string,
     timeoutMs: number,
-    allocate?: (length: number) => Uint8Array,
-    peerCert?: string,
+    options: PeerConnOptions = {},
   ): Promise<PeerConn> {
     const { hostname, port } = parseHostPort(addr);
     let conn: Deno.Conn;
     try {
-      const caCerts = peerCert === undefined ? undefined : [peerCert];
+      const caCerts = options.peerCert === undefined ? undefined : [options.peerCert];
       conn = await connectConn({ hostname, port, caCerts, timeoutMs });
     } catch {
       throw new AppError("UNAVAILABLE", `Cannot connect to peer ${addr}`);
     }
-    const peer = new PeerConn(addr, conn, allocate);
-    peer.#peerCert = peerCert;
+    const peer = new PeerConn(addr, conn, options.allocate);
+    peer.#peerCert = options.peerCert;
     const timer = setTimeout(
       () => peer.#fail(new AppError("TIMEOUT", `Peer ${addr} did not say hello`)),
       timeoutMs,
     );
     try {
       await peer.#writer.write(encodeHello());
+      if (options.ticket !== undefined) await peer.sendTicket(options.ticket);
       await peer.#hello.promise;
       return peer;
     } catch (error) {
@@ -117,6 +132,21 @@ export class PeerConn {
   /** True once the connection has failed or been closed. */
   get isClosed(): boolean {
     return this.#closedError !== null;
+  }
+
+  /** The ticket last shown to the peer, if any. */
+  get ticket(): string | undefined {
+    return this.#ticket;
+  }
+
+  /**
+   * Shows the peer a (fresher) download ticket; requests sent after it are covered by it.
+   * @throws {AppError} UNAVAILABLE when the connection is gone
+   */
+  async sendTicket(ticket: string): Promise<void> {
+    if (this.#closedError !== null) throw this.#closedError;
+    this.#ticket = ticket;
+    await this.#writer.write(encodeTicket(ticketBytes(ticket)));
   }
 
   /**
@@ -196,7 +226,9 @@ export class PeerConn {
       this.#hello.resolve();
       return;
     }
-    if (frame.type === "request" || frame.type === "have_request") return;
+    if (frame.type === "request" || frame.type === "have_request" || frame.type === "ticket") {
+      return;
+    }
     if (frame.reqId === 0 && frame.type === "error") {
       this.#fail(new AppError(frame.code, `Peer ${this.addr}: ${frame.message}`));
       return;

@@ -69,6 +69,10 @@ function withWriteLock(write: () => void): void {
 }
 const jobs = new Map<number, Job>();
 const closedJobs = new Set<number>();
+/**
+ * Connections by job and peer: a seeder serves one connection only the file
+ * of its ticket, so two downloads never share one.
+ */
 const conns = new Map<string, Promise<PeerConn>>();
 /** Piece buffers handed back by the main thread, by byte length. */
 const spare = new Map<number, ArrayBuffer[]>();
@@ -100,23 +104,37 @@ function fileOf(job: Job): Deno.FsFile {
   return job.file;
 }
 
+/** The open connection of a task's job to its peer, showing the task's ticket if it is newer. */
 async function connTo(
-  peer: string,
-  timeoutMs: number,
-  peerCert: string | undefined,
+  task: {
+    jobId: number;
+    peer: string;
+    ticket: string;
+    timeoutMs: number;
+    peerCert?: string | undefined;
+  },
 ): Promise<PeerConn> {
-  const existing = conns.get(peer);
+  if (closedJobs.has(task.jobId)) throw new AppError("UNAVAILABLE", "The download was closed");
+  const key = `${task.jobId} ${task.peer}`;
+  const existing = conns.get(key);
   if (existing !== undefined) {
     const conn = await existing.catch(() => null);
-    if (conn !== null && !conn.isClosed && conn.peerCert === peerCert) return conn;
+    if (conn !== null && !conn.isClosed && conn.peerCert === task.peerCert) {
+      if (conn.ticket !== task.ticket) conn.sendTicket(task.ticket).catch(() => {});
+      return conn;
+    }
     // Gone, or made trusting another certificate than this task names: never reuse it.
     conn?.close();
-    if (conns.get(peer) === existing) conns.delete(peer);
+    if (conns.get(key) === existing) conns.delete(key);
   }
-  const connecting = PeerConn.connect(peer, timeoutMs, allocate, peerCert);
-  conns.set(peer, connecting);
+  const connecting = PeerConn.connect(task.peer, task.timeoutMs, {
+    ticket: task.ticket,
+    allocate,
+    peerCert: task.peerCert,
+  });
+  conns.set(key, connecting);
   connecting.catch(() => {
-    if (conns.get(peer) === connecting) conns.delete(peer);
+    if (conns.get(key) === connecting) conns.delete(key);
   });
   return await connecting;
 }
@@ -178,7 +196,7 @@ function writePiece(
 async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise<void> {
   let reply;
   try {
-    const conn = await connTo(task.peer, task.timeoutMs, task.peerCert);
+    const conn = await connTo(task);
     reply = await conn.requestPiece(task.fileHash, task.index, task.timeoutMs);
   } catch (error) {
     return fail(task, kindOf(error), error instanceof Error ? error.message : String(error));
@@ -229,7 +247,7 @@ function readPiece(
 
 async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void> {
   try {
-    const conn = await connTo(task.peer, task.timeoutMs, task.peerCert);
+    const conn = await connTo(task);
     const have = await conn.requestHave(task.fileHash, task.timeoutMs);
     reply({
       type: "have",
@@ -245,6 +263,7 @@ async function probe(task: Extract<WorkerTask, { type: "probe" }>): Promise<void
 
 function closeJob(jobId: number): void {
   closedJobs.add(jobId);
+  for (const key of conns.keys()) if (key.startsWith(`${jobId} `)) void closeConn(key);
   const job = jobs.get(jobId);
   jobs.delete(jobId);
   try {
@@ -254,11 +273,16 @@ function closeJob(jobId: number): void {
   }
 }
 
-async function dropPeer(peer: string): Promise<void> {
-  const connecting = conns.get(peer);
-  conns.delete(peer);
+async function closeConn(key: string): Promise<void> {
+  const connecting = conns.get(key);
+  conns.delete(key);
   const conn = await connecting?.catch(() => null);
   conn?.close();
+}
+
+async function dropPeer(peer: string): Promise<void> {
+  const keys = [...conns.keys()].filter((key) => key.endsWith(` ${peer}`));
+  await Promise.all(keys.map(closeConn));
 }
 
 async function handle(message: WorkerTask): Promise<void> {
@@ -291,7 +315,7 @@ async function control(message: ToWorker): Promise<void> {
       return await dropPeer(message.peer);
     case "shutdown":
       for (const jobId of [...jobs.keys()]) closeJob(jobId);
-      await Promise.all([...conns.keys()].map(dropPeer));
+      await Promise.all([...conns.keys()].map(closeConn));
       flushReplies();
       return scope.postMessage({ type: "shutdown_done" });
   }

@@ -3,11 +3,18 @@
  * protocol (protocol/peer_frames.ts). A peer names a file only by its content
  * hash and a piece by its index; the seeder looks both up in its catalog and
  * never opens a path a peer chose. Each connection is served one request at a
- * time, and the next bytes are read only after the frames already read are
- * answered, so a peer holds at most one read buffer and one piece of our
- * memory however fast it sends. Broken framing (an oversized or empty frame)
+ * time; its frames are read and judged as they arrive and wait in a small
+ * bounded inbox, so a peer holds at most one read buffer, that inbox and one
+ * piece of our memory however fast it sends. Broken framing (an oversized or empty frame)
  * gets an error frame and the connection is closed; a well-framed bad request
  * gets an error frame and the connection stays.
+ *
+ * Nothing is served without a download ticket (protocol/ticket.ts), checked
+ * by ticket_gate.ts against the cluster key this client learnt at login, with
+ * no call to a tracker. A connection then gets only the ticket's file, in the ticket's
+ * group, until the ticket expires (a fresher ticket may replace it). A request
+ * without a valid ticket, or beyond what it grants, gets one connection-level
+ * UNAUTHORIZED or FORBIDDEN error frame and the connection is closed.
  */
 import { AppError } from "../../protocol/errors.ts";
 import { formatAddr, writeAll } from "../../protocol/conn_io.ts";
@@ -21,12 +28,13 @@ import {
   encodeHello,
   makeBitfield,
   MAX_REQUEST_BODY_BYTES,
-  PEER_PROTOCOL_VERSION,
   type PeerFrame,
 } from "../../protocol/peer_frames.ts";
 import { FrameDecoder } from "../../protocol/peer_frame_decoder.ts";
 import { defaultTransferConfig } from "./config.ts";
 import { PieceReader } from "./piece_reader.ts";
+import { FrameInbox } from "./frame_inbox.ts";
+import { TicketGate } from "./ticket_gate.ts";
 import type { ShareCatalog, SharedFile } from "./catalog_types.ts";
 
 export type { ShareCatalog, SharedFile } from "./catalog_types.ts";
@@ -41,8 +49,18 @@ export interface SeederOptions {
   catalog: ShareCatalog;
   /** Serve TLS with this certificate and key. @default undefined (plain TCP) */
   tls?: TlsIdentity | undefined;
+  /**
+   * The cluster's public key that tickets must be signed with, read at each
+   * ticket; undefined (the client never logged in) refuses every ticket.
+   */
+  clusterKey: () => string | undefined;
   /** Connections served at once. @default SEEDER_MAX_CONNECTIONS (config.ts) */
   maxConnections?: number;
+  /**
+   * A connection that has not shown a valid ticket this long after it opened is
+   * closed, so strangers cannot hold the connection slots. @default 10000
+   */
+  ticketWaitMs?: number;
   /** Cap on what all connections together send, in bytes per second. @default no cap */
   uploadBytesPerSec?: number;
   /** Receives errors that are bugs, not peer mistakes. */
@@ -67,6 +85,8 @@ export interface Seeder extends AsyncDisposable {
 }
 
 const READ_BUFFER_BYTES = 16 * 1024;
+/** Frames a connection may have read and not yet had answered. */
+const INBOX_FRAMES = 64;
 
 /**
  * Starts a seeder.
@@ -114,43 +134,86 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-/** Serves one connection until it closes. Never throws. */
+/** A frame read from a peer and its verdict, waiting for its turn to be answered. */
+interface Admitted {
+  frame: PeerFrame | null;
+  /** The connection-level error to send, and then close, instead of answering. */
+  refusal: AppError | null;
+}
+
+/**
+ * Serves one connection until it closes. Never throws. One loop reads and
+ * judges frames as they arrive (ticket_gate.ts), the other answers them in
+ * order; the bounded inbox between them keeps what a peer can queue small.
+ */
 async function servePeerConn(
   conn: Deno.Conn,
   options: SeederOptions,
   stats: SeederStats,
   bucket: TokenBucket | undefined,
 ): Promise<void> {
-  const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
   const session = new PeerSession(conn, options, stats, bucket);
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  const inbox = new FrameInbox<Admitted>(INBOX_FRAMES);
+  const gate = new TicketGate(options);
+  const ticketWaitMs = options.ticketWaitMs ?? defaultTransferConfig().seederTicketWaitMs;
+  const stranger = setTimeout(() => {
+    if (!gate.hasTicket) closeQuietly(conn);
+  }, ticketWaitMs);
+  let reading: Promise<void> | undefined;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
-    let open = true;
-    while (open) {
+    reading = readFrames(conn, gate, inbox, options);
+    for (let item = await inbox.next(); item !== undefined; item = await inbox.next()) {
+      if (item.refusal !== null) {
+        await session.sendError(0, item.refusal);
+        break;
+      }
+      await session.handle(item.frame!);
+    }
+  } catch (error) {
+    if (!isConnectionError(error)) options.onInternalError?.(error);
+  } finally {
+    clearTimeout(stranger);
+    inbox.abort();
+    session.close();
+    closeQuietly(conn);
+    await reading;
+  }
+}
+
+/** Reads frames, judges each and queues it, until the peer stops, breaks framing or is refused. */
+async function readFrames(
+  conn: Deno.Conn,
+  gate: TicketGate,
+  inbox: FrameInbox<Admitted>,
+  options: SeederOptions,
+): Promise<void> {
+  const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
+  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  try {
+    while (true) {
       const n = await conn.read(buffer);
-      if (n === null) break;
+      if (n === null) return;
       let frames: PeerFrame[];
       try {
         frames = decoder.push(buffer.subarray(0, n));
       } catch (error) {
-        if (error instanceof AppError) await session.sendError(0, error);
-        break;
+        if (error instanceof AppError) await inbox.push({ frame: null, refusal: error });
+        return;
       }
       for (const frame of frames) {
-        open = await session.handle(frame);
-        if (!open) break;
+        const refusal = gate.admit(frame, Date.now());
+        if (!(await inbox.push({ frame, refusal })) || refusal !== null) return;
       }
     }
   } catch (error) {
     if (!isConnectionError(error)) options.onInternalError?.(error);
   } finally {
-    session.close();
-    closeQuietly(conn);
+    inbox.end();
   }
 }
 
-/** One connection's state: whether it said hello, and its open files. */
+/** One connection's answering side: its open files and the upload pacing. */
 class PeerSession {
   #conn: Deno.Conn;
   #options: SeederOptions;
@@ -171,22 +234,13 @@ class PeerSession {
     this.#bucket = bucket;
   }
 
-  /**
-   * Answers one frame; the one place where a request's errors become error frames.
-   * @returns false when the connection must close
-   */
-  async handle(frame: PeerFrame): Promise<boolean> {
-    if (!this.#greeted) {
-      const refusal = checkHello(frame);
-      if (refusal !== null) {
-        await this.sendError(0, refusal);
-        return false;
-      }
-      this.#greeted = true;
-      await writeAll(this.#conn, encodeHello());
-      return true;
+  /** Answers one admitted frame; the one place where a request's errors become error frames. */
+  async handle(frame: PeerFrame): Promise<void> {
+    if (frame.type === "hello" && !this.#greeted) {
+      this.#greeted = true; // the gate let it in first: answer it in kind
+      return await writeAll(this.#conn, encodeHello());
     }
-    const reqId = frame.type === "hello" ? 0 : frame.reqId;
+    if (frame.type === "ticket") return;
     const sentBefore = this.#stats.bytesServed;
     try {
       await answer(this.#conn, frame, this.#options.catalog, this.#reader, this.#stats);
@@ -195,9 +249,8 @@ class PeerSession {
       if (isConnectionError(error)) throw error;
       if (!(error instanceof AppError)) this.#options.onInternalError?.(error);
       const reply = error instanceof AppError ? error : new AppError("INTERNAL", "Internal error");
-      await this.sendError(reqId, reply);
+      await this.sendError(frame.type === "hello" ? 0 : frame.reqId, reply);
     }
-    return true;
   }
 
   /** Waits as long as the upload limit asks after sending `bytes`. */
@@ -222,19 +275,6 @@ function isConnectionError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.Interrupted ||
     error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.ConnectionAborted;
-}
-
-function checkHello(frame: PeerFrame): AppError | null {
-  if (frame.type !== "hello") {
-    return new AppError("BAD_REQUEST", "Expected a peer-protocol hello first");
-  }
-  if (frame.version !== PEER_PROTOCOL_VERSION) {
-    return new AppError(
-      "VERSION_MISMATCH",
-      `Peer protocol version ${frame.version} is not supported; this seeder speaks ${PEER_PROTOCOL_VERSION}`,
-    );
-  }
-  return null;
 }
 
 /** Answers one frame after the hello; throws AppError for a bad request. */

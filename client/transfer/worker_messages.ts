@@ -26,6 +26,8 @@ export type WorkerTask =
     /** The peer's own certificate (PEM): dial it with TLS trusting only that; plain TCP when undefined. */
     peerCert?: string | undefined;
     fileHash: string;
+    /** The download's current ticket (base64url), shown to the peer once per connection. */
+    ticket: string;
     index: number;
     offset: number;
     length: number;
@@ -49,6 +51,7 @@ export type WorkerTask =
     peer: string;
     peerCert?: string | undefined;
     fileHash: string;
+    ticket: string;
     timeoutMs: number;
   };
 
