@@ -23,11 +23,12 @@ const MIB = 1024 * 1024;
 const LIFETIME_MS = 1000;
 
 /** Sends `opening` then a request for piece 0; @returns the replies besides hello, and whether closed */
-async function tryPiece(addr: string, opening: Uint8Array, fileHash: string) {
+async function tryPiece(addr: string, opening: Uint8Array, fileHash: string, peerCert: string) {
   const { frames, closed } = await exchange(
     addr,
     concat(opening, encodeRequest(1, fileHash, 0)),
     3,
+    { peerCert },
   );
   return { replies: frames.filter((f) => f.type !== "hello").map(errorOf), closed };
 }
@@ -84,15 +85,26 @@ Deno.test("seeders serve a member across renewed tickets, and nothing to a stran
     name: "data.bin",
   });
   const fileHash = offer.manifest.fileHash;
-  const member = await PeerConn.connect(seederAddr, 5000, { ticket: offer.ticket });
+  // Seeders serve TLS with their own certificates, handed out with the peer list.
+  const certOf = (addr: string) => offer.peers.find((p) => p.addr === addr)!.cert!;
+  const seederCert = certOf(seederAddr);
+  const member = await PeerConn.connect(seederAddr, 5000, {
+    ticket: offer.ticket,
+    peerCert: seederCert,
+  });
   try {
     const piece = await member.requestPiece(fileHash, 0, 5000);
     assert.deepEqual(piece.data, bytes.subarray(0, 512 * 1024));
 
-    const stranger = await tryPiece(seederAddr, encodeHello(), fileHash);
+    const stranger = await tryPiece(seederAddr, encodeHello(), fileHash, seederCert);
     assert.deepEqual(stranger, { replies: [[0, "UNAUTHORIZED"]], closed: true });
     const ticketFrame = encodeTicket(ticketBytes(offer.ticket));
-    const old = await tryPiece(seederAddr, concat(encodeHello(1), ticketFrame), fileHash);
+    const old = await tryPiece(
+      seederAddr,
+      concat(encodeHello(1), ticketFrame),
+      fileHash,
+      seederCert,
+    );
     assert.deepEqual(old, { replies: [[0, "VERSION_MISMATCH"]], closed: true });
     const forged = signTicket(clusterKeyFromSeed(new Uint8Array(32).fill(3)), {
       ...readTicketClaims(ticketBytes(offer.ticket))!,
@@ -102,6 +114,7 @@ Deno.test("seeders serve a member across renewed tickets, and nothing to a stran
       seederAddr,
       concat(encodeHello(), encodeTicket(ticketBytes(forged))),
       fileHash,
+      seederCert,
     );
     assert.deepEqual(forger, { replies: [[0, "UNAUTHORIZED"]], closed: true });
 
@@ -116,7 +129,12 @@ Deno.test("seeders serve a member across renewed tickets, and nothing to a stran
     const refused = await member.requestPiece(fileHash, 1, 5000).then(() => null, (e) => e);
     assert.ok(refused instanceof AppError);
     assert.equal(refused.code, "UNAUTHORIZED");
-    const exMember = await tryPiece(seederAddr, concat(encodeHello(), ticketFrame), fileHash);
+    const exMember = await tryPiece(
+      seederAddr,
+      concat(encodeHello(), ticketFrame),
+      fileHash,
+      seederCert,
+    );
     assert.deepEqual(exMember, { replies: [[0, "UNAUTHORIZED"]], closed: true });
 
     // A seeder whose user logged out serves nobody, even on a valid ticket; the other still does.
@@ -137,6 +155,7 @@ Deno.test("seeders serve a member across renewed tickets, and nothing to a stran
         peer.addr,
         concat(opening, encodeRequest(1, fileHash, 0)),
         2,
+        { peerCert: certOf(peer.addr) },
       );
       outcomes.push(frames[1]?.type === "piece" ? "piece" : errorOf(frames[1])?.[1]);
     }

@@ -122,6 +122,16 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /** Sends bytes on a fresh connection and reads `count` frames, or until the seeder closes. */
+/** Options of {@link exchange}. */
+export interface ExchangeOptions {
+  /** Close our sending side after the bytes. @default false */
+  halfClose?: boolean;
+  /** "ask" probes whether the connection is open; "wait" waits for it to end by itself. @default "ask" */
+  probe?: "ask" | "wait";
+  /** Dial with TLS, trusting only this seeder certificate (PEM). @default plain TCP */
+  peerCert?: string;
+}
+
 /** The request id of the have_request that checks whether a connection is still open. */
 const PROBE_ID = 999;
 /** How long a probe may go unanswered before the connection is reported open. */
@@ -131,10 +141,13 @@ export async function exchange(
   addr: string,
   bytes: Uint8Array,
   count: number,
-  halfClose = false,
+  options: ExchangeOptions = {},
 ): Promise<{ frames: PeerFrame[]; closed: boolean }> {
+  const { halfClose = false, probe: check = "ask", peerCert } = options;
   const [hostname, port] = addr.split(":");
-  const conn = await Deno.connect({ hostname: hostname!, port: Number(port) });
+  const conn = peerCert === undefined
+    ? await Deno.connect({ hostname: hostname!, port: Number(port) })
+    : await Deno.connectTls({ hostname: hostname!, port: Number(port), caCerts: [peerCert] });
   try {
     await writeAll(conn, bytes);
     if (halfClose) await conn.closeWrite();
@@ -149,7 +162,8 @@ export async function exchange(
     // Open or closed? Ask once more (unless our side is closed): an open
     // connection answers, a closed one ends. The deadline only guards against
     // a hang, and what it reports ("open") fails every test that expects a close.
-    if (!halfClose) {
+    // With "wait", nothing is asked: the connection must end by itself.
+    if (!halfClose && check === "ask") {
       await writeAll(conn, encodeHaveRequest(PROBE_ID, "00".repeat(32))).catch(() => {});
     }
     let timer: ReturnType<typeof setTimeout> | undefined;

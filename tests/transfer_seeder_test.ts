@@ -89,7 +89,7 @@ Deno.test("startSeeder() answers hostile frames with error frames and still serv
     addr,
     concat(OPEN, encodeRequest(1, hash, 0).subarray(0, 20)),
     2,
-    true,
+    { halfClose: true },
   );
   assertEquals([truncated.frames.map((f) => f.type), truncated.closed], [["hello"], true]);
   // Requests then a half-close: every one is still answered.
@@ -97,7 +97,7 @@ Deno.test("startSeeder() answers hostile frames with error frames and still serv
     addr,
     concat(OPEN, encodeRequest(1, hash, 0), encodeRequest(2, hash, 1)),
     3,
-    true,
+    { halfClose: true },
   );
   assertEquals(halfClosed.frames.map((f) => f.type), ["hello", "piece", "piece"]);
 
