@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { checkEdge, findCycle, type ImportGraph } from "./architecture_rules.ts";
 
 const ROOT = new URL("../", import.meta.url);
+/** Longest program module: past this, a module does more than one job. */
+const MAX_MODULE_LINES = 400;
 
 /** Every .ts file under the repo that is a program module, not a test or test helper. */
 async function programModules(dir: URL, rel = ""): Promise<string[]> {
@@ -98,4 +100,15 @@ Deno.test("no two modules share a file name, but main.ts, config.ts and mod.ts",
   }
   const twins = [...byName.values()].filter((paths) => paths.length > 1);
   assert.deepEqual(twins, []);
+});
+
+Deno.test("no program module is over 400 lines, and client/ keeps at most four at its top", async () => {
+  const long: string[] = [];
+  for (const m of modules) {
+    const lines = (await Deno.readTextFile(new URL(m, ROOT))).split("\n").length - 1;
+    if (lines > MAX_MODULE_LINES) long.push(`${m}: ${lines} lines`);
+  }
+  assert.deepEqual(long, []);
+  const clientTop = modules.filter((m) => /^client\/[^/]+\.ts$/.test(m));
+  assert.ok(clientTop.length <= 4, `client/ top level: ${clientTop.join(", ")}`);
 });
