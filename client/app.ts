@@ -11,6 +11,7 @@ import { ensurePrivateDir } from "../protocol/private_files.ts";
 import { startSeeder } from "./transfer/mod.ts";
 import { LocalCatalog } from "./local/share_catalog.ts";
 import { makePeerIdentity } from "./local/peer_identity.ts";
+import { isLoopbackHost } from "../protocol/tls.ts";
 import { ShareManager } from "./local/share_manager.ts";
 import { runLine, type ShellResult } from "./shell/shell.ts";
 import { TrackerSession } from "./session/tracker_session.ts";
@@ -68,7 +69,9 @@ export async function startClient(
   let seeder;
   let identity;
   try {
-    identity = await makePeerIdentity(config.dataDir, config.host);
+    // Pieces that can leave this host travel over TLS; on loopback only when asked.
+    const peerTls = config.peerTls || !isLoopbackHost(config.host);
+    identity = peerTls ? await makePeerIdentity(config.dataDir, config.host) : undefined;
     seeder = await startSeeder({
       tls: identity,
       hostname: config.host,
@@ -84,7 +87,7 @@ export async function startClient(
     throw error;
   }
   const seederAddr = seeder.addr;
-  const seederCert = identity.cert;
+  const seederCert = identity?.cert;
   const shares = new ShareManager({
     registry,
     session,

@@ -35,6 +35,8 @@ export interface ClientConfig extends SessionTimings {
   uploadBytesPerSec: number;
   /** Print one JSON object per command result. */
   json: boolean;
+  /** Serve and fetch pieces over TLS even when the seeder listens on loopback (always beyond it). */
+  peerTls: boolean;
   /** PEM file of the cluster CA: trackers and balancers are dialed with TLS and must prove a certificate from it. */
   tlsCaFile: string | undefined;
   /** The CA certificates read from `tlsCaFile` (main reads the file). */
@@ -87,6 +89,7 @@ export function defaultClientConfig(): ClientConfig {
     workers: defaultWorkerCount(),
     uploadBytesPerSec: 0,
     json: false,
+    peerTls: false,
     tlsCaFile: undefined,
     tlsCaCerts: undefined,
     insecure: false,
@@ -191,6 +194,13 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
     shownDefault: "off",
   },
   {
+    name: "peer-tls",
+    kind: "boolean",
+    env: "CLIENT_PEER_TLS",
+    help: "serve and fetch pieces over TLS even on loopback (always on beyond loopback)",
+    shownDefault: "off on loopback",
+  },
+  {
     name: "heartbeat-interval",
     arg: "MS",
     env: "CLIENT_HEARTBEAT_INTERVAL_MS",
@@ -244,6 +254,7 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   c.workers = flags.int("workers", 1, MAX_WORKERS) ?? c.workers;
   c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
   c.json = flags.bool("json");
+  c.peerTls = flags.bool("peer-tls");
   c.tlsCaFile = flags.string("tls-ca");
   c.insecure = flags.bool("insecure");
   c.heartbeatIntervalMs = flags.int("heartbeat-interval", 1, MAX_FLAG_MS) ?? c.heartbeatIntervalMs;

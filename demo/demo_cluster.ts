@@ -85,7 +85,7 @@ export async function startClient(
   const child = await children.start("client", [
     ...["--balancer", options.cluster.balancer.addr, ...trackers],
     ...["--data-dir", join(options.dir, user, "data"), "--port", "0", "--json"],
-    ...(options.tls === undefined ? [] : ["--tls-ca", options.tls.ca]),
+    ...(options.tls === undefined ? [] : ["--tls-ca", options.tls.ca, "--peer-tls"]),
     ...(options.extraArgs ?? []),
   ], { name: `${user}'s client`, readyOn: "stderr" });
   return new ClientDriver(child, user);

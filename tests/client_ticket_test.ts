@@ -47,8 +47,9 @@ Deno.test("seeders serve a member across renewed tickets, and nothing to a stran
   // Capped at 4 MiB/s each, two seeders take about 3 s over 32 MiB, and the
   // downloader keeps asking for more pieces all along: several ticket lifetimes.
   const slow = [...t, "--upload-limit", "4M"];
-  await using alice = await startClientProc(join(dir.path, "alice"), slow);
-  await using carol = await startClientProc(join(dir.path, "carol"), slow);
+  // Seeders serve TLS here (--peer-tls), as they do beyond loopback.
+  await using alice = await startClientProc(join(dir.path, "alice"), [...slow, "--peer-tls"]);
+  await using carol = await startClientProc(join(dir.path, "carol"), [...slow, "--peer-tls"]);
   await using bob = await startClientProc(join(dir.path, "bob"), t);
   await setUpGroup([alice, carol, bob], ["alice", "carol", "bob"], "g");
   let bytes: Uint8Array = new Uint8Array();

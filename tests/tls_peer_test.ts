@@ -97,11 +97,11 @@ Deno.test("upload_file stores the seeder certificate and download_file returns i
   assert.equal(reply.peers[0]?.cert, cert);
 });
 
-Deno.test("a client keeps its seeder key 0600 and announces its certificate with each share", async () => {
+Deno.test("a client with --peer-tls keeps its seeder key 0600 and announces its certificate with each share", async () => {
   await using dir = await tempDir();
   await using tracker = await startTracker(testConfig(join(dir.path, "t")));
   const dataDir = join(dir.path, "alice");
-  await using alice = await startClientProc(dataDir, ["--tracker", tracker.addr]);
+  await using alice = await startClientProc(dataDir, ["--tracker", tracker.addr, "--peer-tls"]);
   assert.equal((await Deno.stat(join(dataDir, "seeder-key.pem"))).mode! & 0o777, 0o600);
   const cert = await Deno.readTextFile(join(dataDir, "seeder-cert.pem"));
   await alice.ok("create_user alice pw-alice");
