@@ -102,10 +102,9 @@ async function main(args: string[]): Promise<number> {
   }
   // deno-lint-ignore no-console
   console.log(readyLine("balancer", balancer.addr));
+  const dashboard = balancer.dashboardUrl;
   // deno-lint-ignore no-console
-  if (balancer.dashboardUrl !== undefined) {
-    console.log(dashboardLine("balancer", balancer.dashboardUrl));
-  }
+  if (dashboard !== undefined) console.log(dashboardLine("balancer", dashboard));
   log(`${await untilSignal()}: closing`);
   await balancer.close();
   return 0;
