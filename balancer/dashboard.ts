@@ -34,14 +34,19 @@ export interface BalancerDashboardOptions {
 export function startBalancerDashboard(options: BalancerDashboardOptions): HttpPageHandle {
   const { pool, checker, activity } = options;
   const links = new Map<string, LinkStatus[]>();
-  const snapshot = () => ({
-    addr: options.addr,
-    trackers: pool.health(),
-    links,
-    timeline: activity.timeline(),
-    maxMisses: options.maxMisses,
-    nowMs: Date.now(),
-  });
+  const snapshot = () => {
+    const trackers = pool.health();
+    // A tracker that is not live has no fresh word on its links.
+    const live = new Set(trackers.filter((t) => t.state === "live").map((t) => t.addr));
+    return {
+      addr: options.addr,
+      trackers,
+      links: new Map([...links].filter(([addr]) => live.has(addr))),
+      timeline: activity.timeline(),
+      maxMisses: options.maxMisses,
+      nowMs: Date.now(),
+    };
+  };
   const page = startHttpPage({
     host: options.host,
     port: options.port,
