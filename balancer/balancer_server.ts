@@ -17,6 +17,7 @@ import type { BalancerConfig } from "./config.ts";
 import { HealthChecker } from "./checker.ts";
 import { TrackerPool } from "./pool.ts";
 import { BalancerActivity } from "./activity.ts";
+import { commandLabel } from "../protocol/prom_text.ts";
 import { startBalancerDashboard } from "./dashboard.ts";
 
 /** A running balancer. */
@@ -64,7 +65,6 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     });
     const verified = clusterSecret !== undefined;
     return async (raw) => {
-      const cmd = typeof raw["cmd"] === "string" ? raw["cmd"] : "unknown";
       try {
         const reply = await handle(parseBalancerRequest(raw), {
           pool,
@@ -73,10 +73,11 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
           verified,
           activity,
         });
-        activity.request(cmd);
+        activity.request(commandLabel(raw["cmd"]));
         return reply;
       } catch (error) {
-        activity.request(cmd, error instanceof AppError ? error.code : "INTERNAL");
+        const code = error instanceof AppError ? error.code : "INTERNAL";
+        activity.request(commandLabel(raw["cmd"], code), code);
         throw error;
       } finally {
         onChange();

@@ -151,3 +151,14 @@ export class MetricsRegistry {
     return series;
   }
 }
+
+/**
+ * The `cmd` label of a request: its command name when it looks like one and
+ * was not refused as unknown, else `unknown`, so a peer cannot write text of
+ * its choosing into the metrics.
+ * @returns the label value
+ */
+export function commandLabel(cmd: unknown, errorCode?: string): string {
+  if (errorCode === "UNKNOWN_COMMAND") return "unknown";
+  return typeof cmd === "string" && /^[a-z][a-z_]{0,31}$/.test(cmd) ? cmd : "unknown";
+}
