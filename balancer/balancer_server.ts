@@ -16,9 +16,9 @@ import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer
 import type { BalancerConfig } from "./config.ts";
 import { HealthChecker } from "./checker.ts";
 import { TrackerPool } from "./pool.ts";
-import { BalancerActivity } from "./activity.ts";
+import { BalancerActivity } from "./balancer_activity.ts";
 import { commandLabel } from "../protocol/prom_text.ts";
-import { startBalancerDashboard } from "./dashboard.ts";
+import { startBalancerDashboard } from "./balancer_dashboard.ts";
 
 /** A running balancer. */
 export interface BalancerHandle extends AsyncDisposable {

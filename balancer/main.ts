@@ -42,7 +42,7 @@ export async function configFromArgs(args: string[], env: Env): Promise<Balancer
     tls: tls.identity,
     tlsCaCerts: tls.caCerts,
     port: flags.int("port", 0, 65535) ?? base.port,
-    httpPort: flags.int("http-port", 0, 65535),
+    ...optionalPort(flags.int("http-port", 0, 65535)),
     pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
     pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
     maxMisses: flags.int("max-misses", 1, 1000) ?? base.maxMisses,
@@ -51,6 +51,11 @@ export async function configFromArgs(args: string[], env: Env): Promise<Balancer
       flags.string("cluster-secret-file"),
     ),
   };
+}
+
+/** `{ httpPort }` when the flag is given, else nothing. */
+function optionalPort(httpPort: number | undefined): { httpPort?: number } {
+  return httpPort === undefined ? {} : { httpPort };
 }
 
 /** The secret from its flag (or variable), else its file; undefined when none. */

@@ -67,7 +67,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   config.host = flags.string("host") ?? config.host;
   const port = flags.int("port", 0, 65535);
   if (port !== undefined) config.port = port;
-  config.httpPort = flags.int("http-port", 0, 65535);
+  const httpPort = flags.int("http-port", 0, 65535);
+  if (httpPort !== undefined) config.httpPort = httpPort;
   const id = flags.int("id", 1, MAX_ID);
   if (id !== undefined) config.id = id;
   const trackersFile = flags.string("trackers");

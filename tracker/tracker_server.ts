@@ -35,8 +35,8 @@ import { OpScreen } from "./op_screen.ts";
 import { vvToObject } from "./storage.ts";
 import { AppError } from "../protocol/errors.ts";
 import { commandLabel } from "../protocol/prom_text.ts";
-import { TrackerActivity } from "./activity.ts";
-import { startTrackerDashboard } from "./dashboard.ts";
+import { TrackerActivity } from "./tracker_activity.ts";
+import { startTrackerDashboard } from "./tracker_dashboard.ts";
 
 /** A running tracker. */
 export interface TrackerHandle extends AsyncDisposable {

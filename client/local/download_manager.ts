@@ -17,6 +17,7 @@ import {
   createWorkerPool,
   type Download,
   type DownloadProgress,
+  type PieceMap,
   startDownload,
   type WorkerPool,
 } from "../transfer/mod.ts";
@@ -136,6 +137,11 @@ export class DownloadManager {
         this.#o.onNotice(`notice: cannot resume ${record.group}/${record.name}: ${message}`);
       }
     }
+  }
+
+  /** @returns a running download's piece map, for the dashboard; undefined when not running */
+  pieceMap(id: number): PieceMap | undefined {
+    return this.#active.get(id)?.download.pieceMap();
   }
 
   /** @returns every download this client knows, oldest first */

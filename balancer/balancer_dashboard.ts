@@ -6,10 +6,10 @@
  */
 import { type HttpPageHandle, startHttpPage } from "../protocol/http_page.ts";
 import type { LinkStatus, TrackerReplies } from "../protocol/tracker_messages.ts";
-import type { BalancerActivity } from "./activity.ts";
+import type { BalancerActivity } from "./balancer_activity.ts";
 import type { HealthChecker } from "./checker.ts";
 import type { TrackerPool } from "./pool.ts";
-import { balancerView } from "./dashboard_view.ts";
+import { balancerView } from "./balancer_view.ts";
 
 /** Time between `status` questions to each live tracker. */
 export const LINK_POLL_MS = 1000;

@@ -6,7 +6,7 @@
 import type { DashboardView } from "../protocol/dashboard_view.ts";
 import type { LinkStatus } from "../protocol/tracker_messages.ts";
 import type { TrackerHealth } from "./health.ts";
-import type { TimelineEntry } from "./activity.ts";
+import type { TimelineEntry } from "./balancer_activity.ts";
 
 /** What the balancer's page is drawn from. */
 export interface BalancerSnapshot {

@@ -7,7 +7,7 @@
 import type { DashboardView } from "../protocol/dashboard_view.ts";
 import { type HttpPageHandle, startHttpPage } from "../protocol/http_page.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
-import type { TrackerActivity } from "./activity.ts";
+import type { TrackerActivity } from "./tracker_activity.ts";
 
 /** One open control connection as the page shows it. */
 export interface ConnectionRow {
