@@ -72,6 +72,8 @@ export class DownloadManager {
   #closing = false;
   /** How downloads that ended in this run ended, peers included. */
   #ended = new Map<number, DownloadProgress>();
+  /** The final piece map of each download that ended in this run, for the dashboard. */
+  #endedMaps = new Map<number, PieceMap>();
   /** One pool of piece workers for every download, started with the first. */
   #pool: WorkerPool | undefined;
 
@@ -139,9 +141,9 @@ export class DownloadManager {
     }
   }
 
-  /** @returns a running download's piece map, for the dashboard; undefined when not running */
+  /** @returns a download's piece map, for the dashboard; undefined when it has not run since start */
   pieceMap(id: number): PieceMap | undefined {
-    return this.#active.get(id)?.download.pieceMap();
+    return this.#active.get(id)?.download.pieceMap() ?? this.#endedMaps.get(id);
   }
 
   /** @returns every download this client knows, oldest first */
@@ -239,6 +241,7 @@ export class DownloadManager {
     const finished = download.done.then(
       (progress) => {
         this.#ended.set(record.id, progress);
+        this.#endedMaps.set(record.id, download.pieceMap());
         return this.#finish(record, progress.state, progress.error ?? null);
       },
       (error) => this.#finish(record, "failed", error instanceof Error ? error.message : "failed"),

@@ -22,7 +22,7 @@ export interface ClientSnapshot {
   trackerAddr: string | undefined;
   seederAddr: string;
   downloads: DownloadView[];
-  /** Piece maps of the running downloads, by download id. */
+  /** Piece maps of the downloads, by download id: the running ones and those seen running. */
   pieceMaps: ReadonlyMap<number, PieceMap>;
   shares: ShareRow[];
   seeder: { connections: number; piecesServed: number; bytesServed: number };
@@ -95,7 +95,7 @@ export function clientView(
           .hashFailures,
       ]];
     }),
-    empty: "No download running",
+    empty: "No downloads",
   };
   const peers: ViewSection = {
     title: "Peers",
