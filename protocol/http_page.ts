@@ -91,7 +91,7 @@ export function startHttpPage(options: HttpPageOptions): HttpPageHandle {
     "/view.json": () => text(JSON.stringify(options.view()), "application/json"),
     "/metrics": () => text(options.metrics(), "text/plain; version=0.0.4"),
     "/events": () => {
-      last = JSON.stringify(options.view());
+      refresh(); // the listeners already there get the change the newcomer starts from
       const response = hub.open({ event: "view", data: last });
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
         response.headers.set(name, value);
@@ -110,7 +110,12 @@ export function startHttpPage(options: HttpPageOptions): HttpPageHandle {
       response.headers.set("allow", "GET, HEAD");
       return response;
     }
-    const route = routes[new URL(request.url).pathname];
+    const path = new URL(request.url).pathname;
+    if (request.method === "HEAD" && path === "/events") {
+      // A HEAD takes no stream slot.
+      return text("", "text/event-stream");
+    }
+    const route = routes[path];
     return route === undefined ? text("Not found\n", "text/plain", 404) : route();
   });
   const refreshTimer = setInterval(refresh, options.refreshMs ?? VIEW_REFRESH_MS);

@@ -15,7 +15,11 @@ function declareMetrics(): MetricsRegistry {
   m.declare("client_downloaded_bytes", "gauge", "Bytes verified, over every known download.");
   m.declare("client_downloaded_pieces", "gauge", "Pieces verified, over every known download.");
   m.declare("client_download_peers", "gauge", "Peers of running downloads, by state.");
-  m.declare("client_hash_failures", "gauge", "Pieces that failed their hash check, over this run's downloads.");
+  m.declare(
+    "client_hash_failures",
+    "gauge",
+    "Pieces that failed their hash check, over this run's downloads.",
+  );
   m.declare("client_uploaded_bytes_total", "counter", "Bytes the seeder served.");
   m.declare("client_uploaded_pieces_total", "counter", "Pieces the seeder served.");
   m.declare("client_seeder_connections", "gauge", "Open seeder connections.");
