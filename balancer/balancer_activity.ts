@@ -83,7 +83,7 @@ export class BalancerActivity {
   /** Records a client's report that a tracker stopped answering it. */
   failoverReported(addr: string, nowMs: number): void {
     this.metrics.inc("balancer_failovers_reported_total", {});
-    this.#add(nowMs, "failover", `a client reported tracker ${addr} dead and moved on`);
+    this.#add(nowMs, "failover", `a client reported tracker ${addr} dead and asked for another`);
   }
 
   /** Forgets a tracker the pool dropped, so its return is a registration again. */

@@ -66,7 +66,8 @@ export function balancerView(snap: BalancerSnapshot): DashboardView {
         rows: snap.trackers.map((t) => [
           t.addr,
           { state: t.state },
-          t.clients,
+          // An out tracker's count is what it last reported, not what it holds now.
+          t.state === "out" ? `${t.clients} at last report` : t.clients,
           t.misses,
           order.get(t.addr) ?? "-",
           ago(snap.nowMs, t.lastAnswerMs),

@@ -39,6 +39,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .state-live, .state-connected, .state-done, .state-match, .state-seeding, .state-back, .state-registered { background: #d9f2dc; color: #11561c; }
 .state-out, .state-down, .state-refused, .state-failed, .state-mismatch { background: #f8d7d7; color: #8a1111; }
 .state-new, .state-connecting, .state-unchecked, .state-downloading, .state-failover { background: #fff1c7; color: #6b5200; }
+.state-handed-out { background: #dde8f8; color: #1d3f73; }
 .pieces { font-family: ui-monospace, monospace; font-size: 11px; word-break: break-all; max-width: 40em; }
 .pieces span { display: inline-block; width: .8em; text-align: center; }
 .piece-missing { color: #bbb; }

@@ -1,9 +1,11 @@
 /**
  * The balancer's dashboard in a real browser: headless Chromium opens the
- * page of a balancer with three registered trackers, sees all three live,
- * and, after one is killed with SIGKILL, sees it turn "out" in the same page
- * load (no reload), with the event stream alone carrying the change. It then
- * saves the screenshot the README shows (docs/dashboard.png).
+ * page of a balancer with three registered trackers and two logged-in
+ * clients, sees all three trackers live, and, after the first client's
+ * tracker is killed with SIGKILL, sees it turn "out" in the same page load
+ * (no reload), with the event stream alone carrying the change, and the
+ * client's failover on the timeline. It then saves the screenshot the
+ * README shows (docs/dashboard.png).
  *
  * Needs Debian's `chromium` (`apt-get install -y chromium`, which `.ci/run`
  * does); without it the test is skipped and says so loudly.
@@ -12,6 +14,7 @@ import assert from "node:assert/strict";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { spawnProgram } from "./harness.ts";
 import { SECRET, startPeer } from "./cluster_helpers.ts";
+import { FAST_HEARTBEAT, startClientProc } from "./client_helpers.ts";
 
 const CHROMIUM = Deno.env.get("DASHBOARD_BROWSER") ?? "/usr/bin/chromium";
 const SCREENSHOT = new URL("../docs/dashboard.png", import.meta.url);
@@ -100,6 +103,17 @@ Deno.test({
         ...["--balancer", balancer.addr, "--peer", t1.addr, "--peer", t2.addr],
       ]);
       const addrs = [t1.addr, t2.addr, t3.addr];
+      const clientArgs = ["--port", "0", "--balancer", balancer.addr, ...FAST_HEARTBEAT];
+      await using alice = await startClientProc(`${dir}/alice`, clientArgs);
+      await using bob = await startClientProc(`${dir}/bob`, clientArgs);
+      const trackerOf: string[] = [];
+      for (const [client, user] of [[alice, "alice"], [bob, "bob"]] as const) {
+        await client.ok(`create_user ${user} pw-${user}`);
+        trackerOf.push(String((await client.ok(`login ${user} pw-${user}`))["tracker"]));
+      }
+      const victimAddr = trackerOf[0]!;
+      const victim = [t1, t2, t3].find((t) => t.addr === victimAddr);
+      assert.ok(victim !== undefined, `alice's tracker ${victimAddr} is one of the three`);
 
       browser = await puppeteer.launch({
         executablePath: CHROMIUM,
@@ -122,20 +136,25 @@ Deno.test({
       // A mark on this page load: a reload would lose it.
       await page.evaluate(() => Object.assign(globalThis, { sameLoad: true }));
 
-      t3.kill("SIGKILL");
-      await t3.status;
-      const states = await waitForStates(page, (s) => s[t3.addr] === "out", `${t3.addr} out`);
-      assert.equal(states[t1.addr], "live");
-      assert.equal(states[t2.addr], "live");
+      victim.kill("SIGKILL");
+      await victim.status;
+      const states = await waitForStates(page, (s) => s[victimAddr] === "out", `${victimAddr} out`);
+      for (const addr of addrs.filter((a) => a !== victimAddr)) assert.equal(states[addr], "live");
       assert.equal(await page.evaluate(() => "sameLoad" in globalThis), true, "no reload");
       assert.deepEqual(external, [], "the page fetched nothing from elsewhere");
       // Let the survivors report their links to the dead one, for a screenshot that shows them.
       await page.waitForFunction(
         `[...document.querySelectorAll('section[data-title="Replication links"] tr')]
-          .filter((row) => row.textContent.includes(${JSON.stringify(t3.addr)}))
+          .filter((row) => row.textContent.includes(${JSON.stringify(victimAddr)}))
           .every((row) => !row.textContent.includes("connected"))`,
         { timeout: 10_000 },
       ).catch(() => {});
+      // Alice's client moves on: it reports the dead tracker and is handed another.
+      await alice.ok("list_groups");
+      await page.waitForFunction(
+        `document.querySelector('section[data-title="Timeline"]').textContent.includes("failover")`,
+        { timeout: 10_000 },
+      );
       await Deno.mkdir(new URL(".", SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
       const png = await Deno.readFile(SCREENSHOT);
