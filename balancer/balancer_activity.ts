@@ -35,6 +35,7 @@ export class BalancerActivity {
     m.declare("balancer_tracker_transitions_total", "counter", "Trackers going live, out, back.");
     m.declare("balancer_clients_handed_out_total", "counter", "Trackers handed to clients.");
     m.declare("balancer_failovers_reported_total", "counter", "Trackers clients reported dead.");
+    m.declare("balancer_connections", "gauge", "Open control connections.");
     m.declare("balancer_trackers", "gauge", "Known trackers, by state.");
     m.declare("balancer_tracker_clients", "gauge", "Estimated clients per tracker.");
     m.declare("balancer_replication_behind_ops", "gauge", "Ops a link's peer lacks, per link.");

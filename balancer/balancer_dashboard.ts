@@ -20,6 +20,8 @@ export interface BalancerDashboardOptions {
   port: number;
   /** The balancer's control address, for the heading. */
   addr: string;
+  /** Open control connections now. */
+  connections: () => number;
   maxMisses: number;
   pool: TrackerPool;
   checker: HealthChecker;
@@ -85,6 +87,7 @@ export function startBalancerDashboard(options: BalancerDashboardOptions): HttpP
         m.set("balancer_replication_behind_ops", { from, to: link.peer }, link.behind);
       }
     }
+    m.set("balancer_connections", {}, options.connections());
     return m.render();
   }
 

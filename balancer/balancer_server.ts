@@ -114,6 +114,7 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
       host: config.host,
       port: config.httpPort,
       addr,
+      connections: () => serving.size,
       maxMisses: config.maxMisses,
       pool,
       checker,

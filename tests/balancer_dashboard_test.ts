@@ -67,6 +67,7 @@ Deno.test("balancer dashboard serves its page offline and a live view of tracker
     assert.equal(value("balancer_requests_total", { cmd: "register_tracker" }), 2);
     assert.equal(value("balancer_tracker_transitions_total", { to: "out" }), 1);
     assert.ok((value("balancer_heartbeat_rtt_seconds_count") ?? 0) > 0);
+    assert.equal(value("balancer_connections"), 1, "the test's own connection");
   } finally {
     client.close();
     await client.closed;
@@ -109,4 +110,14 @@ Deno.test("balancer dashboard bounds its event-stream listeners", async () => {
   } finally {
     for (const stream of streams) await stream[Symbol.asyncDispose]();
   }
+});
+
+Deno.test("balancer dashboard listens on the balancer's own host only", async () => {
+  await using balancer = await startBalancer(testConfig({ host: "127.0.0.2", httpPort: 0 }));
+  const url = new URL(balancer.dashboardUrl!);
+  assert.equal(url.hostname, "127.0.0.2");
+  assert.equal((await get(url.href, "/")).status, 200);
+  const elsewhere = new URL(url);
+  elsewhere.hostname = "127.0.0.1";
+  await assert.rejects(fetch(elsewhere), "nothing listens on another interface");
 });
