@@ -16,11 +16,16 @@ import { type BalancerRequest, parseBalancerRequest } from "../protocol/balancer
 import type { BalancerConfig } from "./config.ts";
 import { HealthChecker } from "./checker.ts";
 import { TrackerPool } from "./pool.ts";
+import { BalancerActivity } from "./balancer_activity.ts";
+import { commandLabel } from "../protocol/prom_text.ts";
+import { startBalancerDashboard } from "./balancer_dashboard.ts";
 
 /** A running balancer. */
 export interface BalancerHandle extends AsyncDisposable {
   /** Where it listens, host:port. */
   addr: string;
+  /** The dashboard's address, when `httpPort` asked for one. */
+  dashboardUrl: string | undefined;
   /** Stops listening, closes every connection and timer. */
   close(): Promise<void>;
 }
@@ -34,11 +39,17 @@ export interface BalancerHandle extends AsyncDisposable {
 export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const log = config.log ?? (() => {});
   const pool = new TrackerPool({ maxMisses: config.maxMisses, maxTrackers: config.maxTrackers });
+  const activity = new BalancerActivity();
+  let onChange = () => {};
   const checker = new HealthChecker(pool, {
     pingTimeoutMs: config.pingTimeoutMs,
     hintMinGapMs: config.hintMinGapMs,
     caCerts: config.tlsCaCerts,
     log,
+    onResult: (addr, result) => {
+      activity.checked(addr, result, Date.now());
+      if (result.transition !== "none") onChange();
+    },
   });
   const listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   const clusterSecret = config.clusterSecret === "" ? undefined : config.clusterSecret;
@@ -53,7 +64,25 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
       log,
     });
     const verified = clusterSecret !== undefined;
-    return (raw) => handle(parseBalancerRequest(raw), { pool, checker, gate, verified });
+    return async (raw) => {
+      try {
+        const reply = await handle(parseBalancerRequest(raw), {
+          pool,
+          checker,
+          gate,
+          verified,
+          activity,
+        });
+        activity.request(commandLabel(raw["cmd"]));
+        return reply;
+      } catch (error) {
+        const code = error instanceof AppError ? error.code : "INTERNAL";
+        activity.request(commandLabel(raw["cmd"], code), code);
+        throw error;
+      } finally {
+        onChange();
+      }
+    };
   };
   const options = {
     maxLineBytes: config.maxLineBytes,
@@ -71,20 +100,45 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
     serve: (conn) => serveControlConn(conn, handlerFor(conn), options),
   });
   const timer = setInterval(() => {
-    for (const addr of pool.forget(Date.now(), config.forgetAfterMs)) checker.drop(addr);
+    for (const addr of pool.forget(Date.now(), config.forgetAfterMs)) {
+      checker.drop(addr);
+      activity.forgot(addr);
+    }
     for (const tracker of pool.list()) void checker.check(tracker.addr);
   }, config.pingIntervalMs);
+
+  const addr = formatAddr(listener.addr);
+  let dashboard: ReturnType<typeof startBalancerDashboard> | undefined;
+  try {
+    dashboard = config.httpPort === undefined ? undefined : startBalancerDashboard({
+      host: config.host,
+      port: config.httpPort,
+      addr,
+      connections: () => serving.size,
+      maxMisses: config.maxMisses,
+      pool,
+      checker,
+      activity,
+    });
+  } catch (error) {
+    clearInterval(timer);
+    return Promise.all([serving.close(), checker.close()]).then(() => Promise.reject(error));
+  }
+  // The page is redrawn at once on a change, not only on its timer.
+  if (dashboard !== undefined) onChange = dashboard.refresh;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(timer);
+      await dashboard?.close();
       await Promise.all([serving.close(), checker.close()]);
     })();
     return closing;
   };
   return Promise.resolve({
-    addr: formatAddr(listener.addr),
+    addr,
+    dashboardUrl: dashboard?.url,
     close,
     [Symbol.asyncDispose]: close,
   });
@@ -97,10 +151,11 @@ interface ConnContext {
   gate: TrackerGate;
   /** Whether every tracker in the pool proved the cluster secret. */
   verified: boolean;
+  activity: BalancerActivity;
 }
 
 async function handle(request: BalancerRequest, ctx: ConnContext): Promise<unknown> {
-  const { pool, checker, gate } = ctx;
+  const { pool, checker, gate, activity } = ctx;
   switch (request.cmd) {
     case "ping":
       return { pong: true };
@@ -110,6 +165,7 @@ async function handle(request: BalancerRequest, ctx: ConnContext): Promise<unkno
     case "report_load": {
       if (request.cmd === "register_tracker") {
         gate.register(request.addr, request.balancer, request.proof);
+        activity.registered(request.addr, Date.now());
       } else {
         gate.report(request.addr);
       }
@@ -120,13 +176,17 @@ async function handle(request: BalancerRequest, ctx: ConnContext): Promise<unkno
       }
       return { live: pool.isLive(request.addr) };
     }
-    case "get_tracker":
-      return { ...pool.pick(request.exclude), verified: ctx.verified };
+    case "get_tracker": {
+      const picked = pool.pick(request.exclude);
+      activity.handedOut(picked.addr, Date.now());
+      return { ...picked, verified: ctx.verified };
+    }
     case "report_dead":
       if (!pool.has(request.addr)) {
         throw new AppError("NOT_FOUND", `Tracker ${request.addr} is not registered`);
       }
       checker.hint(request.addr);
+      activity.failoverReported(request.addr, Date.now());
       return { checking: true };
     case "list_trackers":
       return { trackers: pool.list() };

@@ -7,6 +7,7 @@
  */
 import { RpcClient } from "../protocol/rpc_client.ts";
 import type { TrackerPool } from "./pool.ts";
+import type { Transition } from "./health.ts";
 
 /** Options of {@link HealthChecker}. */
 export interface CheckerOptions {
@@ -20,6 +21,16 @@ export interface CheckerOptions {
   caCerts?: string[] | undefined;
   /** The clock. @default Date.now */
   now?: () => number;
+  /** Told each ping's result, for the dashboard and metrics. @default nothing */
+  onResult?: (addr: string, result: CheckResult) => void;
+}
+
+/** One ping's outcome. */
+export interface CheckResult {
+  ok: boolean;
+  /** Connect (when needed) plus round trip, in ms. */
+  rttMs: number;
+  transition: Transition;
 }
 
 /** Pings trackers and records the answers in a pool. */
@@ -45,7 +56,8 @@ export class HealthChecker {
     const running = this.#running.get(addr);
     if (running !== undefined) return running;
     if (this.#closed) return Promise.resolve();
-    const done = this.#ping(addr).then((ok) => this.#record(addr, ok)).finally(() => {
+    const startMs = this.#now();
+    const done = this.#ping(addr).then((ok) => this.#record(addr, ok, startMs)).finally(() => {
       this.#running.delete(addr);
     });
     this.#running.set(addr, done);
@@ -60,6 +72,21 @@ export class HealthChecker {
     const last = this.#lastCheckedMs.get(addr);
     if (last !== undefined && this.#now() - last < this.#options.hintMinGapMs) return;
     void this.check(addr);
+  }
+
+  /**
+   * Asks a tracker for its `status` over the health connection, for the
+   * dashboard's replication links; opens no connection of its own.
+   * @returns the reply, or undefined when there is no connection or no answer
+   */
+  async status<T>(addr: string): Promise<T | undefined> {
+    const client = this.#clients.get(addr);
+    if (client === undefined || client.isClosed || this.#closed) return undefined;
+    try {
+      return await client.request<T>("status", {}, this.#options.pingTimeoutMs);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Drops the connection to a tracker the pool forgot. */
@@ -104,11 +131,12 @@ export class HealthChecker {
     return (this.#options.now ?? Date.now)();
   }
 
-  #record(addr: string, ok: boolean): void {
+  #record(addr: string, ok: boolean, startMs: number): void {
     if (this.#closed) return;
     const now = this.#now();
     this.#lastCheckedMs.set(addr, now);
     const transition = ok ? this.#pool.answered(addr, now) : this.#pool.missed(addr);
+    this.#options.onResult?.(addr, { ok, rttMs: now - startMs, transition });
     if (transition === "up") this.#options.log(`tracker ${addr} is live`);
     if (transition === "back") this.#options.log(`tracker ${addr} is back`);
     if (transition === "out") this.#options.log(`tracker ${addr} is out: it missed its pings`);

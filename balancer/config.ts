@@ -34,6 +34,8 @@ export interface BalancerConfig {
   host: string;
   /** Port to listen on; 0 picks a free one. @default DEFAULT_PORT */
   port: number;
+  /** Serve the dashboard and `/metrics` on this port of `host`; 0 picks one. @default undefined (none) */
+  httpPort?: number | undefined;
   /** Time between health pings of each tracker. @default PING_INTERVAL_MS */
   pingIntervalMs: number;
   /** How long a ping (connect included) may take before it counts as missed. @default PING_TIMEOUT_MS */
@@ -111,6 +113,13 @@ export const BALANCER_FLAGS: readonly FlagSpec[] = [
     env: "BALANCER_PORT",
     help: "port to listen on, 0 picks a free one",
     shownDefault: String(DEFAULT_PORT),
+  },
+  {
+    name: "http-port",
+    arg: "PORT",
+    env: "BALANCER_HTTP_PORT",
+    help: "serve the read-only dashboard and /metrics on this port of the same host, 0 picks one",
+    shownDefault: "none: no dashboard",
   },
   {
     name: "ping-interval",

@@ -3,6 +3,7 @@
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
 import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { dashboardLine } from "../protocol/http_page.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
 import { type Env, flagHelp, parseFlags, UsageError } from "../protocol/cli_flags.ts";
@@ -41,6 +42,7 @@ export async function configFromArgs(args: string[], env: Env): Promise<Balancer
     tls: tls.identity,
     tlsCaCerts: tls.caCerts,
     port: flags.int("port", 0, 65535) ?? base.port,
+    ...optionalPort(flags.int("http-port", 0, 65535)),
     pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
     pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
     maxMisses: flags.int("max-misses", 1, 1000) ?? base.maxMisses,
@@ -49,6 +51,11 @@ export async function configFromArgs(args: string[], env: Env): Promise<Balancer
       flags.string("cluster-secret-file"),
     ),
   };
+}
+
+/** `{ httpPort }` when the flag is given, else nothing. */
+function optionalPort(httpPort: number | undefined): { httpPort?: number } {
+  return httpPort === undefined ? {} : { httpPort };
 }
 
 /** The secret from its flag (or variable), else its file; undefined when none. */
@@ -100,6 +107,9 @@ async function main(args: string[]): Promise<number> {
   }
   // deno-lint-ignore no-console
   console.log(readyLine("balancer", balancer.addr));
+  const dashboard = balancer.dashboardUrl;
+  // deno-lint-ignore no-console
+  if (dashboard !== undefined) console.log(dashboardLine("balancer", dashboard));
   log(`${await untilSignal()}: closing`);
   await balancer.close();
   return 0;

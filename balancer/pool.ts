@@ -9,7 +9,7 @@
 import { AppError } from "../protocol/errors.ts";
 import type { TrackerLoad } from "../protocol/balancer_messages.ts";
 import { IndexedMinHeap } from "./heap.ts";
-import { type HealthOptions, HealthTable, type Transition } from "./health.ts";
+import { type HealthOptions, HealthTable, type TrackerHealth, type Transition } from "./health.ts";
 
 interface Load {
   addr: string;
@@ -116,6 +116,17 @@ export class TrackerPool {
       addr: row.addr,
       clients: row.clients + (this.#handedOut.get(row.addr) ?? 0),
       live: row.state === "live",
+    }));
+  }
+
+  /**
+   * Every tracker's health row, its client count the same estimate the heap orders by.
+   * @returns copies of the rows, by address
+   */
+  health(): TrackerHealth[] {
+    return this.#table.rows().map((row) => ({
+      ...row,
+      clients: row.clients + (this.#handedOut.get(row.addr) ?? 0),
     }));
   }
 

@@ -16,11 +16,14 @@ import { ShareManager } from "./local/share_manager.ts";
 import { runLine, type ShellResult } from "./shell/shell.ts";
 import { TrackerSession } from "./session/tracker_session.ts";
 import type { ClientConfig } from "./config.ts";
+import { startClientDashboard } from "./web/client_dashboard.ts";
 
 /** A running client. */
 export interface ClientHandle extends AsyncDisposable {
   /** The seeder's address, host:port. */
   seederAddr: string;
+  /** The dashboard's address, when `httpPort` asked for one. */
+  dashboardUrl: string | undefined;
   /** Runs one shell line. */
   run(line: string): Promise<ShellResult>;
   /** Stops downloads (keeping verified pieces), the session and the seeder. */
@@ -107,11 +110,43 @@ export async function startClient(
     cwd,
     onNotice,
   });
+  let dashboard: ReturnType<typeof startClientDashboard> | undefined;
+  try {
+    dashboard = config.httpPort === undefined ? undefined : startClientDashboard(
+      { host: config.host, port: config.httpPort },
+      () => {
+        const list = downloads.list();
+        return {
+          user: session.user,
+          trackerAddr: session.trackerAddr,
+          seederAddr,
+          downloads: list,
+          pieceMaps: new Map(list.flatMap((d) => {
+            const map = downloads.pieceMap(d.id);
+            return map === undefined ? [] : [[d.id, map] as const];
+          })),
+          shares: registry.shares(session.user).map((share) => ({
+            group: share.group,
+            name: share.name,
+            size: share.manifest.size,
+            pieces: share.manifest.pieceHashes.length,
+          })),
+          seeder: seeder.stats(),
+        };
+      },
+    );
+  } catch (error) {
+    session.close();
+    await seeder.close();
+    registry.close();
+    throw error;
+  }
   session.start();
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
+    await dashboard?.close();
     await downloads.close();
     session.close();
     await seeder.close();
@@ -119,6 +154,7 @@ export async function startClient(
   };
   return {
     seederAddr,
+    dashboardUrl: dashboard?.url,
     run: (line) => runLine({ session, shares, downloads }, line),
     close,
     [Symbol.asyncDispose]: close,

@@ -29,6 +29,8 @@ export interface ClientConfig extends SessionTimings {
   host: string;
   /** Seeder listen port; 0 picks a free one. */
   port: number;
+  /** Serve the dashboard and `/metrics` on this port of `host`; 0 picks one. @default undefined (none) */
+  httpPort?: number | undefined;
   /** Web Workers per download. */
   workers: number;
   /** Upload limit of the seeder in bytes per second; 0 for none. */
@@ -173,6 +175,13 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
     shownDefault: String(DEFAULT_PORT),
   },
   {
+    name: "http-port",
+    arg: "PORT",
+    env: "CLIENT_HTTP_PORT",
+    help: "serve the read-only dashboard and /metrics on this port of the same host, 0 picks one",
+    shownDefault: "none: no dashboard",
+  },
+  {
     name: "workers",
     arg: "N",
     env: "CLIENT_WORKERS",
@@ -251,6 +260,8 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   c.dataDir = flags.string("data-dir") ?? c.dataDir;
   c.host = flags.string("host") ?? c.host;
   c.port = flags.int("port", 0, 65535) ?? c.port;
+  const httpPort = flags.int("http-port", 0, 65535);
+  if (httpPort !== undefined) c.httpPort = httpPort;
   c.workers = flags.int("workers", 1, MAX_WORKERS) ?? c.workers;
   c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
   c.json = flags.bool("json");

@@ -5,6 +5,7 @@
  * ends keeps seeding until `quit`, SIGINT or SIGTERM.
  */
 import { readyLine } from "../protocol/programs.ts";
+import { dashboardLine } from "../protocol/http_page.ts";
 import { tlsSettings } from "../protocol/tls_flags.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { startClient } from "./app.ts";
@@ -148,6 +149,7 @@ async function main(args: string[]): Promise<number> {
     Deno.addSignalListener(signal, () => void shutdown(0));
   }
   err(readyLine("client", client.seederAddr));
+  if (client.dashboardUrl !== undefined) err(dashboardLine("client", client.dashboardUrl));
   const lines = tty && !config.json ? readLinesRaw(PROMPT) : pipedLines();
   for await (const line of lines) {
     if (render.tty && /^\s*wait\s*$/.test(line)) live = startLiveProgress(client);

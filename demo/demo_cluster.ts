@@ -17,6 +17,27 @@ import type { ClusterCertFiles } from "../certs/cluster_certs.ts";
 export interface Cluster {
   balancer: Child;
   trackers: Child[];
+  /** Each program's dashboard, by name ("balancer", "tracker 1", "alice's client"...). */
+  dashboards: Map<string, string>;
+}
+
+/** Matches a dashboard line; group 1 is its address. */
+const DASHBOARD_LINE = /^\w+ dashboard (http:\/\/\S+)$/;
+
+/**
+ * The page address a program printed after its ready line.
+ * @returns the address
+ * @throws {Error} when it printed none within a few seconds
+ */
+async function dashboardOf(child: Child, stream: "stdout" | "stderr"): Promise<string> {
+  if (stream === "stdout") return DASHBOARD_LINE.exec(await child.waitForLine(DASHBOARD_LINE))![1]!;
+  // The client prints on stderr, right after its ready line.
+  for (let i = 0; i < 100; i++) {
+    const line = child.stderrLines.find((l) => DASHBOARD_LINE.test(l));
+    if (line !== undefined) return DASHBOARD_LINE.exec(line)![1]!;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${child.name} printed no dashboard line`);
 }
 
 /**
@@ -40,22 +61,29 @@ export async function startCluster(
   await Deno.chmod(secretFile, 0o600);
   // The balancer takes only trackers that prove they know the secret.
   const balancer = await children.start("balancer", [
-    ...["--port", "0", "--cluster-secret-file", secretFile],
+    ...["--port", "0", "--http-port", "0", "--cluster-secret-file", secretFile],
     ...(tls === undefined ? [] : serverTlsArgs(tls, "balancer")),
   ], { readyOn: "stdout" });
+  const dashboards = new Map([["balancer", await dashboardOf(balancer, "stdout")]]);
   options.say(`balancer ready at ${balancer.addr} (pid ${balancer.pid})`);
+  options.say(`balancer dashboard ${dashboards.get("balancer")} (open it to watch the cluster)`);
   const trackers: Child[] = [];
   for (let id = 1; id <= options.count; id++) {
     const peers = trackers.flatMap((t) => ["--peer", t.addr]);
     const tracker = await children.start("tracker", [
-      ...["--port", "0", "--id", String(id)],
+      ...["--port", "0", "--http-port", "0", "--id", String(id)],
       ...["--data-dir", join(options.dir, `tracker-${id}`)],
       ...peers,
       ...["--cluster-secret-file", secretFile, "--balancer", balancer.addr],
       ...(tls === undefined ? [] : serverTlsArgs(tls, "tracker")),
     ], { name: `tracker ${id}`, readyOn: "stdout" });
     trackers.push(tracker);
-    options.say(`tracker ${id} ready at ${tracker.addr} (pid ${tracker.pid})`);
+    dashboards.set(tracker.name, await dashboardOf(tracker, "stdout"));
+    options.say(
+      `tracker ${id} ready at ${tracker.addr} (pid ${tracker.pid}), page ${
+        dashboards.get(tracker.name)
+      }`,
+    );
   }
   if (tls !== undefined) {
     options.say("the balancer and trackers serve TLS; every link between them is TLS too");
@@ -64,7 +92,7 @@ export async function startCluster(
     `the ${trackers.length} trackers replicate to each other (generated cluster secret) ` +
       "and prove it to the balancer when they register",
   );
-  return { balancer, trackers };
+  return { balancer, trackers, dashboards };
 }
 
 /**
@@ -84,10 +112,11 @@ export async function startClient(
   const trackers = options.cluster.trackers.flatMap((t) => ["--tracker", t.addr]);
   const child = await children.start("client", [
     ...["--balancer", options.cluster.balancer.addr, ...trackers],
-    ...["--data-dir", join(options.dir, user, "data"), "--port", "0", "--json"],
+    ...["--data-dir", join(options.dir, user, "data"), "--port", "0", "--http-port", "0", "--json"],
     ...(options.tls === undefined ? [] : ["--tls-ca", options.tls.ca, "--peer-tls"]),
     ...(options.extraArgs ?? []),
   ], { name: `${user}'s client`, readyOn: "stderr" });
+  options.cluster.dashboards.set(child.name, await dashboardOf(child, "stderr"));
   return new ClientDriver(child, user);
 }
 

@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { Children } from "./children.ts";
 import { runDemo } from "./scenario.ts";
+import type { Cluster } from "./demo_cluster.ts";
 import { join } from "node:path";
 import { writeClusterCerts } from "../certs/cluster_certs.ts";
 
@@ -26,7 +27,9 @@ Options:
   --size-mib N   size of the shared file in MiB (default 24)
   --tls          run every connection over TLS: a cluster CA and certificates are made
                  in the temporary directory, as by deno task certs
-  --keep         keep the temporary directory (its path is printed)
+  --keep         after the story, leave every program running until Ctrl-C, to watch
+                 the dashboards and kill a tracker by hand; the temporary directory
+                 is kept too (its path is printed)
   -h, --help     show this help`;
 
 // deno-lint-ignore no-console
@@ -80,9 +83,10 @@ async function main(args: string[]): Promise<number> {
     })();
     return cleaned;
   };
+  let succeeded = false;
   const onSignal = () => {
-    say("interrupted; cleaning up");
-    cleanUp().finally(() => Deno.exit(130));
+    say(succeeded ? "stopping" : "interrupted; cleaning up");
+    cleanUp().finally(() => Deno.exit(succeeded ? 0 : 130));
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
@@ -92,8 +96,12 @@ async function main(args: string[]): Promise<number> {
     if (tls !== undefined) {
       say(`made a cluster CA and tracker and balancer certificates in ${join(dir, "certs")}`);
     }
-    await runDemo(children, { dir, sizeBytes: flags.sizeBytes, say, tls });
+    const cluster = await runDemo(children, { dir, sizeBytes: flags.sizeBytes, say, tls });
     say("demo succeeded");
+    if (flags.keep) {
+      succeeded = true;
+      await keepRunning(cluster);
+    }
     return 0;
   } catch (error) {
     say(`FAILED: ${(error as Error).message}`);
@@ -103,6 +111,20 @@ async function main(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
+}
+
+/** Leaves the cluster running, says how to watch and poke it, and waits for Ctrl-C. */
+function keepRunning(cluster: Cluster): Promise<never> {
+  say("everything keeps running; the pages:");
+  for (const [name, url] of cluster.dashboards) say(`  ${name}: ${url}`);
+  const live = cluster.trackers.filter((t) => !t.exited);
+  if (live[0] !== undefined) {
+    say(
+      `kill a tracker by hand (e.g. kill -9 ${live[0].pid} for ${live[0].name}) and watch the ` +
+        "balancer's page take it out and its clients move; Ctrl-C stops everything",
+    );
+  }
+  return new Promise<never>(() => {});
 }
 
 if (import.meta.main) {

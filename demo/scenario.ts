@@ -33,9 +33,10 @@ const REPLICATION_WAIT_MS = 10_000;
 
 /**
  * Runs the whole demo.
+ * @returns the cluster, still running
  * @throws {Error} naming the step that failed
  */
-export async function runDemo(children: Children, options: DemoOptions): Promise<void> {
+export async function runDemo(children: Children, options: DemoOptions): Promise<Cluster> {
   const { say } = options;
   const { tls } = options;
   const cluster = await startCluster(children, { dir: options.dir, count: 3, say, tls });
@@ -56,6 +57,7 @@ export async function runDemo(children: Children, options: DemoOptions): Promise
       [alice, bob, carol].map((c) => c.child.addr).join(", ")
     }; alice and bob upload at most ${SEEDER_LIMIT}iB/s each)`,
   );
+  say(`carol's page, to watch her download fill in: ${cluster.dashboards.get("carol's client")}`);
   const trackerOf = new Map<string, string>();
   for (const client of [alice, bob, carol]) {
     await client.ok(["create_user", client.user, `${client.user}-secret`]);
@@ -67,6 +69,7 @@ export async function runDemo(children: Children, options: DemoOptions): Promise
   const { name, hash } = await shareFile(alice, bob, options);
   const seeders = new Map([alice, bob].map((c) => [c.child.addr, c.user]));
   await downloadThroughFailover(carol, cluster, { ...options, name, hash, trackerOf, seeders });
+  return cluster;
 }
 
 async function formGroup(

@@ -33,6 +33,7 @@ const ALLOWED: Record<string, string[]> = {
   "client/session/": [],
   "client/local/": ["client/transfer/", "client/session/"],
   "client/shell/": ["client/local/", "client/session/"],
+  "client/web/": ["client/local/", "client/session/", "client/transfer/"],
 };
 
 /**

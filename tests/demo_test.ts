@@ -10,6 +10,7 @@ const PERMISSIONS = ["--allow-run", "--allow-net", "--allow-read", "--allow-writ
 
 const STORY = [
   /^\[demo\] balancer ready at 127\.0\.0\.1:\d+/m,
+  /^\[demo\] balancer dashboard http:\/\/127\.0\.0\.1:\d+\/ /m,
   /^\[demo\] tracker 3 ready at 127\.0\.0\.1:\d+/m,
   /^\[demo\] bob shares the same file too: now 2 seeders/m,
   /^\[demo\] killed tracker \d at \S+ \(pid \d+\) with SIGKILL/m,
@@ -70,3 +71,56 @@ async function commandLineOf(pid: string): Promise<string> {
   const bytes = await Deno.readFile(`/proc/${pid}/cmdline`).catch(() => new Uint8Array());
   return new TextDecoder().decode(bytes).replaceAll("\0", " ");
 }
+
+Deno.test("demo --keep leaves the cluster and its dashboards running until Ctrl-C", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...PERMISSIONS,
+      new URL("demo/main.ts", ROOT).pathname,
+      "--keep",
+      "--size-mib",
+      "2",
+    ],
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  let dir: string | undefined;
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!stdout.includes("Ctrl-C stops everything") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stdout += value;
+    }
+    dir = /^\[demo\] working in (\S+)$/m.exec(stdout)?.[1];
+    assert.match(stdout, /^\[demo\] demo succeeded$/m, stdout);
+    const url = /^\[demo\] {3}balancer: (http:\S+)$/m.exec(stdout)?.[1];
+    assert.ok(url !== undefined, stdout);
+    // The story is over, and the cluster is still there to watch.
+    const view = await (await fetch(new URL("view.json", url))).json();
+    assert.match(view.summary, /^2 of 3 trackers live/);
+    assert.match(stdout, /^\[demo\] {3}carol's client: http:\S+$/m);
+    child.kill("SIGINT");
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stdout += value;
+    }
+    assert.equal((await child.status).code, 0, stdout);
+    assert.match(stdout, /^\[demo\] stopped every process; kept \S+$/m);
+    await assert.rejects(fetch(new URL("view.json", url)), "the balancer stopped");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await reader.cancel().catch(() => {});
+    await child.status;
+    if (dir !== undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

@@ -100,6 +100,8 @@ export interface TrackerConfig {
   host: string;
   /** Port to listen on; 0 picks a free one. @default DEFAULT_PORT */
   port: number;
+  /** Serve the dashboard and `/metrics` on this port of `host`; 0 picks one. @default undefined (none) */
+  httpPort?: number | undefined;
   /** Directory of the SQLite op log. @default {@link defaultDataDir} */
   dataDir: string;
   /** This tracker's id, the origin of its ops (1 to MAX_ID). @default DEFAULT_ID */
@@ -228,6 +230,13 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     env: "TRACKER_PORT",
     help: "port to listen on; 0 picks a free one",
     shownDefault: String(DEFAULT_PORT),
+  },
+  {
+    name: "http-port",
+    arg: "PORT",
+    env: "TRACKER_HTTP_PORT",
+    help: "serve the read-only dashboard and /metrics on this port of the same host, 0 picks one",
+    shownDefault: "none: no dashboard",
   },
   {
     name: "data-dir",

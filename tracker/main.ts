@@ -5,6 +5,7 @@
  * cluster links instead.
  */
 import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { dashboardLine } from "../protocol/http_page.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
 import { flagHelp, type FlagValues, parseFlags, UsageError } from "../protocol/cli_flags.ts";
@@ -66,6 +67,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   config.host = flags.string("host") ?? config.host;
   const port = flags.int("port", 0, 65535);
   if (port !== undefined) config.port = port;
+  const httpPort = flags.int("http-port", 0, 65535);
+  if (httpPort !== undefined) config.httpPort = httpPort;
   const id = flags.int("id", 1, MAX_ID);
   if (id !== undefined) config.id = id;
   const trackersFile = flags.string("trackers");
@@ -188,6 +191,9 @@ async function main(args: string[]): Promise<number> {
   }
   // deno-lint-ignore no-console
   console.log(readyLine("tracker", tracker.addr));
+  const dashboard = tracker.dashboardUrl;
+  // deno-lint-ignore no-console
+  if (dashboard !== undefined) console.log(dashboardLine("tracker", dashboard));
   await untilSignal();
   await tracker.close();
   return 0;

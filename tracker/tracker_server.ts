@@ -33,11 +33,17 @@ import { PeerLinks } from "./replication_links.ts";
 import { ReplicationSession } from "./replication_server.ts";
 import { OpScreen } from "./op_screen.ts";
 import { vvToObject } from "./storage.ts";
+import { AppError } from "../protocol/errors.ts";
+import { commandLabel } from "../protocol/prom_text.ts";
+import { TrackerActivity } from "./tracker_activity.ts";
+import { startTrackerDashboard } from "./tracker_dashboard.ts";
 
 /** A running tracker. */
 export interface TrackerHandle extends AsyncDisposable {
   /** The listening address, host:port. */
   addr: string;
+  /** The dashboard's address, when `httpPort` asked for one. */
+  dashboardUrl: string | undefined;
   /** Open client connections that have logged in or used a session. */
   clientCount(): number;
   /** The state digest, to compare replicas. */
@@ -50,13 +56,17 @@ interface ConnInfo {
   conn: Deno.Conn;
   isClient: boolean;
   peer: ReplicationSession | undefined;
+  /** For the dashboard: when it opened, requests so far, its logged-in user. */
+  sinceMs: number;
+  requests: number;
+  user: string | undefined;
 }
 
 /**
  * Opens the op log in `config.dataDir`, listens, and starts the cluster and balancer links.
  * @returns the running tracker
  */
-export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
+export async function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
   const replica = Replica.open({
     id: config.id,
     dataDir: config.dataDir,
@@ -75,7 +85,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   } catch (error) {
     replica.close();
-    return Promise.reject(error);
+    throw error;
   }
   const addr = formatAddr(listener.addr);
   const logins = createLogins(config);
@@ -109,7 +119,35 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     memory: memoryFigures(),
   });
 
+  const activity = new TrackerActivity();
+  // Times and counts every request by command name only, for the dashboard and metrics.
   const handle = (info: ConnInfo) => async (raw: Record<string, unknown>) => {
+    const startMs = performance.now();
+    info.requests++;
+    let outcome = "ok";
+    try {
+      const reply = await answer(info, raw);
+      if (typeof raw["token"] === "string" && info.user === undefined) {
+        info.user = sessionUserOrUndefined(raw["token"]);
+      }
+      return reply;
+    } catch (error) {
+      outcome = error instanceof AppError ? error.code : "INTERNAL";
+      throw error;
+    } finally {
+      const ms = Math.round((performance.now() - startMs) * 10) / 10;
+      activity.answered(commandLabel(raw["cmd"], outcome), outcome, ms, Date.now());
+    }
+  };
+  const sessionUserOrUndefined = (token: string) => {
+    try {
+      return sessionUser(replica.state, token);
+    } catch {
+      return undefined;
+    }
+  };
+
+  const answer = async (info: ConnInfo, raw: Record<string, unknown>) => {
     if (isPeerCommand(raw)) {
       info.peer ??= new ReplicationSession({
         replica,
@@ -163,7 +201,14 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
       ),
     ),
     serve: (conn) => {
-      const info: ConnInfo = { conn, isClient: false, peer: undefined };
+      const info: ConnInfo = {
+        conn,
+        isClient: false,
+        peer: undefined,
+        sinceMs: Date.now(),
+        requests: 0,
+        user: undefined,
+      };
       conns.add(info);
       return serveControlConn(conn, handle(info), {
         maxLineBytes: TRACKER_MAX_LINE_BYTES,
@@ -173,22 +218,48 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     },
   });
 
+  let dashboard: ReturnType<typeof startTrackerDashboard> | undefined;
+  try {
+    dashboard = config.httpPort === undefined
+      ? undefined
+      : startTrackerDashboard({ host: config.host, port: config.httpPort }, () => ({
+        status: status(),
+        connections: [...conns].map((info) => ({
+          remote: formatAddr(info.conn.remoteAddr),
+          kind: info.peer !== undefined ? "peer" : info.isClient ? "client" : "other",
+          user: info.user,
+          requests: info.requests,
+          sinceMs: info.sinceMs,
+        })),
+        activity,
+        nowMs: Date.now(),
+      }));
+  } catch (error) {
+    await accepting.close();
+    await links.close();
+    await balancerLink?.close();
+    replica.close();
+    throw error;
+  }
+
   let closing: Promise<void> | undefined;
   const close = () =>
     closing ??= (async () => {
+      await dashboard?.close();
       await accepting.close();
       await links.close();
       await balancerLink?.close();
       replica.close();
     })();
 
-  return Promise.resolve({
+  return {
     addr,
+    dashboardUrl: dashboard?.url,
     clientCount: () => countClients(conns),
     digest: () => replica.digest().digest,
     close,
     [Symbol.asyncDispose]: close,
-  });
+  };
 }
 
 /** Resident memory now and at its peak; the two come from different counters. */

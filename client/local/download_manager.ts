@@ -17,6 +17,7 @@ import {
   createWorkerPool,
   type Download,
   type DownloadProgress,
+  type PieceMap,
   startDownload,
   type WorkerPool,
 } from "../transfer/mod.ts";
@@ -71,6 +72,8 @@ export class DownloadManager {
   #closing = false;
   /** How downloads that ended in this run ended, peers included. */
   #ended = new Map<number, DownloadProgress>();
+  /** The final piece map of each download that ended in this run, for the dashboard. */
+  #endedMaps = new Map<number, PieceMap>();
   /** One pool of piece workers for every download, started with the first. */
   #pool: WorkerPool | undefined;
 
@@ -136,6 +139,11 @@ export class DownloadManager {
         this.#o.onNotice(`notice: cannot resume ${record.group}/${record.name}: ${message}`);
       }
     }
+  }
+
+  /** @returns a download's piece map, for the dashboard; undefined when it has not run since start */
+  pieceMap(id: number): PieceMap | undefined {
+    return this.#active.get(id)?.download.pieceMap() ?? this.#endedMaps.get(id);
   }
 
   /** @returns every download this client knows, oldest first */
@@ -233,6 +241,7 @@ export class DownloadManager {
     const finished = download.done.then(
       (progress) => {
         this.#ended.set(record.id, progress);
+        this.#endedMaps.set(record.id, download.pieceMap());
         return this.#finish(record, progress.state, progress.error ?? null);
       },
       (error) => this.#finish(record, "failed", error instanceof Error ? error.message : "failed"),

@@ -9,6 +9,7 @@ import { pieceLength } from "../../protocol/manifest.ts";
 import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types.ts";
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
+import { type PieceMap, PieceSources } from "./piece_map.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { TicketKeeper } from "./ticket_keeper.ts";
 import { WholeFileHasher } from "./whole_file_hasher.ts";
@@ -55,12 +56,14 @@ export class DownloadRun {
   #refreshTimer: ReturnType<typeof setInterval> | undefined;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #tickets: TicketKeeper;
+  #sources: PieceSources;
 
   /** @param options every option resolved */
   constructor(options: ResolvedDownloadOptions) {
     this.#o = options;
     this.#partPath = `${options.destPath}.part`;
     const pieceCount = options.manifest.pieceHashes.length;
+    this.#sources = new PieceSources(pieceCount);
     this.#picker = new PiecePicker({
       pieceCount,
       maxTries: options.maxTries,
@@ -124,6 +127,12 @@ export class DownloadRun {
       rateBytesPerSec: this.#rate(),
       peers,
     };
+  }
+
+  /** @returns which pieces are done, in flight, and from which peer */
+  pieceMap(): PieceMap {
+    const inFlight = [...this.#tasks.values()].flatMap((t) => t.kind === "fetch" ? [t.index] : []);
+    return this.#sources.render(inFlight);
   }
 
   /** @returns true when piece `index` is verified on disk */
@@ -285,6 +294,7 @@ export class DownloadRun {
     if (reply.type === "piece") {
       const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
       if (this.#picker.pieceDone(info.index, info.peer, data.length, now)) {
+        this.#sources.mark(info.index, info.peer);
         this.#bytesDone += data.length;
         this.#meter.add(now, data.length);
         this.#hasher.offer(info.index, data, release);
@@ -292,6 +302,7 @@ export class DownloadRun {
         release();
       }
     } else if (reply.type === "failed") {
+      if (reply.kind === "hash") this.#sources.hashFailed();
       const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind, now);
       if (outcome.peerDropped) this.#pool!.dropPeer(info.peer);
       if (outcome.exhausted) {
@@ -307,6 +318,7 @@ export class DownloadRun {
     this.#verifying--;
     if (reply.type === "piece" && this.#picker.pieceDone(index, null, reply.dataLength, 0)) {
       this.#piecesResumed++;
+      this.#sources.mark(index, null);
       this.#bytesDone += reply.dataLength;
       this.#resumedBytes += reply.dataLength;
       const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);

@@ -2,6 +2,7 @@
 import type { Manifest } from "../../protocol/manifest.ts";
 import type { WorkerPool } from "./worker_pool.ts";
 import type { RenewTicket } from "./ticket_keeper.ts";
+import type { PieceMap } from "./piece_map.ts";
 
 /** A download's state as `show_downloads` shows it. */
 export interface DownloadProgress {
@@ -23,6 +24,8 @@ export interface DownloadProgress {
 export interface Download {
   readonly manifest: Manifest;
   progress(): DownloadProgress;
+  /** Which pieces are done, in flight, and from which peer, for the dashboard. */
+  pieceMap(): PieceMap;
   /** True when piece `index` is verified on disk (so the seeder may serve it). */
   hasPiece(index: number): boolean;
   /** Resolves (never rejects) with the final progress: complete or failed. */

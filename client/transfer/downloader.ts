@@ -61,6 +61,7 @@ export function startDownload(options: DownloadOptions): Download {
     manifest: options.manifest,
     progress: () => run.progress(),
     hasPiece: (index) => run.hasPiece(index),
+    pieceMap: () => run.pieceMap(),
     done,
     cancel: async () => {
       run.cancel();

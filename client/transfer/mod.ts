@@ -30,6 +30,7 @@ export {
 } from "./downloader.ts";
 export { hashFile } from "./hash_file.ts";
 export type { RenewTicket } from "./ticket_keeper.ts";
+export type { PieceMap } from "./piece_map.ts";
 export { PeerConn } from "./peer_conn.ts";
 export {
   type Seeder,
