@@ -106,6 +106,9 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   config.ticketLifetimeMs =
     flags.int("ticket-lifetime", MIN_TICKET_LIFETIME_MS, MAX_TICKET_LIFETIME_MS) ??
       config.ticketLifetimeMs;
+  config.maxConnectionsPerSource = flags.int("max-conns-per-address", 1, 1_000_000) ??
+    config.maxConnectionsPerSource;
+  config.idleTimeoutMs = flags.int("idle-timeout", 100, 3_600_000) ?? config.idleTimeoutMs;
   config.advertiseAddr = flags.addr("advertise");
   config.balancers = flags.addrs("balancer");
   const skewSecs = flags.int("max-clock-skew", 1, MAX_CLOCK_SKEW_FLAG_SECS);

@@ -20,7 +20,7 @@ import {
   type TrackerReplies,
 } from "../protocol/tracker_messages.ts";
 import { createLogins, runCommand } from "./commands.ts";
-import { sourceKey } from "./source_address.ts";
+import { sourceKey } from "../protocol/source_address.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import type { ClusterKey } from "../protocol/cluster_key.ts";
 import { loadClusterKey } from "./signing_key.ts";
@@ -155,19 +155,18 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
   const budget = new BufferBudget(config.maxBufferedBytes);
   const accepting = acceptConnections(listener, {
     maxConnections: config.maxConnections,
-    refusal: encodeLine(
-      errorReply(
-        null,
-        "UNAVAILABLE",
-        `Tracker is at its limit of ${config.maxConnections} connections`,
-      ),
-    ),
-    serve: (conn) => {
+    maxPerSource: config.maxConnectionsPerSource,
+    firstMessageMs: config.firstMessageTimeoutMs,
+    idleMs: config.idleTimeoutMs,
+    serverName: "Tracker",
+    refusal: (message) => encodeLine(errorReply(null, "UNAVAILABLE", message)),
+    serve: (conn, activity) => {
       const info: ConnInfo = { conn, isClient: false, peer: undefined };
       conns.add(info);
       return serveControlConn(conn, handle(info), {
         maxLineBytes: TRACKER_MAX_LINE_BYTES,
         budget,
+        activity,
         onInternalError: (error) => config.log(`tracker: internal error: ${describeError(error)}`),
       }).finally(() => conns.delete(info));
     },
