@@ -5,6 +5,7 @@
 import { MAX_LINE_BYTES } from "../protocol/framing.ts";
 import type { FlagSpec } from "../protocol/cli_flags.ts";
 import type { TlsIdentity } from "../protocol/tls.ts";
+import type { OpStore } from "./storage.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
 import {
   FIRST_MESSAGE_TIMEOUT_MS,
@@ -166,8 +167,8 @@ export interface TrackerConfig {
   ticketLifetimeMs: number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
-  /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
-  onFatal: (error: unknown) => void;
+  /** Opens the op log; tests inject storage faults here. @default undefined (the SQLite file in dataDir) */
+  openStore?: ((dataDir: string) => OpStore) | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -216,7 +217,6 @@ export function defaultConfig(): TrackerConfig {
     nowMs: Date.now,
     ticketLifetimeMs: TICKET_LIFETIME_MS,
     log: logToStderr,
-    onFatal: () => {},
   };
 }
 

@@ -127,8 +127,6 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
     defaultDataDir(id !== undefined ? `id${config.id}` : String(config.port));
   // deno-lint-ignore no-console
   config.log = (line) => console.error(line);
-  // An op that cannot be made durable must not be acknowledged: stop at once.
-  config.onFatal = () => Deno.exit(1);
   return config;
 }
 

@@ -63,10 +63,9 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     snapshotEveryOps: config.snapshotEveryOps,
     nowMs: config.nowMs,
     maxClockSkewMs: config.maxClockSkewMs,
-    onFatal: (error) => {
-      config.log(`tracker: cannot write the op log: ${describeError(error)}`);
-      config.onFatal(error);
-    },
+    writeRetryMs: config.writeRetryMs,
+    log: config.log,
+    ...(config.openStore === undefined ? {} : { openStore: config.openStore }),
   });
   let listener: Deno.Listener;
   let clusterKey: ClusterKey;
