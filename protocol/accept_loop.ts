@@ -61,33 +61,39 @@ export function acceptConnections(listener: Deno.Listener, options: AcceptOption
   const conns = new Map<Deno.Conn, Served>();
   const perSource = new Map<string, number>();
   const now = () => performance.now();
+  let stopped = false;
   const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        const source = sourceOf(conn);
-        const fromSource = perSource.get(source) ?? 0;
-        if (conns.size >= options.maxConnections) {
-          const limit = `its limit of ${options.maxConnections} connections`;
-          refuse(conn, options.refusal(`${options.serverName} is at ${limit}`));
-          continue;
-        }
-        if (fromSource >= options.maxPerSource) {
-          const limit = `its limit of ${options.maxPerSource} connections from one address`;
-          refuse(conn, options.refusal(`${options.serverName} is at ${limit}`));
-          continue;
-        }
-        perSource.set(source, fromSource + 1);
-        const watch = new ConnWatch(now);
-        const done = options.serve(conn, watch).catch(() => {}).finally(() => {
-          conns.delete(conn);
-          const left = (perSource.get(source) ?? 1) - 1;
-          if (left > 0) perSource.set(source, left);
-          else perSource.delete(source);
-        });
-        conns.set(conn, { done, watch, source });
+    while (!stopped) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (stopped || error instanceof Deno.errors.BadResource) break;
+        // Out of file descriptors, or a connection reset before it was taken: go on.
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
       }
-    } catch {
-      // the listener was closed
+      const source = sourceOf(conn);
+      const fromSource = perSource.get(source) ?? 0;
+      if (conns.size >= options.maxConnections) {
+        const limit = `its limit of ${options.maxConnections} connections`;
+        refuse(conn, options.refusal(`${options.serverName} is at ${limit}`));
+        continue;
+      }
+      if (fromSource >= options.maxPerSource) {
+        const limit = `its limit of ${options.maxPerSource} connections from one address`;
+        refuse(conn, options.refusal(`${options.serverName} is at ${limit}`));
+        continue;
+      }
+      perSource.set(source, fromSource + 1);
+      const watch = new ConnWatch(now);
+      const done = options.serve(conn, watch).catch(() => {}).finally(() => {
+        conns.delete(conn);
+        const left = (perSource.get(source) ?? 1) - 1;
+        if (left > 0) perSource.set(source, left);
+        else perSource.delete(source);
+      });
+      conns.set(conn, { done, watch, source });
     }
   })();
 
@@ -114,6 +120,7 @@ export function acceptConnections(listener: Deno.Listener, options: AcceptOption
   const close = () =>
     closing ??= (async () => {
       clearInterval(sweeper);
+      stopped = true;
       closeQuietly(listener);
       await accepting;
       const served = [...conns.values()].map((s) => s.done);
@@ -133,9 +140,18 @@ function sourceOf(conn: Deno.Conn): string {
   return typeof addr.hostname === "string" ? sourceKey(addr.hostname) : "local";
 }
 
-/** Writes the refusal and closes the connection, in the background. */
+/** Pause before accepting again after accept failed (out of file descriptors). */
+const ACCEPT_RETRY_MS = 100;
+/** How long a refused connection has to take its refusal (a TLS one must finish its handshake). */
+const REFUSAL_WAIT_MS = 1000;
+
+/** Writes the refusal and closes the connection, in the background and within a bound. */
 function refuse(conn: Deno.Conn, refusal: Uint8Array): void {
-  writeAll(conn, refusal).catch(() => {}).finally(() => closeQuietly(conn));
+  const timer = setTimeout(() => closeQuietly(conn), REFUSAL_WAIT_MS);
+  writeAll(conn, refusal).catch(() => {}).finally(() => {
+    clearTimeout(timer);
+    closeQuietly(conn);
+  });
 }
 
 function closeQuietly(closer: { close(): void }): void {
