@@ -28,13 +28,11 @@ function diskFull(): Error {
 Deno.test("a tracker on a full disk refuses writes with the cause, serves reads, and resumes by itself", async () => {
   await using dir = await tempDir();
   let store: FillableStore | undefined;
-  const config = testConfig(dir.path, {
-    writeRetryMs: 50,
-    openStore: (path) => store = new FillableStore(path),
-  });
+  const config = testConfig(dir.path, { writeRetryMs: 50 });
+  const openStore = (path: string) => store = new FillableStore(path);
   let digestBefore: string;
   {
-    await using tracker = await startTracker(config);
+    await using tracker = await startTracker(config, { openStore });
     using c = await connect(tracker.addr);
     const token = await userSession(c, "alice");
     await c.request("create_group", { token, group: "before" });

@@ -5,7 +5,6 @@
 import { MAX_LINE_BYTES } from "../protocol/framing.ts";
 import type { FlagSpec } from "../protocol/cli_flags.ts";
 import type { TlsIdentity } from "../protocol/tls.ts";
-import type { OpStore } from "./storage.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
 import {
   FIRST_MESSAGE_TIMEOUT_MS,
@@ -167,8 +166,6 @@ export interface TrackerConfig {
   ticketLifetimeMs: number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
-  /** Opens the op log; tests inject storage faults here. @default undefined (the SQLite file in dataDir) */
-  openStore?: ((dataDir: string) => OpStore) | undefined;
 }
 
 const encoder = new TextEncoder();

@@ -28,7 +28,7 @@ import { parseProveRequest, signTrackerProof } from "../protocol/tracker_proof.t
 import { signTicket } from "../protocol/ticket.ts";
 import { sessionUser } from "./decide.ts";
 import type { FileOffer } from "./decide_files.ts";
-import { Replica } from "./replica.ts";
+import { Replica, type ReplicaOptions } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { ReplicationSession } from "./replication_server.ts";
 import { OpScreen } from "./op_screen.ts";
@@ -54,9 +54,13 @@ interface ConnInfo {
 
 /**
  * Opens the op log in `config.dataDir`, listens, and starts the cluster and balancer links.
+ * @param storage how to open the op log (tests inject storage faults); the SQLite file by default
  * @returns the running tracker
  */
-export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
+export function startTracker(
+  config: TrackerConfig,
+  storage: Pick<ReplicaOptions, "openStore"> = {},
+): Promise<TrackerHandle> {
   const replica = Replica.open({
     id: config.id,
     dataDir: config.dataDir,
@@ -65,7 +69,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     maxClockSkewMs: config.maxClockSkewMs,
     writeRetryMs: config.writeRetryMs,
     log: config.log,
-    ...(config.openStore === undefined ? {} : { openStore: config.openStore }),
+    ...storage,
   });
   let listener: Deno.Listener;
   let clusterKey: ClusterKey;
