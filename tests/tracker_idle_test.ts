@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
+import { RpcClient } from "../protocol/rpc_client.ts";
 import { connect, testConfig } from "./tracker_helpers.ts";
 
 const encoder = new TextEncoder();
@@ -41,10 +42,18 @@ Deno.test("tracker closes a connection that sends only invalid requests, as soon
 Deno.test("tracker closes a silent connection and keeps one that sends its heartbeats", async () => {
   await using dir = await tempDir();
   await using tracker = await startTracker(testConfig(dir.path, { idleTimeoutMs: 400 }));
-  using silent = await connect(tracker.addr);
-  await silent.request("ping");
-  const beating = keepSending(tracker.addr, '{"id":1,"cmd":"ping"}');
-  await silent.closed;
-  assert.equal(silent.isClosed, true);
-  assert.equal(await beating, "still open");
+  const silent = await RpcClient.connect(tracker.addr, { keepAliveMs: 0 });
+  // Our own client pings by itself when it has nothing to ask.
+  const held = await RpcClient.connect(tracker.addr, { keepAliveMs: 100 });
+  try {
+    await silent.request("ping");
+    const beating = keepSending(tracker.addr, '{"id":1,"cmd":"ping"}');
+    await silent.closed;
+    assert.equal(silent.isClosed, true);
+    assert.equal(await beating, "still open");
+    assert.deepEqual(await held.request("ping"), { pong: true });
+  } finally {
+    silent.close();
+    held.close();
+  }
 });
