@@ -208,7 +208,7 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
     name: "heartbeat-interval",
     arg: "MS",
     env: "CLIENT_HEARTBEAT_INTERVAL_MS",
-    help: "heartbeat period; trackers close a connection silent for 3 s by default",
+    help: "heartbeat period",
     shownDefault: String(HEARTBEAT_INTERVAL_MS),
   },
   {

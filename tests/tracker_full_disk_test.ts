@@ -51,6 +51,7 @@ Deno.test("a tracker on a full disk refuses writes with the cause, serves reads,
     );
     // Reads and heartbeats go on, and the refused write left nothing behind.
     assert.deepEqual(await c.request("ping"), { pong: true });
+    assert.match((await c.request<{ writes: string }>("status")).writes, /disk is full/);
     const { groups } = await c.request<{ groups: { group: string }[] }>("list_groups", { token });
     assert.deepEqual(groups.map((g) => g.group).sort(), ["before"]);
 
@@ -61,6 +62,7 @@ Deno.test("a tracker on a full disk refuses writes with the cause, serves reads,
       "writes to resume",
     );
     assert.ok(config.logLines.some((line) => /writes resume/.test(line)));
+    assert.equal((await c.request<{ writes: string }>("status")).writes, "ok");
     digestBefore = tracker.digest();
   }
   // The log has every acknowledged op and no gap: reopened, it holds the same state.

@@ -141,6 +141,7 @@ async function printStatus(addr: string, caPath: string | undefined): Promise<nu
     lines.push(
       `memory: ${mib(status.memory.rssBytes)} resident, ${mib(status.memory.peakRssBytes)} at peak`,
     );
+    lines.push(`writes: ${status.writes}`);
     for (const link of status.links) {
       const digest = link.digest === "mismatch" ? ", STATE DIGESTS DIFFER" : "";
       const paused = link.paused.length === 0 ? "" : `, waiting on origins ${link.paused}`;

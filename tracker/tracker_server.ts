@@ -109,6 +109,7 @@ export function startTracker(
     links: links.statuses(),
     versionVector: vvToObject(replica.committed),
     conflicts: screen.conflicts(),
+    writes: replica.unwritable ?? "ok",
     memory: memoryFigures(),
   });
 
