@@ -57,3 +57,28 @@ Deno.test("tracker closes a silent connection and keeps one that sends its heart
     held.close();
   }
 });
+
+Deno.test("an idle cluster link keeps itself alive: no reconnect while nothing is written", async () => {
+  await using d1 = await tempDir();
+  await using d2 = await tempDir();
+  const secret = "idle-link-secret";
+  const c2 = testConfig(d2.path, { id: 2, clusterSecret: secret });
+  await using t2 = await startTracker(c2);
+  const c1 = testConfig(d1.path, { id: 1, clusterSecret: secret, peers: [t2.addr] });
+  await using t1 = await startTracker(c1);
+  using rpc = await connect(t1.addr);
+  const linked = async () => {
+    const { links } = await rpc.request<{ links: { state: string }[] }>("status");
+    return links.length > 0 && links.every((l) => l.state === "connected");
+  };
+  for (let i = 0; i < 100 && !(await linked()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(await linked(), "the link never came up");
+  const accepted = () => c2.logLines.filter((line) => /cluster link from tracker 1/.test(line));
+  const before = accepted().length;
+  // Two idle timeouts with nothing to replicate.
+  await new Promise((resolve) => setTimeout(resolve, 2 * c2.idleTimeoutMs));
+  assert.ok(await linked());
+  assert.equal(accepted().length, before, c1.logLines.concat(c2.logLines).join("\n"));
+});
