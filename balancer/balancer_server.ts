@@ -90,14 +90,12 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   };
   const serving = acceptConnections(listener, {
     maxConnections: config.maxConnections,
-    refusal: encodeLine(
-      errorReply(
-        null,
-        "UNAVAILABLE",
-        `Balancer is at its limit of ${config.maxConnections} connections`,
-      ),
-    ),
-    serve: (conn) => serveControlConn(conn, handlerFor(conn), options),
+    maxPerSource: config.maxConnectionsPerSource,
+    firstMessageMs: config.firstMessageTimeoutMs,
+    idleMs: config.idleTimeoutMs,
+    serverName: "Balancer",
+    refusal: (message) => encodeLine(errorReply(null, "UNAVAILABLE", message)),
+    serve: (conn, activity) => serveControlConn(conn, handlerFor(conn), { ...options, activity }),
   });
   const timer = setInterval(() => {
     for (const addr of pool.forget(Date.now(), config.forgetAfterMs)) {

@@ -23,10 +23,24 @@ export const MAX_TRACKERS = 1024;
 export const FORGET_AFTER_MS = 10 * 60_000;
 /** Control connections served at once; more are told so and closed. */
 export const MAX_CONNECTIONS = 4096;
+/** Control connections served at once from one address (IPv4, or IPv6 /64). */
+export const MAX_CONNECTIONS_PER_SOURCE = 256;
+/**
+ * A connection silent this long (3 heartbeat intervals) is closed: trackers
+ * report their load every interval; clients ask once and hang up.
+ */
+export const IDLE_TIMEOUT_MS = IDLE_HEARTBEATS * HEARTBEAT_INTERVAL_MS;
+/** A connection that has sent no valid request this long after it opened is closed. */
+export { FIRST_MESSAGE_TIMEOUT_MS };
 /** Longest request line. */
 export const MAX_LINE_BYTES = 64 * 1024;
 import type { TlsIdentity } from "../protocol/tls.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
+import {
+  FIRST_MESSAGE_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  IDLE_HEARTBEATS,
+} from "../protocol/conn_watch.ts";
 
 /** The balancer's settings. */
 export interface BalancerConfig {
@@ -50,6 +64,12 @@ export interface BalancerConfig {
   forgetAfterMs: number;
   /** Most control connections served at once. @default MAX_CONNECTIONS */
   maxConnections: number;
+  /** Control connections served at once from one address. @default MAX_CONNECTIONS_PER_SOURCE */
+  maxConnectionsPerSource: number;
+  /** A connection silent this long is closed. @default IDLE_TIMEOUT_MS */
+  idleTimeoutMs: number;
+  /** A connection with no valid request this long after it opened is closed. @default FIRST_MESSAGE_TIMEOUT_MS */
+  firstMessageTimeoutMs: number;
   /** Longest request line. @default MAX_LINE_BYTES */
   maxLineBytes: number;
   /** The cluster secret trackers must prove; undefined admits loopback trackers only. @default undefined */
@@ -78,6 +98,9 @@ export function defaultBalancerConfig(): BalancerConfig {
     maxTrackers: MAX_TRACKERS,
     forgetAfterMs: FORGET_AFTER_MS,
     maxConnections: MAX_CONNECTIONS,
+    maxConnectionsPerSource: MAX_CONNECTIONS_PER_SOURCE,
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    firstMessageTimeoutMs: FIRST_MESSAGE_TIMEOUT_MS,
     maxLineBytes: MAX_LINE_BYTES,
   };
 }
@@ -141,6 +164,20 @@ export const BALANCER_FLAGS: readonly FlagSpec[] = [
     env: "BALANCER_MAX_MISSES",
     help: "missed pings in a row before a tracker is out",
     shownDefault: String(MAX_MISSES),
+  },
+  {
+    name: "max-conns-per-address",
+    arg: "N",
+    env: "BALANCER_MAX_CONNS_PER_ADDRESS",
+    help: "connections served at once from one address (IPv4, or IPv6 /64)",
+    shownDefault: String(MAX_CONNECTIONS_PER_SOURCE),
+  },
+  {
+    name: "idle-timeout",
+    arg: "MS",
+    env: "BALANCER_IDLE_TIMEOUT_MS",
+    help: "close a connection silent this long; keep it over 3x the trackers' report interval",
+    shownDefault: String(IDLE_TIMEOUT_MS),
   },
   {
     name: "cluster-secret-file",

@@ -46,6 +46,9 @@ export async function configFromArgs(args: string[], env: Env): Promise<Balancer
     pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
     pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
     maxMisses: flags.int("max-misses", 1, 1000) ?? base.maxMisses,
+    maxConnectionsPerSource: flags.int("max-conns-per-address", 1, 1_000_000) ??
+      base.maxConnectionsPerSource,
+    idleTimeoutMs: flags.int("idle-timeout", 100, 3_600_000) ?? base.idleTimeoutMs,
     clusterSecret: clusterSecret(
       flags.string("cluster-secret"),
       flags.string("cluster-secret-file"),

@@ -80,6 +80,7 @@ export async function startClient(
       hostname: config.host,
       port: config.port,
       catalog,
+      maxPerSource: config.seederMaxConnsPerAddress,
       // Tickets verify against the key learnt at login; logged out, the seeder serves nobody.
       clusterKey: () => session.user !== undefined ? session.clusterKey : undefined,
       ...(config.uploadBytesPerSec > 0 ? { uploadBytesPerSec: config.uploadBytesPerSec } : {}),

@@ -11,7 +11,11 @@ import {
   parseFlags,
   UsageError,
 } from "../protocol/cli_flags.ts";
-import { defaultWorkerCount, MAX_DEFAULT_WORKERS } from "./transfer/mod.ts";
+import {
+  defaultWorkerCount,
+  MAX_DEFAULT_WORKERS,
+  SEEDER_MAX_CONNECTIONS_PER_SOURCE,
+} from "./transfer/mod.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
 
 export { UsageError } from "../protocol/cli_flags.ts";
@@ -35,6 +39,8 @@ export interface ClientConfig extends SessionTimings {
   workers: number;
   /** Upload limit of the seeder in bytes per second; 0 for none. */
   uploadBytesPerSec: number;
+  /** Connections the seeder serves at once from one address. */
+  seederMaxConnsPerAddress: number;
   /** Print one JSON object per command result. */
   json: boolean;
   /** Serve and fetch pieces over TLS even when the seeder listens on loopback (always beyond it). */
@@ -90,6 +96,7 @@ export function defaultClientConfig(): ClientConfig {
     port: DEFAULT_PORT,
     workers: defaultWorkerCount(),
     uploadBytesPerSec: 0,
+    seederMaxConnsPerAddress: SEEDER_MAX_CONNECTIONS_PER_SOURCE,
     json: false,
     peerTls: false,
     tlsCaFile: undefined,
@@ -196,6 +203,13 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
     shownDefault: "0 (no cap)",
   },
   {
+    name: "max-conns-per-address",
+    arg: "N",
+    env: "CLIENT_MAX_CONNS_PER_ADDRESS",
+    help: "connections the seeder serves at once from one address (IPv4, or IPv6 /64)",
+    shownDefault: String(SEEDER_MAX_CONNECTIONS_PER_SOURCE),
+  },
+  {
     name: "json",
     kind: "boolean",
     env: "CLIENT_JSON",
@@ -264,6 +278,8 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   if (httpPort !== undefined) c.httpPort = httpPort;
   c.workers = flags.int("workers", 1, MAX_WORKERS) ?? c.workers;
   c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
+  c.seederMaxConnsPerAddress = flags.int("max-conns-per-address", 1, 1_000_000) ??
+    c.seederMaxConnsPerAddress;
   c.json = flags.bool("json");
   c.peerTls = flags.bool("peer-tls");
   c.tlsCaFile = flags.string("tls-ca");

@@ -2,13 +2,16 @@
  * The requesting side of a control connection: numbered requests, replies
  * matched by id (so heartbeats and commands share one connection), a timeout
  * per request, and messages without an id handed to a push listener. A reply
- * with `ok: false` is rebuilt into an `AppError` with the same code.
+ * with `ok: false` is rebuilt into an `AppError` with the same code. A
+ * connection that has sent nothing for a heartbeat interval sends a `ping`,
+ * since servers close silent connections (accept_loop.ts).
  */
 import { AppError, isErrorCode } from "./errors.ts";
 import { encodeLine, LineDecoder, MAX_LINE_BYTES } from "./framing.ts";
 import { PROTOCOL_VERSION } from "./envelope.ts";
 import { formatAddr, parseHostPort, SerialWriter } from "./conn_io.ts";
 import { connectConn } from "./tls.ts";
+import { HEARTBEAT_INTERVAL_MS } from "./conn_watch.ts";
 
 /** Options of {@link RpcClient.connect}. */
 export interface RpcConnectOptions {
@@ -20,6 +23,8 @@ export interface RpcConnectOptions {
   caCerts?: string[] | undefined;
   /** Receives messages that carry no id. */
   onPush?: (message: Record<string, unknown>) => void;
+  /** Send a `ping` after this long without a request; 0 never does. @default HEARTBEAT_INTERVAL_MS */
+  keepAliveMs?: number;
 }
 
 interface Pending {
@@ -43,6 +48,8 @@ export class RpcClient {
   #nextId = 1;
   #closed = false;
   #onPush: ((message: Record<string, unknown>) => void) | undefined;
+  #keepAliveMs: number;
+  #keepAlive: ReturnType<typeof setTimeout> | undefined;
   /** Settles when the connection has closed, for any reason. */
   readonly closed: Promise<void>;
 
@@ -51,7 +58,9 @@ export class RpcClient {
     this.#conn = conn;
     this.#writer = new SerialWriter(conn);
     this.#onPush = options.onPush;
+    this.#keepAliveMs = options.keepAliveMs ?? HEARTBEAT_INTERVAL_MS;
     this.closed = this.#readLoop(options.maxLineBytes ?? MAX_LINE_BYTES);
+    this.#armKeepAlive();
   }
 
   /**
@@ -94,6 +103,7 @@ export class RpcClient {
       return Promise.reject(new AppError("UNAVAILABLE", `Connection to ${this.addr} is closed`));
     }
     const id = this.#nextId++;
+    this.#armKeepAlive();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
@@ -113,11 +123,21 @@ export class RpcClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#keepAlive);
     try {
       this.#conn.close();
     } catch {
       // already closed
     }
+  }
+
+  /** (Re)starts the wait after which a silent connection pings. */
+  #armKeepAlive(): void {
+    clearTimeout(this.#keepAlive);
+    if (this.#keepAliveMs <= 0 || this.#closed) return;
+    this.#keepAlive = setTimeout(() => {
+      this.request("ping").catch(() => {}); // a lost connection shows in the caller's next request
+    }, this.#keepAliveMs);
   }
 
   #fail(id: number, error: AppError): void {

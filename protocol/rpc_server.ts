@@ -3,13 +3,17 @@
  * handler, and writes its reply. This is the only place control-protocol
  * errors become replies: an `AppError` keeps its code, anything else is logged
  * and answered as INTERNAL. Requests on one connection are handled one at a
- * time, which bounds the memory a single peer can hold. Broken framing (an
- * over-long line) gets an error reply and the connection is closed.
+ * time, which bounds the memory a single peer can hold. An idle connection
+ * holds a small read buffer; a larger one is lent only while a line is in
+ * flight. Broken framing (an over-long line) gets an error reply and the
+ * connection is closed.
  */
 import { AppError } from "./errors.ts";
 import { encodeLine, LineDecoder, MAX_LINE_BYTES, parseJsonObject } from "./framing.ts";
 import { errorReply, idOf, okReply, parseEnvelope, type RequestId } from "./envelope.ts";
 import { SerialWriter } from "./conn_io.ts";
+import type { ConnActivity } from "./conn_watch.ts";
+import { ReadBuffer } from "./read_buffer.ts";
 
 /** What a handler learns about the request besides its fields. */
 export interface RequestContext {
@@ -44,9 +48,18 @@ export interface ServeControlOptions {
   budget?: BufferBudget;
   /** Called with errors that are bugs, not peer mistakes. @default console.error via the caller */
   onInternalError?: (error: unknown) => void;
+  /** Told what the connection says and when it is answered (see accept_loop.ts). @default nothing */
+  activity?: ConnActivity;
 }
 
-const READ_BUFFER_BYTES = 64 * 1024;
+/** Replies that mean the line was no request of this protocol at all. */
+const PROTOCOL_ERRORS: ReadonlySet<string> = new Set([
+  "BAD_JSON",
+  "BAD_REQUEST",
+  "UNKNOWN_COMMAND",
+  "FRAME_TOO_LARGE",
+  "VERSION_MISMATCH",
+]);
 
 /**
  * Reads requests from `conn` until it closes, replying to each. Never throws.
@@ -61,17 +74,20 @@ export async function serveControlConn(
   const decoder = new LineDecoder(options.maxLineBytes ?? MAX_LINE_BYTES);
   const writer = new SerialWriter(conn);
   const push = (message: unknown) => writer.write(encodeLine(message));
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  const buffer = new ReadBuffer();
   const budget = options.budget;
+  const activity = options.activity;
   let held = 0;
   try {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     while (true) {
-      const n = await conn.read(buffer);
+      const bytes = buffer.bytes;
+      const n = await conn.read(bytes);
       if (n === null) break;
+      activity?.heard();
       let lines: string[];
       try {
-        lines = decoder.push(buffer.subarray(0, n));
+        lines = decoder.push(bytes.subarray(0, n));
       } catch (error) {
         const message = error instanceof AppError ? error.message : "Bad framing";
         await push(errorReply(null, "FRAME_TOO_LARGE", message)).catch(() => {});
@@ -90,9 +106,20 @@ export async function serveControlConn(
           break;
         }
       }
-      for (const line of lines) {
-        if (line.trim() === "") continue;
-        await writer.write(encodeLine(await answer(line, handler, push, options)));
+      buffer.settle(n, decoder.pendingBytes > 0);
+      if (lines.length === 0) continue;
+      const done = activity?.busy();
+      try {
+        for (const line of lines) {
+          if (line.trim() === "") continue;
+          const reply = await answer(line, handler, push, options);
+          if (activity !== undefined && !PROTOCOL_ERRORS.has(errorCodeOf(reply))) {
+            activity.greeted();
+          }
+          await writer.write(encodeLine(reply));
+        }
+      } finally {
+        done?.();
       }
     }
   } catch {
@@ -125,6 +152,11 @@ async function answer(
     options.onInternalError?.(error);
     return errorReply(id, "INTERNAL", "Internal error");
   }
+}
+
+function errorCodeOf(reply: unknown): string {
+  const error = (reply as { error?: { code?: unknown } }).error;
+  return typeof error?.code === "string" ? error.code : "";
 }
 
 /** The id of a request that failed validation, when the line has a usable one to echo. */

@@ -261,6 +261,8 @@ export interface TrackerReplies {
     versionVector: Record<string, number>;
     /** Ops refused because they contradict what this tracker holds: how many, and the latest. */
     conflicts: { count: number; recent: ConflictStatus[] };
+    /** "ok", or why writes are refused now (the op log cannot commit: a full disk). */
+    writes: string;
     /** The tracker process's resident memory now and at its peak, in bytes. */
     memory: { rssBytes: number; peakRssBytes: number };
   };

@@ -145,6 +145,7 @@ Deno.test("tracker status and digest describe the replica", async () => {
     links: [],
     versionVector: { "3": 2 },
     conflicts: { count: 0, recent: [] },
+    writes: "ok",
   });
   assert.ok(memory.rssBytes > 0 && memory.peakRssBytes >= memory.rssBytes, JSON.stringify(memory));
   const digest = await c.request<{ digest: string; ops: number }>("digest");

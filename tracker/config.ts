@@ -6,6 +6,11 @@ import { MAX_LINE_BYTES } from "../protocol/framing.ts";
 import type { FlagSpec } from "../protocol/cli_flags.ts";
 import type { TlsIdentity } from "../protocol/tls.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
+import {
+  FIRST_MESSAGE_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  IDLE_HEARTBEATS,
+} from "../protocol/conn_watch.ts";
 
 /** Default interface to listen on. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -55,6 +60,21 @@ export const MAX_CLOCK_SKEW_FLAG_SECS = 365 * 24 * 3600;
 export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
 /** Control connections served at once; more are told so and closed. */
 export const MAX_CONNECTIONS = 4096;
+/** Control connections served at once from one address (IPv4, or IPv6 /64): no one address takes every slot. */
+export const MAX_CONNECTIONS_PER_SOURCE = 256;
+/**
+ * A connection silent this long (3 heartbeat intervals) is closed: clients
+ * ping every heartbeat interval, balancers ping, cluster links keep alive.
+ */
+export const IDLE_TIMEOUT_MS = IDLE_HEARTBEATS * HEARTBEAT_INTERVAL_MS;
+/** A connection that has sent no valid request this long after it opened is closed. */
+export { FIRST_MESSAGE_TIMEOUT_MS };
+/** How often a cluster link with nothing to send says so, to stay open. */
+export const LINK_KEEPALIVE_MS = HEARTBEAT_INTERVAL_MS;
+/** Time between tries to write again after the op log could not commit (a full disk). */
+export const WRITE_RETRY_MS = 1000;
+/** Bytes a write-retry probe commits to check that the disk has room again. */
+export const WRITE_PROBE_BYTES = 64 * 1024;
 /** Bytes of unfinished request lines held across all connections at once. */
 export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 /** scrypt cost parameter N (2^14: about 16 MiB and tens of ms per hash). */
@@ -118,6 +138,14 @@ export interface TrackerConfig {
   advertiseAddr: string | undefined;
   /** Control connections served at once. @default MAX_CONNECTIONS */
   maxConnections: number;
+  /** Control connections served at once from one address. @default MAX_CONNECTIONS_PER_SOURCE */
+  maxConnectionsPerSource: number;
+  /** A connection silent this long is closed. @default IDLE_TIMEOUT_MS */
+  idleTimeoutMs: number;
+  /** A connection with no valid request this long after it opened is closed. @default FIRST_MESSAGE_TIMEOUT_MS */
+  firstMessageTimeoutMs: number;
+  /** Time between tries to write again after a failed commit. @default WRITE_RETRY_MS */
+  writeRetryMs: number;
   /** Unfinished-line bytes held across connections. @default MAX_BUFFERED_BYTES */
   maxBufferedBytes: number;
   /** Ops between snapshots. @default SNAPSHOT_EVERY_OPS */
@@ -140,8 +168,6 @@ export interface TrackerConfig {
   ticketLifetimeMs: number;
   /** Receives log lines (warnings, link events). @default writes to stderr */
   log: (line: string) => void;
-  /** Told when the op log cannot be written: the tracker can no longer promise durability. @default nothing */
-  onFatal: (error: unknown) => void;
 }
 
 const encoder = new TextEncoder();
@@ -175,6 +201,10 @@ export function defaultConfig(): TrackerConfig {
     balancers: [],
     advertiseAddr: undefined,
     maxConnections: MAX_CONNECTIONS,
+    maxConnectionsPerSource: MAX_CONNECTIONS_PER_SOURCE,
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    firstMessageTimeoutMs: FIRST_MESSAGE_TIMEOUT_MS,
+    writeRetryMs: WRITE_RETRY_MS,
     maxBufferedBytes: MAX_BUFFERED_BYTES,
     snapshotEveryOps: SNAPSHOT_EVERY_OPS,
     reconnectInitialMs: RECONNECT_INITIAL_MS,
@@ -186,7 +216,6 @@ export function defaultConfig(): TrackerConfig {
     nowMs: Date.now,
     ticketLifetimeMs: TICKET_LIFETIME_MS,
     log: logToStderr,
-    onFatal: () => {},
   };
 }
 
@@ -306,6 +335,20 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     env: "TRACKER_MAX_CLOCK_SKEW",
     help: "ops stamped further ahead of this clock wait until it catches up",
     shownDefault: String(MAX_CLOCK_SKEW_MS / 1000),
+  },
+  {
+    name: "max-conns-per-address",
+    arg: "N",
+    env: "TRACKER_MAX_CONNS_PER_ADDRESS",
+    help: "control connections served at once from one address (IPv4, or IPv6 /64)",
+    shownDefault: String(MAX_CONNECTIONS_PER_SOURCE),
+  },
+  {
+    name: "idle-timeout",
+    arg: "MS",
+    env: "TRACKER_IDLE_TIMEOUT_MS",
+    help: "close a connection silent this long; keep it over 3x the clients' heartbeat interval",
+    shownDefault: String(IDLE_TIMEOUT_MS),
   },
   {
     name: "ticket-lifetime",

@@ -114,6 +114,14 @@ export class DialedLink {
     return { digest: String(reply.digest), versionVector: parseVersionVector(reply.versionVector) };
   }
 
+  /**
+   * Says the link is alive when it has had nothing to send: the peer closes
+   * a silent connection. A plain `ping`, which touches no state.
+   */
+  async keepAlive(timeoutMs: number): Promise<void> {
+    await this.#client.request("ping", {}, timeoutMs);
+  }
+
   async #request<T extends { mac: string }>(
     cmd: string,
     payload: Record<string, unknown>,

@@ -109,6 +109,9 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   config.ticketLifetimeMs =
     flags.int("ticket-lifetime", MIN_TICKET_LIFETIME_MS, MAX_TICKET_LIFETIME_MS) ??
       config.ticketLifetimeMs;
+  config.maxConnectionsPerSource = flags.int("max-conns-per-address", 1, 1_000_000) ??
+    config.maxConnectionsPerSource;
+  config.idleTimeoutMs = flags.int("idle-timeout", 100, 3_600_000) ?? config.idleTimeoutMs;
   config.advertiseAddr = flags.addr("advertise");
   config.balancers = flags.addrs("balancer");
   const skewSecs = flags.int("max-clock-skew", 1, MAX_CLOCK_SKEW_FLAG_SECS);
@@ -127,8 +130,6 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
     defaultDataDir(id !== undefined ? `id${config.id}` : String(config.port));
   // deno-lint-ignore no-console
   config.log = (line) => console.error(line);
-  // An op that cannot be made durable must not be acknowledged: stop at once.
-  config.onFatal = () => Deno.exit(1);
   return config;
 }
 
@@ -143,6 +144,7 @@ async function printStatus(addr: string, caPath: string | undefined): Promise<nu
     lines.push(
       `memory: ${mib(status.memory.rssBytes)} resident, ${mib(status.memory.peakRssBytes)} at peak`,
     );
+    lines.push(`writes: ${status.writes}`);
     for (const link of status.links) {
       const digest = link.digest === "mismatch" ? ", STATE DIGESTS DIFFER" : "";
       const paused = link.paused.length === 0 ? "" : `, waiting on origins ${link.paused}`;

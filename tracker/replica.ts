@@ -10,9 +10,20 @@
  * Each origin's ops are kept contiguous (1..n): an op whose seq is not the
  * next one for its origin is a duplicate (dropped) or arrived early (dropped,
  * it comes again in order), so the version vector is simply the highest seq.
+ *
+ * A commit that fails (a full disk) never leaves a gap: the state, version
+ * vector and retry replies are reloaded from what the log holds, so the ops
+ * of the failed transaction are undone, and writes are refused until the log
+ * commits again (write_gate.ts).
  */
 import { clearImmediate, setImmediate } from "node:timers";
-import { REMEMBERED_RETRIES, REPLAY_PAGE_OPS, SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
+import {
+  REMEMBERED_RETRIES,
+  SNAPSHOT_DEFER_MAX_OPS,
+  WRITE_PROBE_BYTES,
+  WRITE_RETRY_MS,
+} from "./config.ts";
+import { loadFromLog } from "./replica_load.ts";
 import {
   formatStamp,
   initialClock,
@@ -24,8 +35,10 @@ import {
 } from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
 import { applyOp, createState, digestState, pruneSessions, type TrackerState } from "./state.ts";
-import { deserializeState, serializeState } from "./state_snapshot.ts";
-import { OpStore, type VersionVector } from "./storage.ts";
+import { serializeState } from "./state_snapshot.ts";
+import { commitFailure, OpStore, type VersionVector } from "./storage.ts";
+import { WriteGate } from "./write_gate.ts";
+import { PeerKnowledge } from "./peer_knowledge.ts";
 
 /** Options of {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -35,8 +48,12 @@ export interface ReplicaOptions {
   dataDir: string;
   /** Ops between snapshots. */
   snapshotEveryOps: number;
-  /** Told when a commit fails: the process can no longer promise durability. */
-  onFatal: (error: unknown) => void;
+  /** Receives log lines: a failed commit with its SQLite error, writes resuming. @default nothing */
+  log?: (line: string) => void;
+  /** Time between tries to commit again after a failed commit. @default WRITE_RETRY_MS */
+  writeRetryMs?: number;
+  /** Opens the op log (tests inject storage faults here). @default new OpStore(dataDir) */
+  openStore?: (dataDir: string) => OpStore;
   /** The wall clock in milliseconds. @default Date.now */
   nowMs?: () => number;
   /** A received stamp further ahead of the wall clock is refused. @default no limit */
@@ -53,16 +70,17 @@ interface Pending {
 export class Replica {
   readonly id: number;
   #store: OpStore;
-  #state: TrackerState;
+  #gate: WriteGate;
+  #state: TrackerState = createState();
   #clock = initialClock();
-  #vv: VersionVector;
-  #committed: VersionVector;
+  #vv: VersionVector = new Map();
+  #committed: VersionVector = new Map();
   #queue: Pending[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
   #sinceSnapshot = 0;
   #options: ReplicaOptions;
   #waiters = new Set<() => void>();
-  #peerKnown = new Map<number, VersionVector>();
+  #peers = new PeerKnowledge();
   /** Replies already given to commands sent with a retry id, by retry key; oldest first. */
   #retries = new Map<string, Record<string, unknown>>();
 
@@ -70,27 +88,29 @@ export class Replica {
     this.id = options.id;
     this.#options = options;
     this.#store = store;
-    const snapshot = store.loadSnapshot();
-    this.#state = snapshot === undefined ? createState() : deserializeState(snapshot.state);
-    this.#vv = store.versionVector();
-    this.#committed = new Map(this.#vv);
-    for (const [origin, max] of this.#vv) {
-      let after = snapshot?.versionVector.get(origin) ?? 0;
-      while (after < max) {
-        const page = store.readAfter(origin, after, REPLAY_PAGE_OPS);
-        if (page.length === 0) break;
-        for (const op of page) applyOp(this.#state, op);
-        this.#sinceSnapshot += page.length;
-        after = page[page.length - 1]!.seq;
-      }
-    }
+    this.#gate = new WriteGate({
+      retryMs: options.writeRetryMs ?? WRITE_RETRY_MS,
+      probe: () => store.probeSpace(WRITE_PROBE_BYTES),
+      log: options.log ?? (() => {}),
+    });
+    this.#load();
     const maxStamp = store.maxStamp();
     // A stamp near the end of the range (taken in before receivers bounded
     // skew) would leave no room to stamp anything: the clock skips it.
     if (maxStamp !== undefined && parseStamp(maxStamp).ms <= MAX_STAMP_MS / 2) {
       this.#clock = observe(this.#clock, maxStamp, this.#now());
     }
-    for (const record of store.recentRetries(REMEMBERED_RETRIES)) this.#remember(record);
+  }
+
+  /** Sets state, version vectors and retry replies from what the op log holds. */
+  #load(): void {
+    const loaded = loadFromLog(this.#store);
+    this.#state = loaded.state;
+    this.#vv = loaded.versionVector;
+    this.#committed = new Map(this.#vv);
+    this.#sinceSnapshot = loaded.sinceSnapshot;
+    this.#retries.clear();
+    for (const record of loaded.retries) this.#remember(record);
   }
 
   /**
@@ -98,7 +118,13 @@ export class Replica {
    * @returns the replica
    */
   static open(options: ReplicaOptions): Replica {
-    return new Replica(options, new OpStore(options.dataDir));
+    const store = (options.openStore ?? ((dir) => new OpStore(dir)))(options.dataDir);
+    return new Replica(options, store);
+  }
+
+  /** Why writes are refused now (the op log cannot commit), if they are. */
+  get unwritable(): string | undefined {
+    return this.#gate.cause;
   }
 
   /** The current state (read-only for callers). */
@@ -171,6 +197,7 @@ export class Replica {
       const earlier = await this.answered(retryKey);
       if (earlier !== undefined) return earlier as T;
     }
+    this.#gate.check();
     this.#clock = tick(this.#clock, this.#now());
     const { bodies, data } = decide(formatStamp(this.#clock, this.id));
     const ops: Op[] = [];
@@ -198,7 +225,8 @@ export class Replica {
    * @returns how many were new, once they are durable
    */
   async receive(ops: readonly Op[], fromPeer: number): Promise<number> {
-    const known = this.#knownBy(fromPeer);
+    this.#gate.check();
+    const known = this.#peers.of(fromPeer);
     const fresh: Op[] = [];
     let failure: unknown;
     for (const op of ops) {
@@ -223,7 +251,7 @@ export class Replica {
 
   /** Forgets what a peer held (it may have lost data); the next handshake tells again. */
   resetKnown(peer: number, vv: VersionVector): void {
-    this.#peerKnown.set(peer, new Map(vv));
+    this.#peers.reset(peer, vv);
   }
 
   /**
@@ -237,7 +265,7 @@ export class Replica {
     maxBytes: number,
     skipOrigins: ReadonlySet<number> = new Set(),
   ): Op[] {
-    const known = this.#knownBy(peer);
+    const known = this.#peers.of(peer);
     const batch: Op[] = [];
     let bytes = 0;
     for (const origin of this.#sendOrder()) {
@@ -261,12 +289,7 @@ export class Replica {
 
   /** Ops committed here that a peer is not known to have. */
   behindFor(peer: number): number {
-    const known = this.#knownBy(peer);
-    let behind = 0;
-    for (const [origin, max] of this.#committed) {
-      behind += Math.max(0, max - (known.get(origin) ?? 0));
-    }
-    return behind;
+    return this.#peers.behind(peer, this.#committed);
   }
 
   /** Resolves at the next commit of new ops (or when {@link wakeAll} is called). */
@@ -283,10 +306,12 @@ export class Replica {
 
   /** Commits what is queued, saves a snapshot and closes the op log. */
   close(): void {
+    this.#gate.close();
     this.#flush();
     try {
       if (this.#sinceSnapshot > 0) this.#snapshot();
     } finally {
+      this.#gate.close(); // a failed last commit may have started a probe
       this.#store.close();
       this.wakeAll();
     }
@@ -315,15 +340,6 @@ export class Replica {
     }
   }
 
-  #knownBy(peer: number): VersionVector {
-    let known = this.#peerKnown.get(peer);
-    if (known === undefined) {
-      known = new Map();
-      this.#peerKnown.set(peer, known);
-    }
-    return known;
-  }
-
   #enqueue(ops: Op[]): Promise<void> {
     if (ops.length === 0 && this.#queue.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -343,8 +359,10 @@ export class Replica {
     try {
       if (ops.length > 0) this.#store.append(ops);
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
-      this.#options.onFatal(error);
+      const refusal = this.#gate.failed(error);
+      this.#load(); // undo what the failed transaction applied: no gap in the log
+      for (const pending of batch) pending.reject(refusal);
+      this.wakeAll();
       return;
     }
     for (const op of ops) {
@@ -366,19 +384,17 @@ export class Replica {
   #snapshotDue(): boolean {
     const every = Math.max(this.#options.snapshotEveryOps, this.opCount / 2);
     if (this.#sinceSnapshot < every) return false;
-    return this.#sinceSnapshot >= every + SNAPSHOT_DEFER_MAX_OPS || !this.#behindAPeer();
-  }
-
-  #behindAPeer(): boolean {
-    for (const known of this.#peerKnown.values()) {
-      for (const [origin, seq] of known) if (seq > (this.#vv.get(origin) ?? 0)) return true;
-    }
-    return false;
+    return this.#sinceSnapshot >= every + SNAPSHOT_DEFER_MAX_OPS || !this.#peers.ahead(this.#vv);
   }
 
   #snapshot(): void {
     pruneSessions(this.#state); // expired sessions leave memory here, as they leave the snapshot
-    this.#store.saveSnapshot(serializeState(this.#state), this.#vv);
+    try {
+      this.#store.saveSnapshot(serializeState(this.#state), this.#vv);
+    } catch (error) {
+      // The log is whole without it: a restart replays more. Try again later.
+      this.#options.log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);
+    }
     this.#sinceSnapshot = 0;
   }
 }

@@ -10,7 +10,6 @@ function open(dataDir: string, nowMs: () => number, maxClockSkewMs = 60_000): Re
     id: 1,
     dataDir,
     snapshotEveryOps: 1000,
-    onFatal: () => {},
     nowMs,
     maxClockSkewMs,
   });

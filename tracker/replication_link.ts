@@ -19,6 +19,7 @@ import { sleep } from "../protocol/sleep.ts";
 import type { LinkStatus } from "../protocol/tracker_messages.ts";
 import {
   DIGEST_CHECK_INTERVAL_MS,
+  LINK_KEEPALIVE_MS,
   PEER_CONNECT_TIMEOUT_MS,
   PEER_REQUEST_TIMEOUT_MS,
   REPLICATION_BATCH_BYTES,
@@ -173,12 +174,19 @@ async function pump(
   });
   let comparedAt = ""; // the version vector of the last conclusive digest comparison
   let askedAtMs = -Infinity;
+  let spokeAtMs = Date.now();
   while (!isStopped() && !client.isClosed) {
     const now = Date.now();
+    if (now - spokeAtMs >= LINK_KEEPALIVE_MS) {
+      spokeAtMs = now;
+      await link.keepAlive(PEER_REQUEST_TIMEOUT_MS);
+      continue;
+    }
     for (const [origin, until] of sync.paused) if (until <= now) sync.paused.delete(origin);
     const skip = new Set(sync.paused.keys());
     const batch = replica.missingFor(peerId, options.batchOps, REPLICATION_BATCH_BYTES, skip);
     if (batch.length > 0) {
+      spokeAtMs = now;
       const ack = await link.sendOps(batch, PEER_REQUEST_TIMEOUT_MS);
       replica.resetKnown(peerId, ack.versionVector);
       notePaused(batch, ack.paused, sync, (line) => log(`cluster link to ${peer}: ${line}`));
@@ -189,6 +197,7 @@ async function pump(
     const due = sync.paused.size === 0 && replica.behindFor(peerId) === 0 && held !== comparedAt;
     if (due && now - askedAtMs >= DIGEST_CHECK_INTERVAL_MS) {
       askedAtMs = now;
+      spokeAtMs = now;
       const theirs = await link.digest(PEER_REQUEST_TIMEOUT_MS);
       // Conclusive only when both digests are of the same ops.
       if (vvKey(theirs.versionVector) === vvKey(replica.held)) {
@@ -204,6 +213,7 @@ async function pump(
     let wakeAtMs = Infinity;
     for (const until of sync.paused.values()) wakeAtMs = Math.min(wakeAtMs, until);
     if (due) wakeAtMs = Math.min(wakeAtMs, askedAtMs + DIGEST_CHECK_INTERVAL_MS);
+    wakeAtMs = Math.min(wakeAtMs, spokeAtMs + LINK_KEEPALIVE_MS);
     await waitUntil([commit, client.closed], wakeAtMs - Date.now());
     if (committed) {
       commit = replica.nextCommit();

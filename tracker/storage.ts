@@ -60,6 +60,17 @@ export function vvFromObject(raw: Record<string, unknown>): VersionVector {
   return vv;
 }
 
+/**
+ * Says why a commit failed, naming a full disk as such.
+ * @param error what SQLite threw
+ * @returns e.g. "the disk is full (SQLite: database or disk is full)"
+ */
+export function commitFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const full = /disk is full|SQLITE_FULL|no space left/i.test(message);
+  return `${full ? "the disk is full" : "the op log cannot be written"} (SQLite: ${message})`;
+}
+
 /** The SQLite op log of one tracker. */
 export class OpStore {
   #db: DatabaseSync;
@@ -93,17 +104,38 @@ export class OpStore {
   /**
    * Writes ops in one transaction; returns once it is durable.
    * @param ops ops not yet stored (duplicates are ignored)
+   * @throws the SQLite error when the transaction cannot commit (it is rolled back)
    */
   append(ops: readonly Op[]): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    this.#transaction(() => {
       for (const op of ops) {
         const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
         this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
       }
+    });
+  }
+
+  /**
+   * Commits `bytes` of filler to check that a transaction can commit again
+   * (after a full disk); the filler replaces the previous one.
+   * @throws the SQLite error when it cannot
+   */
+  probeSpace(bytes: number): void {
+    this.#db.exec("CREATE TABLE IF NOT EXISTS space_probe (slot INTEGER PRIMARY KEY, filler BLOB)");
+    this.#transaction(() => {
+      this.#db.prepare("INSERT OR REPLACE INTO space_probe VALUES (1, randomblob(?))").run(bytes);
+    });
+  }
+
+  #transaction(body: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      body();
       this.#db.exec("COMMIT");
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      // SQLite rolls back by itself after some errors (SQLITE_FULL among
+      // them); a second ROLLBACK would fail and hide the real error.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
   }

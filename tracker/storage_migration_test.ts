@@ -37,7 +37,6 @@ Deno.test("OpStore hashes the clear tokens of an older op log and drops its old 
       id: 1,
       dataDir: dir,
       snapshotEveryOps: 5000,
-      onFatal: () => {},
     });
     assert.equal(sessionUser(replica.state, open, T0), "alice");
     assert.throws(() => sessionUser(replica.state, closed, T0));

@@ -20,7 +20,7 @@ import {
   type TrackerReplies,
 } from "../protocol/tracker_messages.ts";
 import { createLogins, runCommand } from "./commands.ts";
-import { sourceKey } from "./source_address.ts";
+import { sourceKey } from "../protocol/source_address.ts";
 import { TRACKER_MAX_LINE_BYTES, type TrackerConfig } from "./config.ts";
 import type { ClusterKey } from "../protocol/cluster_key.ts";
 import { loadClusterKey } from "./signing_key.ts";
@@ -28,7 +28,7 @@ import { parseProveRequest, signTrackerProof } from "../protocol/tracker_proof.t
 import { signTicket } from "../protocol/ticket.ts";
 import { sessionUser } from "./decide.ts";
 import type { FileOffer } from "./decide_files.ts";
-import { Replica } from "./replica.ts";
+import { Replica, type ReplicaOptions } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { ReplicationSession } from "./replication_server.ts";
 import { OpScreen } from "./op_screen.ts";
@@ -64,19 +64,22 @@ interface ConnInfo {
 
 /**
  * Opens the op log in `config.dataDir`, listens, and starts the cluster and balancer links.
+ * @param storage how to open the op log (tests inject storage faults); the SQLite file by default
  * @returns the running tracker
  */
-export async function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
+export async function startTracker(
+  config: TrackerConfig,
+  storage: Pick<ReplicaOptions, "openStore"> = {},
+): Promise<TrackerHandle> {
   const replica = Replica.open({
     id: config.id,
     dataDir: config.dataDir,
     snapshotEveryOps: config.snapshotEveryOps,
     nowMs: config.nowMs,
     maxClockSkewMs: config.maxClockSkewMs,
-    onFatal: (error) => {
-      config.log(`tracker: cannot write the op log: ${describeError(error)}`);
-      config.onFatal(error);
-    },
+    writeRetryMs: config.writeRetryMs,
+    log: config.log,
+    ...storage,
   });
   let listener: Deno.Listener;
   let clusterKey: ClusterKey;
@@ -116,6 +119,7 @@ export async function startTracker(config: TrackerConfig): Promise<TrackerHandle
     links: links.statuses(),
     versionVector: vvToObject(replica.committed),
     conflicts: screen.conflicts(),
+    writes: replica.unwritable ?? "ok",
     memory: memoryFigures(),
   });
 
@@ -193,14 +197,12 @@ export async function startTracker(config: TrackerConfig): Promise<TrackerHandle
   const budget = new BufferBudget(config.maxBufferedBytes);
   const accepting = acceptConnections(listener, {
     maxConnections: config.maxConnections,
-    refusal: encodeLine(
-      errorReply(
-        null,
-        "UNAVAILABLE",
-        `Tracker is at its limit of ${config.maxConnections} connections`,
-      ),
-    ),
-    serve: (conn) => {
+    maxPerSource: config.maxConnectionsPerSource,
+    firstMessageMs: config.firstMessageTimeoutMs,
+    idleMs: config.idleTimeoutMs,
+    serverName: "Tracker",
+    refusal: (message) => encodeLine(errorReply(null, "UNAVAILABLE", message)),
+    serve: (conn, activity) => {
       const info: ConnInfo = {
         conn,
         isClient: false,
@@ -213,6 +215,7 @@ export async function startTracker(config: TrackerConfig): Promise<TrackerHandle
       return serveControlConn(conn, handle(info), {
         maxLineBytes: TRACKER_MAX_LINE_BYTES,
         budget,
+        activity,
         onInternalError: (error) => config.log(`tracker: internal error: ${describeError(error)}`),
       }).finally(() => conns.delete(info));
     },

@@ -25,6 +25,14 @@ export const STALL_TIMEOUT_MS = 30_000;
 export const HOLD_BYTES = 16 * 1024 * 1024;
 /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
 export const SEEDER_MAX_CONNECTIONS = 256;
+/** Connections a seeder serves at once from one address (IPv4, or IPv6 /64). */
+export const SEEDER_MAX_CONNECTIONS_PER_SOURCE = 64;
+/**
+ * A seeder closes a connection that has asked nothing this long while not
+ * being answered: a downloader with nothing to ask anyone for as long has
+ * stalled (STALL_TIMEOUT_MS).
+ */
+export const SEEDER_IDLE_TIMEOUT_MS = 30_000;
 /** Files one seeder connection keeps open at once. */
 export const SEEDER_OPEN_FILES_PER_CONN = 4;
 /** A seeder closes a connection that has shown no valid ticket within this long. */
@@ -76,6 +84,10 @@ export interface TransferConfig {
   holdBytes: number;
   /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
   seederMaxConnections: number;
+  /** Connections a seeder serves at once from one address. */
+  seederMaxConnectionsPerSource: number;
+  /** A seeder closes a connection silent this long while not being answered. */
+  seederIdleTimeoutMs: number;
   /** Files one seeder connection keeps open at once. */
   seederOpenFilesPerConn: number;
   /** A seeder closes a connection that has not shown a valid ticket this long after it opened. */
@@ -97,6 +109,8 @@ export function defaultTransferConfig(): TransferConfig {
     stallTimeoutMs: STALL_TIMEOUT_MS,
     holdBytes: HOLD_BYTES,
     seederMaxConnections: SEEDER_MAX_CONNECTIONS,
+    seederMaxConnectionsPerSource: SEEDER_MAX_CONNECTIONS_PER_SOURCE,
+    seederIdleTimeoutMs: SEEDER_IDLE_TIMEOUT_MS,
     seederOpenFilesPerConn: SEEDER_OPEN_FILES_PER_CONN,
     seederTicketWaitMs: SEEDER_TICKET_WAIT_MS,
   };

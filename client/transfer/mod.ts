@@ -18,6 +18,7 @@ export {
   defaultWorkerCount,
   MAX_DEFAULT_WORKERS,
   requestsPerWorkerFor,
+  SEEDER_MAX_CONNECTIONS_PER_SOURCE,
   type TransferConfig,
 } from "./config.ts";
 export {

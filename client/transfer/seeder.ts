@@ -17,6 +17,8 @@
  * UNAUTHORIZED or FORBIDDEN error frame and the connection is closed.
  */
 import { AppError } from "../../protocol/errors.ts";
+import type { ConnActivity } from "../../protocol/conn_watch.ts";
+import { ReadBuffer } from "../../protocol/read_buffer.ts";
 import { formatAddr, writeAll } from "../../protocol/conn_io.ts";
 import { acceptConnections } from "../../protocol/accept_loop.ts";
 import { sleep } from "../../protocol/sleep.ts";
@@ -56,6 +58,10 @@ export interface SeederOptions {
   clusterKey: () => string | undefined;
   /** Connections served at once. @default SEEDER_MAX_CONNECTIONS (config.ts) */
   maxConnections?: number;
+  /** Connections served at once from one address. @default SEEDER_MAX_CONNECTIONS_PER_SOURCE (config.ts) */
+  maxPerSource?: number;
+  /** A connection silent this long while not being answered is closed. @default SEEDER_IDLE_TIMEOUT_MS (config.ts) */
+  idleTimeoutMs?: number;
   /**
    * A connection that has not shown a valid ticket this long after it opened is
    * closed, so strangers cannot hold the connection slots. @default 10000
@@ -84,7 +90,9 @@ export interface Seeder extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const READ_BUFFER_BYTES = 16 * 1024;
+/** A piece request is tens of bytes and a ticket a few hundred: an idle connection needs little. */
+const IDLE_READ_BUFFER_BYTES = 2 * 1024;
+const BUSY_READ_BUFFER_BYTES = 16 * 1024;
 /** Frames a connection may have read and not yet had answered. */
 const INBOX_FRAMES = 64;
 
@@ -99,7 +107,8 @@ export function startSeeder(options: SeederOptions): Promise<Seeder> {
     port: options.port ?? 0,
     tls: options.tls,
   });
-  const maxConnections = options.maxConnections ?? defaultTransferConfig().seederMaxConnections;
+  const defaults = defaultTransferConfig();
+  const maxConnections = options.maxConnections ?? defaults.seederMaxConnections;
   const stats: SeederStats = { connections: 0, piecesServed: 0, bytesServed: 0, errorsSent: 0 };
   // One bucket for the whole seeder: the limit is on its total upload.
   const bucket = options.uploadBytesPerSec
@@ -107,14 +116,15 @@ export function startSeeder(options: SeederOptions): Promise<Seeder> {
     : undefined;
   const accepting = acceptConnections(listener, {
     maxConnections,
-    refusal: encodeError(
-      0,
-      "UNAVAILABLE",
-      `Seeder is at its limit of ${maxConnections} connections`,
-    ),
-    serve: (conn) => {
+    maxPerSource: options.maxPerSource ?? defaults.seederMaxConnectionsPerSource,
+    // The first valid message a seeder waits for is a ticket.
+    firstMessageMs: options.ticketWaitMs ?? defaults.seederTicketWaitMs,
+    idleMs: options.idleTimeoutMs ?? defaults.seederIdleTimeoutMs,
+    serverName: "Seeder",
+    refusal: (message) => encodeError(0, "UNAVAILABLE", message),
+    serve: (conn, activity) => {
       stats.connections++;
-      return servePeerConn(conn, options, stats, bucket);
+      return servePeerConn(conn, options, stats, bucket, activity);
     },
   });
   const close = () => accepting.close();
@@ -151,29 +161,30 @@ async function servePeerConn(
   options: SeederOptions,
   stats: SeederStats,
   bucket: TokenBucket | undefined,
+  activity: ConnActivity,
 ): Promise<void> {
   const session = new PeerSession(conn, options, stats, bucket);
   const inbox = new FrameInbox<Admitted>(INBOX_FRAMES);
   const gate = new TicketGate(options);
-  const ticketWaitMs = options.ticketWaitMs ?? defaultTransferConfig().seederTicketWaitMs;
-  const stranger = setTimeout(() => {
-    if (!gate.hasTicket) closeQuietly(conn);
-  }, ticketWaitMs);
   let reading: Promise<void> | undefined;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
-    reading = readFrames(conn, gate, inbox, options);
+    reading = readFrames(conn, gate, inbox, options, activity);
     for (let item = await inbox.next(); item !== undefined; item = await inbox.next()) {
       if (item.refusal !== null) {
         await session.sendError(0, item.refusal);
         break;
       }
-      await session.handle(item.frame!);
+      const done = activity.busy(); // a peer waiting for its piece is not silent
+      try {
+        await session.handle(item.frame!);
+      } finally {
+        done();
+      }
     }
   } catch (error) {
     if (!isConnectionError(error)) options.onInternalError?.(error);
   } finally {
-    clearTimeout(stranger);
     inbox.abort();
     session.close();
     closeQuietly(conn);
@@ -187,22 +198,27 @@ async function readFrames(
   gate: TicketGate,
   inbox: FrameInbox<Admitted>,
   options: SeederOptions,
+  activity: ConnActivity,
 ): Promise<void> {
   const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
-  const buffer = new Uint8Array(READ_BUFFER_BYTES);
+  const buffer = new ReadBuffer(IDLE_READ_BUFFER_BYTES, BUSY_READ_BUFFER_BYTES);
   try {
     while (true) {
-      const n = await conn.read(buffer);
+      const bytes = buffer.bytes;
+      const n = await conn.read(bytes);
       if (n === null) return;
+      activity.heard();
       let frames: PeerFrame[];
       try {
-        frames = decoder.push(buffer.subarray(0, n));
+        frames = decoder.push(bytes.subarray(0, n));
       } catch (error) {
         if (error instanceof AppError) await inbox.push({ frame: null, refusal: error });
         return;
       }
+      buffer.settle(n, false); // the decoder keeps a partial frame itself
       for (const frame of frames) {
         const refusal = gate.admit(frame, Date.now());
+        if (refusal === null && gate.hasTicket) activity.greeted();
         if (!(await inbox.push({ frame, refusal })) || refusal !== null) return;
       }
     }

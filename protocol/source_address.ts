@@ -1,5 +1,5 @@
 /**
- * The key that login limits count a caller by: its IPv4 address, or the /64
+ * The key that per-address limits (connections, logins) count a caller by: its IPv4 address, or the /64
  * network of its IPv6 address (one machine commonly holds a whole /64, so
  * counting single IPv6 addresses would let it dodge every limit).
  */
