@@ -4,7 +4,8 @@
  * through the reference scripts' `bittorrent_anchor.sh`, so the benchmark can
  * print a ratio measured in the same run instead of absolute figures, which
  * drift a lot on shared machines. The scripts' folder comes from
- * TRANSFER_BENCH_ANCHORS (default: `../shared/anchors` beside this checkout);
+ * TRANSFER_BENCH_ANCHORS (default: the first `shared/anchors` found beside
+ * this checkout or up to two folders above it);
  * the runs are skipped when it, libtorrent or the tools it needs are missing.
  */
 
@@ -27,13 +28,25 @@ async function succeeds(command: string, args: string[]): Promise<boolean> {
  * @returns its path, or null (with the reason) when the reference runs are unavailable
  */
 export async function findLibtorrentAnchor(): Promise<{ script: string } | { missing: string }> {
-  const dir = Deno.env.get("TRANSFER_BENCH_ANCHORS") ??
-    new URL("../shared/anchors", ROOT).pathname;
-  const script = `${dir.replace(/\/$/, "")}/bittorrent_anchor.sh`;
-  try {
-    await Deno.stat(script);
-  } catch {
-    return { missing: `no ${script} (set TRANSFER_BENCH_ANCHORS)` };
+  const given = Deno.env.get("TRANSFER_BENCH_ANCHORS");
+  const dirs = given !== undefined
+    ? [given]
+    : ["../shared/anchors", "../../shared/anchors", "../../../shared/anchors"].map((d) =>
+      new URL(d, ROOT).pathname
+    );
+  let script: string | undefined;
+  for (const dir of dirs) {
+    const candidate = `${dir.replace(/\/$/, "")}/bittorrent_anchor.sh`;
+    if (await Deno.stat(candidate).then(() => true, () => false)) {
+      script = candidate;
+      break;
+    }
+  }
+  if (script === undefined) {
+    return {
+      missing:
+        "no shared/anchors/bittorrent_anchor.sh above this checkout (set TRANSFER_BENCH_ANCHORS)",
+    };
   }
   for (const tool of TOOLS) {
     if (!(await succeeds("sh", ["-c", `command -v ${tool}`]))) return { missing: tool };
