@@ -213,8 +213,8 @@ async function benchSize(
     }
     for (const [key, list] of rates) {
       const cpu = cpuPerGib.get(key);
-      const seeders = key.slice(0, key.indexOf("  "));
-      const reference = rates.get(`${seeders}  libtorrent`);
+      // Keys start with the seeder count: "1 seeder   plain", "3 seeders  libtorrent".
+      const reference = rates.get(`${seedersKey(Number(key.split(" ")[0]))}  libtorrent`);
       const ratio = reference === undefined || key.endsWith("libtorrent")
         ? ""
         : `  = ${(median(list) / median(reference)).toFixed(2)}x libtorrent`;
