@@ -7,6 +7,7 @@
  */
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { createHash } from "node:crypto";
+import { fileHashOf } from "../protocol/manifest.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { spawnProgram, tempDir } from "../tests/harness.ts";
 import { HASH_QUEUE_PER_SOURCE_MAX } from "../tracker/config.ts";
@@ -96,7 +97,8 @@ export function table(header: string[], rows: (string | number)[][]): string {
 
 function manifestFor(n: number) {
   const hash = createHash("sha256").update(`bench-${n}`).digest("hex");
-  return { fileHash: hash, size: 1000, pieceSize: 1024, pieceHashes: [hash] };
+  const piece = { size: 1000, pieceSize: 1024, pieceHashes: [hash] };
+  return { fileHash: fileHashOf(piece), ...piece };
 }
 
 /** Runs the tracker benchmark and prints its table. */

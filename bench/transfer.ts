@@ -13,10 +13,18 @@
  * with its own certificate, as clients run) or "both" (default), run side by
  * side so the cost of TLS shows in one table. Files go to a temporary
  * directory that is removed afterwards.
+ *
+ * When the reference BitTorrent tools are installed (bench/reference_runs.ts),
+ * each round of runs is followed by the same download done by libtorrent, and
+ * the table ends with our median over libtorrent's from this very run: wall
+ * time drifts on a shared machine, so only a ratio measured side by side
+ * means much. CPU seconds per GiB of the downloader are the steadier figure.
+ * TRANSFER_BENCH_REFERENCE=0 skips the reference runs.
  */
 import { randomFillSync } from "node:crypto";
 import { defaultWorkerCount, hashFile } from "../client/transfer/mod.ts";
 import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
+import { findLibtorrentAnchor, runLibtorrent } from "./reference_runs.ts";
 
 const MIB = 1024 * 1024;
 const ROOT = new URL("../", import.meta.url);
@@ -99,12 +107,22 @@ async function download(
 
 type Transport = "plain" | "tls";
 
+function median(list: number[]): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+function seedersKey(count: number): string {
+  return `${count} seeder${count > 1 ? "s" : " "}`;
+}
+
 async function benchSize(
   dir: string,
   sizeMib: number,
   runs: number,
   workers: number,
   transports: Transport[],
+  anchor: string | null,
 ): Promise<void> {
   const src = `${dir}/src-${sizeMib}`;
   await writeRandomFile(src, sizeMib * MIB);
@@ -132,15 +150,36 @@ async function benchSize(
       }
       peerArgs.set(transport, args);
     }
-    // Transports alternate run by run, so a slow spell of the machine hits both alike.
+    // Transports (and the reference) alternate run by run, so a slow spell of
+    // the machine hits them alike.
     const trials = [1, 3].flatMap((count) =>
       Array.from(
         { length: runs },
-        (_, i) => transports.map((transport) => ({ count, transport, label: `run ${i + 1}` })),
+        (_, i) => [
+          ...transports.map((transport) => ({ count, transport, label: `run ${i + 1}` })),
+          ...(anchor === null
+            ? []
+            : [{ count, transport: "libtorrent" as const, label: `run ${i + 1}` }]),
+        ],
       ).flat()
     );
     const rates = new Map<string, number[]>();
+    const cpuPerGib = new Map<string, number[]>();
     for (const { count, transport, label } of trials) {
+      if (transport === "libtorrent") {
+        const key = `${seedersKey(count)}  libtorrent`;
+        const ref = await runLibtorrent(anchor!, { sizeMib, seeders: count, workDir: dir });
+        if ("mibPerSec" in ref) rates.set(key, [...(rates.get(key) ?? []), ref.mibPerSec]);
+        // deno-lint-ignore no-console
+        console.log(
+          `${String(sizeMib).padStart(5)} MiB  ${key}  ${label.padEnd(7)}  ${
+            "mibPerSec" in ref
+              ? `${ref.mibPerSec.toFixed(0).padStart(5)} MiB/s`
+              : `FAILED ${ref.error}`
+          }`,
+        );
+        continue;
+      }
       const offset = transports.indexOf(transport) * 3;
       const peers = seeders.slice(offset, offset + count);
       const dest = `${dir}/dst-${sizeMib}`;
@@ -154,9 +193,11 @@ async function benchSize(
       );
       const seedCpuMs = (await seederCpuMs(peers)) - cpuBefore;
       const mibPerSec = sizeMib / (f.ms / 1000);
-      const key = `${count} seeder${count > 1 ? "s" : " "}  ${transport.padEnd(5)}`;
+      const key = `${seedersKey(count)}  ${transport.padEnd(5)}`;
+      const cpuGib = (f.cpuUserMs + f.cpuSystemMs) / 1000 / (sizeMib / 1024);
       if (f.state === "complete") {
         rates.set(key, [...(rates.get(key) ?? []), mibPerSec]);
+        cpuPerGib.set(key, [...(cpuPerGib.get(key) ?? []), cpuGib]);
       }
       const rate = f.state === "complete" ? mibPerSec.toFixed(0) : `FAILED ${f.error}`;
       // deno-lint-ignore no-console
@@ -166,18 +207,22 @@ async function benchSize(
           `peak RSS ${(f.peakRssBytes / MIB).toFixed(0)} MiB  ` +
           `CPU ${(f.cpuUserMs / 1000).toFixed(2)} user + ${
             (f.cpuSystemMs / 1000).toFixed(2)
-          } sys s  ` +
+          } sys s (${cpuGib.toFixed(2)} s/GiB)  ` +
           `seeders CPU ${(seedCpuMs / 1000).toFixed(2)} s  (pool start ${f.poolMs.toFixed(0)} ms)`,
       );
     }
     for (const [key, list] of rates) {
-      const sorted = [...list].sort((a, b) => a - b);
+      const cpu = cpuPerGib.get(key);
+      // Keys start with the seeder count: "1 seeder   plain", "3 seeders  libtorrent".
+      const reference = rates.get(`${seedersKey(Number(key.split(" ")[0]))}  libtorrent`);
+      const ratio = reference === undefined || key.endsWith("libtorrent")
+        ? ""
+        : `  = ${(median(list) / median(reference)).toFixed(2)}x libtorrent`;
       // deno-lint-ignore no-console
       console.log(
         `${String(sizeMib).padStart(5)} MiB  ${key}  ` +
-          `median ${
-            sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(0)
-          } MiB/s over ${sorted.length} runs`,
+          `median ${median(list).toFixed(0)} MiB/s over ${list.length} runs` +
+          (cpu === undefined ? "" : `, CPU ${median(cpu).toFixed(2)} s/GiB`) + ratio,
       );
     }
   } finally {
@@ -198,19 +243,29 @@ export async function run(): Promise<void> {
     : tlsSetting === "tls"
     ? ["tls"]
     : ["plain"];
+  const found = Deno.env.get("TRANSFER_BENCH_REFERENCE") === "0"
+    ? { missing: "TRANSFER_BENCH_REFERENCE=0" }
+    : await findLibtorrentAnchor();
+  const anchor = "script" in found ? found.script : null;
+  // deno-lint-ignore no-console
+  console.log(
+    "missing" in found
+      ? `Reference runs skipped (${found.missing}): no libtorrent ratio.`
+      : `Reference: libtorrent leecher, aria2c seeders (${anchor}), interleaved with ours.`,
+  );
   const dir = await Deno.makeTempDir({ prefix: "p2p-bench-transfer-" });
   try {
     // deno-lint-ignore no-console
     console.log(
       `Downloader (${workers} workers) and seeders in separate processes, loopback, page cache warm.`,
     );
-    for (const size of sizes) await benchSize(dir, size, runs, workers, transports);
+    for (const size of sizes) await benchSize(dir, size, runs, workers, transports, anchor);
     // One run of a larger file shows whether the downloader's memory grows with the size.
     const largeMib = Number(Deno.env.get("TRANSFER_BENCH_LARGE_MIB") ?? 4096);
     if (largeMib > 0) {
       // deno-lint-ignore no-console
       console.log(`Memory check: one run at ${largeMib} MiB (compare peak RSS with the above)`);
-      await benchSize(dir, largeMib, 1, workers, transports);
+      await benchSize(dir, largeMib, 1, workers, transports, null);
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});

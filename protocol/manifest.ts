@@ -1,8 +1,11 @@
 /**
- * What identifies a shared file's content: its size, piece size, the SHA-256
- * of every piece and of the whole file. Trackers store it; downloaders verify
- * against it.
+ * What identifies a shared file's content: its size, piece size and the
+ * SHA-256 of every piece. The file's id, `fileHash`, is a SHA-256 over those
+ * (see {@link fileHashOf}), so pieces that match their hashes prove the whole
+ * file with no second pass over its bytes. Trackers store manifests and
+ * refuse one whose id does not match; downloaders verify against it.
  */
+import { createHash } from "node:crypto";
 import { AppError } from "./errors.ts";
 import { sha256Hex, uint } from "./validate.ts";
 
@@ -15,7 +18,7 @@ export const MAX_PIECES = 131072;
 
 /** A file's content description. */
 export interface Manifest {
-  /** SHA-256 of the whole file, lowercase hex: the file's id. */
+  /** The file's id, lowercase hex: {@link fileHashOf} its size, piece size and piece hashes. */
   fileHash: string;
   /** Size in bytes. */
   size: number;
@@ -42,11 +45,32 @@ export function pieceLength(manifest: Pick<Manifest, "size" | "pieceSize">, inde
   return Math.max(0, Math.min(manifest.pieceSize, manifest.size - start));
 }
 
+/** Tags the identity hash, so it is never mistaken for a hash of some other input. */
+const FILE_ID_TAG = "p2p-groups file id v2\n";
+
+/**
+ * A file's id: SHA-256 over a tag, its size and piece size (8 bytes each, big
+ * endian) and its piece hashes (32 bytes each, in order), as BitTorrent v2
+ * roots its pieces. Each piece hash fixes that piece's bytes, so verified
+ * pieces prove the whole file; size and piece size are bound as well, so no
+ * manifest with the same id can describe the pieces differently.
+ * @returns lowercase hex
+ */
+export function fileHashOf(manifest: Pick<Manifest, "size" | "pieceSize" | "pieceHashes">): string {
+  const header = new DataView(new ArrayBuffer(16));
+  header.setBigUint64(0, BigInt(manifest.size));
+  header.setBigUint64(8, BigInt(manifest.pieceSize));
+  const hash = createHash("sha256").update(FILE_ID_TAG).update(new Uint8Array(header.buffer));
+  for (const pieceHash of manifest.pieceHashes) hash.update(pieceHash, "hex");
+  return hash.digest("hex");
+}
+
 /**
  * Checks a manifest read off the wire.
  * @param raw the `manifest` object of a message
  * @returns a typed, consistent manifest
- * @throws {AppError} BAD_REQUEST when a field is wrong or the piece count does not match the size
+ * @throws {AppError} BAD_REQUEST when a field is wrong, the piece count does not match the
+ *   size, or `fileHash` is not {@link fileHashOf} the rest
  */
 export function parseManifest(raw: Record<string, unknown>): Manifest {
   const fileHash = sha256Hex(raw, "fileHash");
@@ -66,5 +90,9 @@ export function parseManifest(raw: Record<string, unknown>): Manifest {
   const pieceHashes = hashes.map((_, i) =>
     sha256Hex(hashes as unknown as Record<string, unknown>, String(i))
   );
-  return { fileHash, size, pieceSize, pieceHashes };
+  const manifest = { fileHash, size, pieceSize, pieceHashes };
+  if (fileHashOf(manifest) !== fileHash) {
+    throw new AppError("BAD_REQUEST", 'Field "fileHash" does not match the piece hashes');
+  }
+  return manifest;
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { AppError } from "./errors.ts";
-import { MAX_PIECES, parseManifest, pieceCount, pieceLength } from "./manifest.ts";
+import { fileHashOf, MAX_PIECES, parseManifest, pieceCount, pieceLength } from "./manifest.ts";
 
 const H = "0".repeat(64);
+const ID_9_4 = fileHashOf({ size: 9, pieceSize: 4, pieceHashes: [H, H, H] });
 
 Deno.test("pieceCount() and pieceLength() cut a file into pieces with a short last one", () => {
   assert.equal(pieceCount(0, 4), 0);
@@ -13,9 +14,9 @@ Deno.test("pieceCount() and pieceLength() cut a file into pieces with a short la
 });
 
 Deno.test("parseManifest() accepts a consistent manifest", () => {
-  const raw = { fileHash: H, size: 9, pieceSize: 4, pieceHashes: [H, H, H], extra: 1 };
+  const raw = { fileHash: ID_9_4, size: 9, pieceSize: 4, pieceHashes: [H, H, H], extra: 1 };
   assert.deepEqual(parseManifest(raw), {
-    fileHash: H,
+    fileHash: ID_9_4,
     size: 9,
     pieceSize: 4,
     pieceHashes: [H, H, H],
@@ -24,7 +25,10 @@ Deno.test("parseManifest() accepts a consistent manifest", () => {
 
 Deno.test("parseManifest() refuses inconsistent or ill-typed manifests", () => {
   const cases: Record<string, unknown>[] = [
-    { fileHash: H, size: 9, pieceSize: 4, pieceHashes: [H, H] },
+    { fileHash: ID_9_4, size: 9, pieceSize: 4, pieceHashes: [H, H] },
+    { fileHash: H, size: 9, pieceSize: 4, pieceHashes: [H, H, H] },
+    { fileHash: ID_9_4, size: 10, pieceSize: 4, pieceHashes: [H, H, H] },
+    { fileHash: ID_9_4, size: 9, pieceSize: 4, pieceHashes: [H, H, "1".repeat(64)] },
     { fileHash: H, size: 9, pieceSize: 0, pieceHashes: [] },
     { fileHash: H, size: 9, pieceSize: 4, pieceHashes: [H, H, "x"] },
     { fileHash: "x", size: 0, pieceSize: 4, pieceHashes: [] },
@@ -44,4 +48,19 @@ Deno.test("parseManifest() refuses inconsistent or ill-typed manifests", () => {
       (e) => e instanceof AppError && e.code === "BAD_REQUEST",
     );
   }
+});
+
+Deno.test("fileHashOf() binds every piece hash, their order, the size and the piece size", () => {
+  const a = "a".repeat(64);
+  const b = "b".repeat(64);
+  const base = fileHashOf({ size: 8, pieceSize: 4, pieceHashes: [a, b] });
+  assert.match(base, /^[0-9a-f]{64}$/);
+  assert.equal(fileHashOf({ size: 8, pieceSize: 4, pieceHashes: [a, b] }), base);
+  const others = [
+    fileHashOf({ size: 8, pieceSize: 4, pieceHashes: [b, a] }),
+    fileHashOf({ size: 7, pieceSize: 4, pieceHashes: [a, b] }),
+    fileHashOf({ size: 8, pieceSize: 5, pieceHashes: [a, b] }),
+    fileHashOf({ size: 8, pieceSize: 4, pieceHashes: [a, a] }),
+  ];
+  assert.equal(new Set([base, ...others]).size, 5);
 });

@@ -1,11 +1,22 @@
 import assert from "node:assert/strict";
 import { AppError, type ErrorCode } from "./errors.ts";
 import { parseJsonObject } from "./framing.ts";
+import { fileHashOf } from "./manifest.ts";
 import { parseRetryId, parseTrackerRequest, TRACKER_COMMANDS } from "./tracker_messages.ts";
 
 const H = "a".repeat(64);
 const T = "t".repeat(64);
-const MANIFEST = { fileHash: H, size: 3, pieceSize: 2, pieceHashes: [H, H] };
+const MANIFEST = {
+  fileHash: fileHashOf({ size: 3, pieceSize: 2, pieceHashes: [H, H] }),
+  size: 3,
+  pieceSize: 2,
+  pieceHashes: [H, H],
+};
+const MANIFEST_4 = {
+  ...MANIFEST,
+  size: 4,
+  fileHash: fileHashOf({ size: 4, pieceSize: 2, pieceHashes: [H, H] }),
+};
 
 function codeOf(raw: Record<string, unknown>): ErrorCode | undefined {
   try {
@@ -96,8 +107,17 @@ const FIELD_VALUES: Record<string, { good: unknown[]; bad: unknown[] }> = {
     bad: ["127.0.0.1", "h:0", "h:65536", 9000, "", "a b:1"],
   },
   manifest: {
-    good: [MANIFEST, { fileHash: H, size: 4, pieceSize: 2, pieceHashes: [H, H] }],
-    bad: [{ ...MANIFEST, size: 99 }, { ...MANIFEST, pieceHashes: [H, "x"] }, [], null, "m", {}],
+    good: [MANIFEST, MANIFEST_4],
+    bad: [
+      { ...MANIFEST, size: 99 },
+      { ...MANIFEST, pieceHashes: [H, "x"] },
+      { ...MANIFEST, size: 4 },
+      { ...MANIFEST, fileHash: H },
+      [],
+      null,
+      "m",
+      {},
+    ],
   },
 };
 

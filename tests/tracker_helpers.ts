@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { AppError, type ErrorCode } from "../protocol/errors.ts";
-import type { Manifest } from "../protocol/manifest.ts";
+import { fileHashOf, type Manifest } from "../protocol/manifest.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 
 export { testConfig } from "../tracker/config.ts";
@@ -46,7 +46,7 @@ export function fakeManifest(content: string, size = 10): Manifest {
     { length: Math.ceil(size / pieceSize) },
     (_, i) => hash(`${content}:${i}`),
   );
-  return { fileHash: hash(content), size, pieceSize, pieceHashes };
+  return { fileHash: fileHashOf({ size, pieceSize, pieceHashes }), size, pieceSize, pieceHashes };
 }
 
 /**

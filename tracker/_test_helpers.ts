@@ -4,7 +4,7 @@
  * seeded random generator, and manifest fixtures.
  */
 import { createHash } from "node:crypto";
-import type { Manifest } from "../protocol/manifest.ts";
+import { fileHashOf, type Manifest } from "../protocol/manifest.ts";
 import type { SessionRequest, TrackerReplies } from "../protocol/tracker_messages.ts";
 import {
   answerQuery,
@@ -135,10 +135,6 @@ export function manifestOf(content: string, pieceSize = 4): Manifest {
   const sha = (text: string) => createHash("sha256").update(text).digest("hex");
   const size = pieceSize * 2 + 1;
   const pieces = Math.ceil(size / pieceSize);
-  return {
-    fileHash: sha(content),
-    size,
-    pieceSize,
-    pieceHashes: Array.from({ length: pieces }, (_, i) => sha(`${content}#${i}`)),
-  };
+  const pieceHashes = Array.from({ length: pieces }, (_, i) => sha(`${content}#${i}`));
+  return { fileHash: fileHashOf({ size, pieceSize, pieceHashes }), size, pieceSize, pieceHashes };
 }

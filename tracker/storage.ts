@@ -9,6 +9,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
+import { renameLegacyFileIds } from "./file_id_migration.ts";
 
 /** Highest contiguous seq held per origin. */
 export type VersionVector = Map<number, number>;
@@ -93,6 +94,7 @@ export class OpStore {
       this.#db.exec("ALTER TABLE ops ADD COLUMN retry TEXT"); // a log from before retry ids
     }
     hashLegacyTokens(this.#db); // a log from before tokens were hashed
+    renameLegacyFileIds(this.#db); // a log from before file ids were hashes of piece hashes
     this.#insert = this.#db.prepare(
       "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );

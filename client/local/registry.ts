@@ -7,6 +7,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { preparePrivateDatabase } from "../../protocol/private_files.ts";
 import type { Manifest } from "../../protocol/manifest.ts";
+import { renameRegistryFileIds } from "./registry_migration.ts";
 import type { SessionRecord } from "../session/tracker_session.ts";
 
 export type { SessionRecord };
@@ -70,6 +71,7 @@ export class Registry {
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
     );
     this.#db.exec(SCHEMA);
+    renameRegistryFileIds(this.#db); // a registry from before file ids were hashes of piece hashes
   }
 
   /** Closes the file. */

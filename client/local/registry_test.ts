@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { fileHashOf } from "../../protocol/manifest.ts";
 import { Registry } from "./registry.ts";
 
 const MANIFEST = {
@@ -106,6 +108,33 @@ Deno.test("Registry keeps the pinned cluster key across reopening and a logout",
       assert.equal(again.pinnedClusterKey(), "key-1");
     } finally {
       again.close();
+    }
+  });
+});
+
+Deno.test("Registry gives the manifests of an older registry the ids their piece hashes make", async () => {
+  await withRegistry((path) => {
+    const old = new Registry(path);
+    old.putShare({ user: "alice", group: "g1", name: "s", path: "/x", manifest: MANIFEST });
+    old.addDownload({
+      user: "alice",
+      group: "g1",
+      name: "d",
+      dest: "/y",
+      manifest: MANIFEST,
+      startedMs: 1,
+    });
+    old.close();
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA user_version = 0"); // as a registry of the older version was left
+    db.close();
+    const reopened = new Registry(path);
+    try {
+      const current = { ...MANIFEST, fileHash: fileHashOf(MANIFEST) };
+      assert.deepEqual(reopened.shares("alice").map((s) => s.manifest), [current]);
+      assert.deepEqual(reopened.downloads().map((d) => d.manifest), [current]);
+    } finally {
+      reopened.close();
     }
   });
 });

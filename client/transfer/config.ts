@@ -21,8 +21,6 @@ export const PIECE_TIMEOUT_MS = 15_000;
 export const PEER_REFRESH_MS = 2000;
 /** A download with nothing to fetch from anyone for this long fails. */
 export const STALL_TIMEOUT_MS = 30_000;
-/** Verified pieces held in memory for the whole-file hash while earlier ones arrive. */
-export const HOLD_BYTES = 16 * 1024 * 1024;
 /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
 export const SEEDER_MAX_CONNECTIONS = 256;
 /** Connections a seeder serves at once from one address (IPv4, or IPv6 /64). */
@@ -80,8 +78,6 @@ export interface TransferConfig {
   peerRefreshMs: number;
   /** A download with nothing to fetch from anyone for this long fails. */
   stallTimeoutMs: number;
-  /** Verified pieces held in memory for the whole-file hash while earlier ones arrive. */
-  holdBytes: number;
   /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
   seederMaxConnections: number;
   /** Connections a seeder serves at once from one address. */
@@ -107,7 +103,6 @@ export function defaultTransferConfig(): TransferConfig {
     peerMaxFailures: PEER_MAX_FAILURES,
     peerRefreshMs: PEER_REFRESH_MS,
     stallTimeoutMs: STALL_TIMEOUT_MS,
-    holdBytes: HOLD_BYTES,
     seederMaxConnections: SEEDER_MAX_CONNECTIONS,
     seederMaxConnectionsPerSource: SEEDER_MAX_CONNECTIONS_PER_SOURCE,
     seederIdleTimeoutMs: SEEDER_IDLE_TIMEOUT_MS,

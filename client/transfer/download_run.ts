@@ -1,18 +1,19 @@
 /**
- * One download's main-thread side: prepares the `.part` file, re-verifies
- * what an earlier run left in it, probes peers for what they hold, hands the
- * picker's assignments to the worker pool, feeds verified pieces to the
- * whole-file hash, and renames the file once it all matches. See
- * client/downloader.ts for the files it leaves behind.
+ * One download's main-thread side: checks that the manifest's id is proven by
+ * its piece hashes, prepares the `.part` file, re-verifies what an earlier
+ * run left in it, probes peers for what they hold, hands the picker's
+ * assignments to the worker pool, and renames the file once every piece is
+ * verified: the workers hash each piece as it arrives, and those hashes prove
+ * the whole file, so it is never read again. See client/downloader.ts for the
+ * files it leaves behind.
  */
-import { pieceLength } from "../../protocol/manifest.ts";
+import { fileHashOf, pieceLength } from "../../protocol/manifest.ts";
 import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types.ts";
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
 import { type PieceMap, PieceSources } from "./piece_map.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { TicketKeeper } from "./ticket_keeper.ts";
-import { WholeFileHasher } from "./whole_file_hasher.ts";
 import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
 import { DOWNLOAD_RATE_WINDOW_MS } from "./config.ts";
@@ -22,14 +23,11 @@ type TaskInfo =
   | { kind: "verify"; index: number }
   | { kind: "probe"; peer: string };
 
-const NO_FILE = "The .part file is not open";
-
 /** The state of one download; created and driven by `startDownload`. */
 export class DownloadRun {
   #o: ResolvedDownloadOptions;
   #partPath: string;
   #picker: PiecePicker;
-  #hasher: WholeFileHasher;
   #state: DownloadProgress["state"] = "running";
   #error: string | undefined;
   #part: PartFile | null = null;
@@ -69,16 +67,6 @@ export class DownloadRun {
       maxTries: options.maxTries,
       peerMaxFailures: options.peerMaxFailures,
     });
-    this.#hasher = new WholeFileHasher({
-      pieceCount,
-      pieceSize: options.manifest.pieceSize,
-      holdBytes: options.holdBytes,
-      isDone: (i) => this.#picker.isDone(i),
-      readPiece: (i) => {
-        if (this.#part === null) return Promise.reject(new Error(NO_FILE));
-        return Promise.resolve(this.#part.readPiece(options.manifest, i));
-      },
-    });
     this.#tickets = new TicketKeeper(options.ticket, options.renewTicket, (m) => this.#fail(m));
     this.addPeers(options.peers, options.peerCerts);
   }
@@ -89,6 +77,7 @@ export class DownloadRun {
    */
   async run(): Promise<DownloadProgress> {
     try {
+      this.#checkIdentity();
       const opened = await PartFile.open(this.#partPath, this.#o.manifest.size);
       this.#part = opened.part;
       const { existingBytes } = opened;
@@ -297,10 +286,8 @@ export class DownloadRun {
         this.#sources.mark(info.index, info.peer);
         this.#bytesDone += data.length;
         this.#meter.add(now, data.length);
-        this.#hasher.offer(info.index, data, release);
-      } else {
-        release();
       }
+      release();
     } else if (reply.type === "failed") {
       if (reply.kind === "hash") this.#sources.hashFailed();
       const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind, now);
@@ -321,11 +308,8 @@ export class DownloadRun {
       this.#sources.mark(index, null);
       this.#bytesDone += reply.dataLength;
       this.#resumedBytes += reply.dataLength;
-      const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
-      this.#hasher.offer(index, data, release);
-    } else {
-      release();
     }
+    release();
     this.#pumpVerify();
   }
 
@@ -342,16 +326,29 @@ export class DownloadRun {
     this.#schedule();
   }
 
-  async #complete(): Promise<void> {
-    const digest = await this.#hasher.digest();
-    if (this.#pool !== null) await this.#pool.closeJob(this.#jobId);
-    this.#part?.close();
-    if (digest !== this.#o.manifest.fileHash) {
-      await Deno.remove(this.#partPath).catch(() => {});
+  /**
+   * Refuses a manifest whose id is not proven by its piece hashes, before any
+   * byte is fetched: verified pieces would then prove nothing about the file.
+   */
+  #checkIdentity(): void {
+    const { manifest } = this.#o;
+    const id = fileHashOf(manifest);
+    if (id !== manifest.fileHash) {
       throw new Error(
-        `The whole file hashes to ${digest}, not ${this.#o.manifest.fileHash}: the manifest is inconsistent`,
+        `The manifest names the file ${manifest.fileHash} but its piece hashes make it ${id}: refusing an inconsistent manifest`,
       );
     }
+  }
+
+  /** Every piece matched its hash, and the hashes prove the file: it is complete. */
+  async #complete(): Promise<void> {
+    if (this.#picker.doneCount !== this.#picker.pieceCount) {
+      throw new Error(
+        `Only ${this.#picker.doneCount} of ${this.#picker.pieceCount} pieces are verified`,
+      );
+    }
+    if (this.#pool !== null) await this.#pool.closeJob(this.#jobId);
+    this.#part?.close();
     await PartFile.moveInto(this.#partPath, this.#o.destPath);
     this.#endMs = performance.now();
     this.#state = "complete";

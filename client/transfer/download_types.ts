@@ -65,8 +65,6 @@ export interface DownloadOptions {
   peerRefreshMs?: number;
   /** Fail when nothing can be fetched from anyone for this long. @default 30000 */
   stallTimeoutMs?: number;
-  /** Budget of pieces held for the in-order whole-file hash. @default 16 MiB */
-  holdBytes?: number;
 }
 
 /** The options with every default filled in. */

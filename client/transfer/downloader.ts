@@ -5,13 +5,13 @@
  * already in an existing `.part` are checked against their hashes by the
  * workers and kept, so a download that was cancelled or whose process died
  * resumes where it was. The main thread picks (client/piece_picker.ts); a pool
- * of Web Workers fetches, verifies and writes (client/piece_worker.ts); the
- * whole-file hash is computed in piece order as pieces arrive
- * (client/whole_file_hasher.ts). Only when the whole file matches the
- * manifest's `fileHash` is the `.part` moved to `destPath`, never replacing
- * what is there. A failed or cancelled download leaves nothing under `destPath`;
- * its `.part` stays for a later resume, except when the whole-file hash did not
- * match (the manifest itself is inconsistent), in which case it is removed.
+ * of Web Workers fetches, verifies and writes (client/piece_worker.ts). The
+ * manifest's `fileHash` is a hash of its piece hashes (protocol/manifest.ts),
+ * checked before anything is fetched, so once every piece matches its hash the
+ * whole file is proven with no second pass over its bytes, and the `.part` is
+ * moved to `destPath`, never replacing what is there. A manifest whose id does
+ * not match its piece hashes is refused at once. A failed or cancelled download
+ * leaves nothing under `destPath`; its `.part` stays for a later resume.
  */
 import { DownloadRun } from "./download_run.ts";
 import { defaultTransferConfig, requestsPerWorkerFor } from "./config.ts";
@@ -48,7 +48,6 @@ export function startDownload(options: DownloadOptions): Download {
     peerMaxFailures: options.peerMaxFailures ?? defaults.peerMaxFailures,
     peerRefreshMs: options.peerRefreshMs ?? defaults.peerRefreshMs,
     stallTimeoutMs: options.stallTimeoutMs ?? defaults.stallTimeoutMs,
-    holdBytes: options.holdBytes ?? defaults.holdBytes,
   };
   for (const key of ["workers", "maxTries", "pieceTimeoutMs", "requestsPerWorker"] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {

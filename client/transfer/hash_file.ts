@@ -1,11 +1,17 @@
 /**
  * Builds a file's manifest in one streaming pass with constant memory: each
- * chunk read feeds the piece hash and the whole-file hash, so a 10 GiB file
- * needs no more memory than a small one.
+ * chunk read feeds the current piece's hash, and the file's id is then
+ * derived from the piece hashes alone (protocol/manifest.ts `fileHashOf`), so
+ * a 10 GiB file needs no more memory than a small one and one SHA-256 pass.
  */
 import { createHash, type Hash } from "node:crypto";
 import { AppError } from "../../protocol/errors.ts";
-import { type Manifest, MAX_PIECES, PIECE_SIZE_BYTES } from "../../protocol/manifest.ts";
+import {
+  fileHashOf,
+  type Manifest,
+  MAX_PIECES,
+  PIECE_SIZE_BYTES,
+} from "../../protocol/manifest.ts";
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -14,7 +20,7 @@ const CHUNK_BYTES = 1024 * 1024;
  * @param path the file to share
  * @param pieceSize bytes per piece @default PIECE_SIZE_BYTES
  * @param shownAs how error messages name the file, e.g. as the user typed it @default path
- * @returns its size, piece hashes and whole-file hash
+ * @returns its size, piece hashes and id
  * @throws {AppError} NOT_FOUND when it does not exist, BAD_REQUEST when it is not a
  *   regular file or has too many pieces, FORBIDDEN when it cannot be read
  */
@@ -29,7 +35,6 @@ export async function hashFile(
   // The one stat of an upload: these checks and the open happen here only.
   const file = await openForHashing(path, shownAs);
   try {
-    const whole = createHash("sha256");
     const pieceHashes: string[] = [];
     const buffer = new Uint8Array(Math.max(CHUNK_BYTES, pieceSize));
     let piece: Hash = createHash("sha256");
@@ -39,7 +44,6 @@ export async function hashFile(
       const n = await file.read(buffer);
       if (n === null) break;
       const chunk = buffer.subarray(0, n);
-      whole.update(chunk);
       size += n;
       let offset = 0;
       while (offset < n) {
@@ -57,7 +61,7 @@ export async function hashFile(
     }
     if (inPiece > 0) pieceHashes.push(piece.digest("hex"));
     if (pieceHashes.length > MAX_PIECES) throw tooManyPieces(shownAs, pieceSize);
-    return { fileHash: whole.digest("hex"), size, pieceSize, pieceHashes };
+    return { fileHash: fileHashOf({ size, pieceSize, pieceHashes }), size, pieceSize, pieceHashes };
   } finally {
     file.close();
   }

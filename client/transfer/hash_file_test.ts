@@ -5,7 +5,21 @@ import { hashFile } from "./hash_file.ts";
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-Deno.test("hashFile() hashes each piece and the whole file in one pass", async () => {
+/** The file id written out by hand: tag, size and piece size as u64 BE, raw piece hashes. */
+function fileId(size: number, pieceSize: number, pieces: string[]): string {
+  const header = new Uint8Array(16);
+  new DataView(header.buffer).setBigUint64(0, BigInt(size));
+  new DataView(header.buffer).setBigUint64(8, BigInt(pieceSize));
+  const raw = pieces.map((hex) => Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16)));
+  const tag = new TextEncoder().encode("p2p-groups file id v2\n");
+  const all = new Uint8Array(tag.length + 16 + 32 * raw.length);
+  all.set(tag);
+  all.set(header, tag.length);
+  raw.forEach((r, i) => all.set(r, tag.length + 16 + 32 * i));
+  return sha(all);
+}
+
+Deno.test("hashFile() hashes each piece in one pass and names the file by its piece hashes", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const cases: [number, number][] = [[0, 4], [1, 4], [4, 4], [5, 4], [3_000_001, 1024 * 1024]];
@@ -18,7 +32,7 @@ Deno.test("hashFile() hashes each piece and the whole file in one pass", async (
         (_, i) => sha(bytes.subarray(i * pieceSize, (i + 1) * pieceSize)),
       );
       assertEquals(await hashFile(path, pieceSize), {
-        fileHash: sha(bytes),
+        fileHash: fileId(size, pieceSize, pieces),
         size,
         pieceSize,
         pieceHashes: pieces,

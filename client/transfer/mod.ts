@@ -6,8 +6,8 @@
  * (piece_picker.ts, peer_meter.ts) and hands them to a pool of Web Workers
  * (worker_pool.ts, piece_worker.ts) that fetch each piece over a peer
  * connection (peer_conn.ts), verify its hash and write it into the `.part`
- * file (part_file.ts); the whole file is checked as pieces arrive
- * (whole_file_hasher.ts). hash_file.ts makes a file's manifest, rate_limit.ts
+ * file (part_file.ts); the verified pieces prove the whole file, whose id is
+ * a hash of the piece hashes. hash_file.ts makes a file's manifest, rate_limit.ts
  * caps a seeder's upload. Seeders serve only on a download ticket
  * (ticket_gate.ts); downloads show theirs on each connection and renew it
  * (ticket_keeper.ts). This folder imports only protocol/ and itself, and

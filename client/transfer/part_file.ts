@@ -1,17 +1,14 @@
 /**
  * The `.part` file of a download, as the main thread sees it: opened (and
- * created) at its final size, read back piece by piece for the whole-file
- * hash, and finally renamed into place or removed. The workers write to it
- * through handles of their own.
+ * created) at its final size, and finally renamed into place. The workers
+ * write to it through handles of their own.
  */
-import { type Manifest, pieceLength } from "../../protocol/manifest.ts";
 
 /** An open `.part` file. */
 export class PartFile {
   /** Its path. */
   readonly path: string;
   #file: Deno.FsFile | null;
-  #readBack = new Uint8Array(0);
 
   private constructor(path: string, file: Deno.FsFile) {
     this.path = path;
@@ -73,27 +70,6 @@ export class PartFile {
       throw error;
     }
     await Deno.remove(partPath);
-  }
-
-  /**
-   * Reads a piece into one reused buffer, synchronously: a page-cache copy is
-   * shorter than the round trip of an async op, and the caller consumes it at once.
-   * @returns a view valid until the next call
-   * @throws {Error} when the file is shorter than the piece
-   */
-  readPiece(manifest: Manifest, index: number): Uint8Array {
-    if (this.#readBack.length < manifest.pieceSize) {
-      this.#readBack = new Uint8Array(manifest.pieceSize);
-    }
-    const data = this.#readBack.subarray(0, pieceLength(manifest, index));
-    const file = this.#file!;
-    file.seekSync(index * manifest.pieceSize, Deno.SeekMode.Start);
-    for (let done = 0; done < data.length;) {
-      const n = file.readSync(data.subarray(done));
-      if (n === null) throw new Error(`Piece ${index} is missing from "${this.path}"`);
-      done += n;
-    }
-    return data;
   }
 
   /** Closes the handle (again is harmless). */

@@ -3,7 +3,8 @@
  * connections to peers, fetches the pieces the main thread assigns, checks
  * each against its SHA-256, writes it at its offset through its own handle on
  * the `.part` file, and hands the verified buffer back (transferred, not
- * copied) so the main thread can feed the whole-file hash.
+ * copied) so the pool can send it out again as a spare. The piece hashes
+ * prove the whole file (protocol/manifest.ts), so nothing reads it again.
  *
  * File writes are synchronous on purpose: a worker exists to do this work, a
  * sync seek + write pair cannot be interleaved with another task's, and it

@@ -47,10 +47,10 @@ export interface WorkerPool extends AsyncDisposable {
 
 /**
  * Spare piece buffers the pool keeps (16 MiB of 512 KiB pieces); more are left
- * to the garbage collector. When the whole-file hash catches up it releases
- * many held pieces at once: with only 2 spares per worker most were dropped
- * and the workers allocated fresh ones: a 1 GiB download measured 1.6 to 2.3
- * times the page faults and 25 to 55 MiB more peak RSS.
+ * to the garbage collector. A download gives each buffer back as soon as its
+ * piece is counted, so the spares cover the requests in flight; buffers
+ * dropped for want of a spare make the workers allocate fresh ones, which
+ * costs page faults and peak memory.
  */
 const SPARE_BUFFERS = 32;
 
