@@ -59,7 +59,6 @@ Deno.test("OpStore renames the old-style file ids of an older op log and drops i
       id: 1,
       dataDir: dir,
       snapshotEveryOps: 5000,
-      onFatal: () => {},
     });
     try {
       const file = fileView(replica.state, groupView(replica.state, "g1")!, "r.pdf");
