@@ -149,4 +149,5 @@ export const BALANCER_FLAGS: readonly FlagSpec[] = [
   },
   ...tlsFlagSpecs("BALANCER", true),
   { name: "help", short: "h", kind: "boolean", help: "show this help" },
+  { name: "version", kind: "boolean", help: "print the version and the protocol versions" },
 ];

@@ -2,7 +2,17 @@
  * The balancer program: parses flags and environment, starts the server,
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
-import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { readyLine, untilStopped } from "../protocol/programs.ts";
+import {
+  errorLine,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  explainError,
+  runProgram,
+  usageLine,
+  versionText,
+} from "../protocol/cli_program.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
 import { type Env, flagHelp, parseFlags, UsageError } from "../protocol/cli_flags.ts";
@@ -10,7 +20,7 @@ import { tlsFlagValues, tlsSettings } from "../protocol/tls_flags.ts";
 import { BALANCER_FLAGS, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
 
-const USAGE = `Usage: balancer [options]
+const USAGE = `${usageLine("balancer")}
 
 Hands each client the least-loaded live tracker. Trackers register with it
 and report their load; it pings them and stops handing out one that misses
@@ -23,16 +33,23 @@ ${flagHelp(BALANCER_FLAGS)}
 
 /**
  * Builds the config from command-line flags and environment variables.
- * @returns the config, or null when help was asked for
+ * @returns the config, or "help" or "version" when that was asked for
  * @throws {UsageError} on an unknown flag or a bad value
  */
-export async function configFromArgs(args: string[], env: Env): Promise<BalancerConfig | null> {
+export async function configFromArgs(
+  args: string[],
+  env: Env,
+): Promise<BalancerConfig | "help" | "version"> {
   const flags = parseFlags(args, env, BALANCER_FLAGS);
-  if (flags.bool("help")) return null;
+  if (flags.bool("help")) return "help";
+  if (flags.bool("version")) return "version";
   const base = defaultBalancerConfig();
   const ms = (name: string, fallback: number) => flags.int(name, 1, 3_600_000) ?? fallback;
   const host = flags.string("host") ?? base.host;
-  const tls = await tlsSettings(tlsFlagValues(flags), { listenHost: host, dials: [] });
+  const tls = await tlsSettings(tlsFlagValues(flags), { listenHost: host, dials: [] })
+    .catch((error) => {
+      throw new UsageError((error as Error).message);
+    });
   // deno-lint-ignore no-console
   for (const warning of tls.warnings) console.error(`balancer: ${warning}`);
   return {
@@ -40,7 +57,7 @@ export async function configFromArgs(args: string[], env: Env): Promise<Balancer
     host,
     tls: tls.identity,
     tlsCaCerts: tls.caCerts,
-    port: flags.int("port", 0, 65535) ?? base.port,
+    port: flags.port("port") ?? base.port,
     pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
     pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
     maxMisses: flags.int("max-misses", 1, 1000) ?? base.maxMisses,
@@ -73,18 +90,22 @@ function clusterSecret(
 }
 
 async function main(args: string[]): Promise<number> {
-  let config: BalancerConfig | null;
+  let config: BalancerConfig | "help" | "version";
   try {
     config = await configFromArgs(args, Deno.env.toObject());
   } catch (error) {
+    const usage = error instanceof UsageError;
+    const text = usage ? (error as Error).message : explainError(error, "read the settings");
     // deno-lint-ignore no-console
-    console.error(`balancer: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    console.error(
+      errorLine("balancer", usage && !/--help/.test(text) ? `${text} (see --help)` : text),
+    );
+    return usage ? EXIT_USAGE : EXIT_FAILURE;
   }
-  if (config === null) {
+  if (config === "help" || config === "version") {
     // deno-lint-ignore no-console
-    console.log(USAGE);
-    return 0;
+    console.log(config === "help" ? USAGE : versionText("balancer"));
+    return EXIT_OK;
   }
   // deno-lint-ignore no-console
   const log = (line: string) => console.error(`[balancer] ${line}`);
@@ -94,18 +115,20 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     // deno-lint-ignore no-console
     console.error(
-      `balancer: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`,
+      errorLine("balancer", explainError(error, `listen on ${config.host}:${config.port}`)),
     );
-    return 1;
+    return EXIT_FAILURE;
   }
   // deno-lint-ignore no-console
   console.log(readyLine("balancer", balancer.addr));
-  log(`${await untilSignal()}: closing`);
+  const reason = await untilStopped();
   await balancer.close();
-  return 0;
+  // deno-lint-ignore no-console
+  console.error(`balancer: stopped (${reason})`);
+  return EXIT_OK;
 }
 
 if (import.meta.main) {
   restrictUmask(); // whatever it writes is its owner's only
-  Deno.exit(await main(Deno.args));
+  Deno.exit(await runProgram("balancer", () => main(Deno.args)));
 }

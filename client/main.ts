@@ -5,6 +5,16 @@
  * ends keeps seeding until `quit`, SIGINT or SIGTERM.
  */
 import { readyLine } from "../protocol/programs.ts";
+import {
+  errorLine,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  explainError,
+  runProgram,
+  versionText,
+} from "../protocol/cli_program.ts";
+import { DataDirLockedError, lockDataDir } from "../protocol/data_dir_lock.ts";
 import { tlsSettings } from "../protocol/tls_flags.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { startClient } from "./app.ts";
@@ -27,7 +37,7 @@ async function readTrackersFile(path: string | undefined): Promise<string[]> {
   try {
     return parseTrackerList(await Deno.readTextFile(path));
   } catch (error) {
-    throw new UsageError(`--trackers ${path}: ${(error as Error).message}`);
+    throw new UsageError(`--trackers: ${explainError(error, `read ${path}`)}`);
   }
 }
 
@@ -101,20 +111,34 @@ async function* pipedLines(): AsyncGenerator<string> {
   if (rest !== "") yield rest;
 }
 
+/** Says how many downloads are still running and that they resume at the next start. */
+async function runningNotice(client: { run(line: string): Promise<ShellResult> }): Promise<void> {
+  const result = await client.run("show_downloads");
+  if (result.kind !== "ok") return;
+  const running = (result.data as { downloads: DownloadView[] }).downloads
+    .filter((d) => d.state === "running").length;
+  if (running > 0) {
+    err(
+      `client: ${running} download${running === 1 ? "" : "s"} stopped; ` +
+        `${running === 1 ? "it resumes" : "they resume"} at the next start with this --data-dir`,
+    );
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   let parsed;
   let fromFile: string[];
   try {
     parsed = parseClientArgs(args, Deno.env.toObject());
+    if (parsed.help || parsed.version) {
+      out(parsed.help ? CLIENT_USAGE : versionText("client"));
+      return EXIT_OK;
+    }
     fromFile = await readTrackersFile(parsed.config.trackersFile);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    err(`client: ${error.message} (see --help)`);
-    return 2;
-  }
-  if (parsed.help) {
-    out(CLIENT_USAGE);
-    return 0;
+    err(errorLine("client", `${error.message} (see --help)`));
+    return EXIT_USAGE;
   }
   const { config } = parsed;
   const trackers = trackerCandidates(config, fromFile);
@@ -126,26 +150,56 @@ async function main(args: string[]): Promise<number> {
     config.tlsCaCerts = tls.caCerts;
     for (const warning of tls.warnings) err(`client: ${warning}`);
   } catch (error) {
-    err(`client: ${(error as Error).message}`);
-    return 2;
+    err(errorLine("client", (error as Error).message));
+    return EXIT_USAGE;
+  }
+  let lock;
+  try {
+    lock = lockDataDir(config.dataDir);
+  } catch (error) {
+    err(errorLine(
+      "client",
+      error instanceof DataDirLockedError
+        ? error.message
+        : explainError(error, `use --data-dir ${config.dataDir}`),
+    ));
+    return EXIT_FAILURE;
   }
   const tty = Deno.stdin.isTerminal();
-  const render: RenderOptions = { json: config.json, tty: tty && Deno.stdout.isTerminal() };
+  // --json writes nothing but JSON to stdout: no prompt, no live bars.
+  const render: RenderOptions = {
+    json: config.json,
+    tty: tty && Deno.stdout.isTerminal() && !config.json,
+  };
   let live: LiveProgress | undefined;
-  const client = await startClient(config, {
-    trackers,
-    onNotice: (line) => live === undefined ? err(line) : live.notice(line),
-    cwd: Deno.cwd(),
-  });
+  let client: Awaited<ReturnType<typeof startClient>>;
+  try {
+    client = await startClient(config, {
+      trackers,
+      onNotice: (line) => live === undefined ? err(line) : live.notice(line),
+      cwd: Deno.cwd(),
+    });
+  } catch (error) {
+    lock.release();
+    err(
+      errorLine("client", explainError(error, `start the seeder on ${config.host}:${config.port}`)),
+    );
+    return EXIT_FAILURE;
+  }
+  // A piped script's status says whether any of its commands failed.
+  let failed = false;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    await runningNotice(client);
     await client.close();
+    lock.release();
     Deno.exit(code);
   };
+  const finalStatus = () => !tty && failed ? EXIT_FAILURE : EXIT_OK;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => void shutdown(0));
+    Deno.addSignalListener(signal, () => void shutdown(finalStatus()));
   }
   err(readyLine("client", client.seederAddr));
   const lines = tty && !config.json ? readLinesRaw(PROMPT) : pipedLines();
@@ -155,15 +209,25 @@ async function main(args: string[]): Promise<number> {
     live?.stop();
     live = undefined;
     show(result, render);
-    if (result.kind === "ok" && result.cmd === "quit") await shutdown(0);
+    if (result.kind === "error" || (result.kind === "ok" && anyFailed(result))) failed = true;
+    if (result.kind === "ok" && result.cmd === "quit") await shutdown(finalStatus());
   }
-  if (tty) await shutdown(0); // Ctrl-D at the prompt
-  // A piped script ended: keep seeding until quit, SIGINT or SIGTERM.
+  if (tty) await shutdown(finalStatus()); // Ctrl-D at the prompt
+  err(
+    `client: input ended; still seeding on ${client.seederAddr} until stopped (Ctrl-C or SIGTERM)`,
+  );
   await new Promise(() => {});
-  return 0;
+  return EXIT_OK;
+}
+
+/** A `wait` that reports a failed download counts as a failed command. */
+function anyFailed(result: { cmd: string; data: unknown }): boolean {
+  if (result.cmd !== "wait") return false;
+  const downloads = (result.data as { downloads?: DownloadView[] }).downloads ?? [];
+  return downloads.some((d) => d.state === "failed");
 }
 
 if (import.meta.main) {
   restrictUmask(); // whatever it writes is its owner's only
-  Deno.exit(await main(Deno.args));
+  Deno.exit(await runProgram("client", () => main(Deno.args)));
 }

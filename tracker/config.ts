@@ -311,5 +311,6 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     help: "print a running tracker's links, version vector and memory, then exit",
   },
   ...tlsFlagSpecs("TRACKER", true),
-  { name: "help", kind: "boolean", help: "show this help" },
+  { name: "help", short: "h", kind: "boolean", help: "show this help" },
+  { name: "version", kind: "boolean", help: "print the version and the protocol versions" },
 ];

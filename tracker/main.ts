@@ -4,7 +4,18 @@
  * closes everything cleanly. `--status host:port` prints a running tracker's
  * cluster links instead.
  */
-import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { readyLine, untilStopped } from "../protocol/programs.ts";
+import {
+  errorLine,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  explainError,
+  runProgram,
+  usageLine,
+  versionText,
+} from "../protocol/cli_program.ts";
+import { DataDirLockedError, lockDataDir } from "../protocol/data_dir_lock.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
 import { flagHelp, type FlagValues, parseFlags, UsageError } from "../protocol/cli_flags.ts";
@@ -28,9 +39,11 @@ import { startTracker } from "./tracker_server.ts";
 import { pickSelf } from "./tracker_info.ts";
 import { parseTrackerList } from "../protocol/tracker_list.ts";
 
-const HELP = `Usage: deno task tracker [options]
+const HELP = `${usageLine("tracker", "[TRACKER_INFO_FILE ID]")}
 
 Runs a tracker: the metadata server of users, groups and shared files.
+The original form \`tracker tracker_info.txt 1\` means --trackers tracker_info.txt --id 1.
+Type quit (or press Ctrl-C) to stop it.
 
 Options (environment variable in brackets):
 ${flagHelp(TRACKER_FLAGS)}
@@ -64,11 +77,24 @@ function clusterSecret(flags: FlagValues): string | undefined {
 async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   const config = defaultConfig();
   config.host = flags.string("host") ?? config.host;
-  const port = flags.int("port", 0, 65535);
+  const port = flags.port("port");
   if (port !== undefined) config.port = port;
-  const id = flags.int("id", 1, MAX_ID);
+  const [infoFile, infoId] = flags.positionals;
+  if (infoFile !== undefined && (flags.has("trackers") || flags.has("id"))) {
+    throw new UsageError(`give "${infoFile}" or --trackers/--id, not both`);
+  }
+  if (infoFile !== undefined && infoId === undefined) {
+    throw new UsageError(`"${infoFile}" needs the tracker's id after it: tracker ${infoFile} 1`);
+  }
+  if (infoId !== undefined && !/^\d+$/.test(infoId)) {
+    throw new UsageError(`"${infoId}" is not a tracker id (1-${MAX_ID})`);
+  }
+  const id = infoId !== undefined ? Number(infoId) : flags.int("id", 1, MAX_ID);
+  if (id !== undefined && (id < 1 || id > MAX_ID)) {
+    throw new UsageError(`--id: "${id}" must be an integer from 1 to ${MAX_ID}`);
+  }
   if (id !== undefined) config.id = id;
-  const trackersFile = flags.string("trackers");
+  const trackersFile = infoFile ?? flags.string("trackers");
   config.peers = flags.addrs("peer");
   if (trackersFile !== undefined) {
     if (id === undefined) {
@@ -78,9 +104,7 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
     try {
       text = await Deno.readTextFile(trackersFile);
     } catch (error) {
-      throw new UsageError(
-        `cannot read --trackers file ${trackersFile}: ${(error as Error).message}`,
-      );
+      throw new UsageError(`--trackers: ${explainError(error, `read ${trackersFile}`)}`);
     }
     let picked: { self: string; peers: string[] };
     try {
@@ -162,38 +186,62 @@ async function printStatus(addr: string, caPath: string | undefined): Promise<nu
 async function main(args: string[]): Promise<number> {
   let config: TrackerConfig;
   try {
-    const flags = parseFlags(args, Deno.env.toObject(), TRACKER_FLAGS);
+    const flags = parseFlags(args, Deno.env.toObject(), TRACKER_FLAGS, { maxPositionals: 2 });
     if (flags.bool("help")) {
       // deno-lint-ignore no-console
       console.log(HELP);
-      return 0;
+      return EXIT_OK;
+    }
+    if (flags.bool("version")) {
+      // deno-lint-ignore no-console
+      console.log(versionText("tracker"));
+      return EXIT_OK;
     }
     const status = flags.addr("status");
     if (status !== undefined) return await printStatus(status, flags.string("tls-ca"));
     config = await buildConfig(flags);
   } catch (error) {
+    const usage = error instanceof UsageError;
+    const text = usage ? (error as Error).message : explainError(error, "read the settings");
     // deno-lint-ignore no-console
-    console.error(`tracker: ${(error as Error).message}`);
-    return error instanceof UsageError ? 2 : 1;
+    console.error(
+      errorLine("tracker", usage && !/--help/.test(text) ? `${text} (see --help)` : text),
+    );
+    return usage ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  let lock;
+  try {
+    lock = lockDataDir(config.dataDir);
+  } catch (error) {
+    const text = error instanceof DataDirLockedError
+      ? error.message
+      : explainError(error, `use --data-dir ${config.dataDir}`);
+    // deno-lint-ignore no-console
+    console.error(errorLine("tracker", text));
+    return EXIT_FAILURE;
   }
   let tracker: Awaited<ReturnType<typeof startTracker>>;
   try {
     tracker = await startTracker(config);
   } catch (error) {
+    lock.release();
     // deno-lint-ignore no-console
     console.error(
-      `tracker: cannot start on ${config.host}:${config.port}: ${(error as Error).message}`,
+      errorLine("tracker", explainError(error, `start on ${config.host}:${config.port}`)),
     );
-    return 1;
+    return EXIT_FAILURE;
   }
   // deno-lint-ignore no-console
   console.log(readyLine("tracker", tracker.addr));
-  await untilSignal();
+  const reason = await untilStopped();
   await tracker.close();
-  return 0;
+  lock.release();
+  // deno-lint-ignore no-console
+  console.error(`tracker: stopped (${reason})`);
+  return EXIT_OK;
 }
 
 if (import.meta.main) {
   restrictUmask(); // whatever it writes is its owner's only
-  Deno.exit(await main(Deno.args));
+  Deno.exit(await runProgram("tracker", () => main(Deno.args)));
 }

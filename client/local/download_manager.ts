@@ -10,7 +10,6 @@
  * the `.part` file), lets the seeder serve their verified pieces meanwhile,
  * and turns a finished download into a share, so its user becomes a seeder.
  */
-import { basename, dirname, join, resolve } from "node:path";
 import { AppError } from "../../protocol/errors.ts";
 import type { Manifest } from "../../protocol/manifest.ts";
 import {
@@ -23,6 +22,7 @@ import {
 import type { DownloadRecord, DownloadState, Registry } from "./registry.ts";
 import type { LocalCatalog } from "./share_catalog.ts";
 import type { ShareManager } from "./share_manager.ts";
+import { resolveDestination } from "./destination.ts";
 import type { TrackerSession } from "../session/tracker_session.ts";
 
 /** Options of {@link DownloadManager}. */
@@ -89,7 +89,7 @@ export class DownloadManager {
   async start(group: string, name: string, destination: string): Promise<DownloadView> {
     const user = this.#o.session.user;
     if (user === undefined) throw new AppError("NOT_LOGGED_IN", "Log in first");
-    const dest = await resolveDestination(resolve(this.#o.cwd, destination), name);
+    const dest = await resolveDestination(destination, name, this.#o.cwd);
     for (const a of this.#active.values()) {
       if (a.record.dest === dest) {
         throw new AppError("CONFLICT", `A download to ${dest} is already running`);
@@ -287,40 +287,6 @@ export class DownloadManager {
       rateBytesPerSec: live?.rateBytesPerSec ?? 0,
       peers: live?.peers ?? [],
     };
-  }
-}
-
-/**
- * Where a download goes: into a directory under its own name, or to a new file path.
- * @returns the absolute final path
- * @throws {AppError} ALREADY_EXISTS when a file is there, NOT_FOUND when the directory is missing
- */
-export async function resolveDestination(full: string, name: string): Promise<string> {
-  const info = await statOrNull(full);
-  const target = info?.isDirectory ? join(full, name) : full;
-  if (info?.isDirectory && (await statOrNull(target)) !== null) {
-    throw new AppError("ALREADY_EXISTS", `Cannot download to ${target}: a file is already there`);
-  }
-  if (info !== null && !info.isDirectory) {
-    throw new AppError("ALREADY_EXISTS", `Cannot download to ${full}: a file is already there`);
-  }
-  const parent = await statOrNull(dirname(target));
-  if (parent === null || !parent.isDirectory) {
-    throw new AppError(
-      "NOT_FOUND",
-      `Cannot download to ${target}: directory ${dirname(target)} does not exist`,
-    );
-  }
-  if (basename(target) === "") throw new AppError("BAD_REQUEST", "The destination names no file");
-  return target;
-}
-
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
   }
 }
 
