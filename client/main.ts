@@ -155,7 +155,7 @@ async function main(args: string[]): Promise<number> {
   }
   let lock;
   try {
-    lock = lockDataDir(config.dataDir);
+    lock = await lockDataDir(config.dataDir);
   } catch (error) {
     err(errorLine(
       "client",

@@ -1,7 +1,7 @@
 /**
- * One program per data directory: a `lock` file holding the owner's PID,
- * created exclusively. A lock whose PID no longer runs (the owner was killed)
- * is taken over; the lock is removed on close and on any exit of the process.
+ * One program per data directory: an exclusive advisory lock (flock) on a
+ * `lock` file that holds the owner's PID. The kernel drops the lock when its
+ * process ends, even by SIGKILL, so a dead owner never blocks a restart.
  */
 import { join } from "node:path";
 import { ensurePrivateDir } from "./private_files.ts";
@@ -29,46 +29,47 @@ export interface DataDirLock {
   release(): void;
 }
 
+/** How long taking a free lock may take; a held one never comes, so this is the verdict. */
+const LOCK_WAIT_MS = 300;
+
 /**
  * Takes the lock of a data directory, creating the directory if missing.
- * @param isRunning tells whether a PID is alive (tests replace it)
  * @returns the held lock
- * @throws {DataDirLockedError} when a live process holds it
+ * @throws {DataDirLockedError} when a running process holds it
  */
-export function lockDataDir(
-  dir: string,
-  isRunning: (pid: number) => boolean = pidRuns,
-): DataDirLock {
+export async function lockDataDir(dir: string): Promise<DataDirLock> {
   ensurePrivateDir(dir);
   const path = join(dir, LOCK_FILE);
-  // Two tries: the second after removing a lock its dead holder left behind.
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      Deno.writeTextFileSync(path, `${Deno.pid}\n`, { createNew: true, mode: 0o600 });
-      return heldLock(path);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-    const holder = readHolder(path);
-    if (holder !== undefined && isRunning(holder)) throw new DataDirLockedError(dir, holder);
-    Deno.removeSync(path);
+  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const locked = await Promise.race([
+    file.lock(true).then(() => true),
+    new Promise<false>((done) => timer = setTimeout(() => done(false), LOCK_WAIT_MS)),
+  ]).finally(() => clearTimeout(timer));
+  if (!locked) {
+    // The pending lock() holds the file open; the caller exits, which ends it.
+    throw new DataDirLockedError(dir, readHolder(path) ?? 0);
   }
-  throw new DataDirLockedError(dir, readHolder(path) ?? 0);
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+  return heldLock(path, file);
 }
 
-function heldLock(path: string): DataDirLock {
+function heldLock(path: string, file: Deno.FsFile): DataDirLock {
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
     globalThis.removeEventListener("unload", release);
     try {
-      if (readHolder(path) === Deno.pid) Deno.removeSync(path);
+      Deno.removeSync(path);
+      file.close(); // closing drops the lock
     } catch {
       // already gone
     }
   };
-  // Deno.exit() fires "unload": the lock goes with the process however it ends.
+  // The kernel drops the lock when the process dies, however it dies; a clean
+  // exit also removes the file.
   globalThis.addEventListener("unload", release);
   return { release };
 }
@@ -79,20 +80,5 @@ function readHolder(path: string): number | undefined {
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Whether a PID runs, from /proc where there is one; elsewhere any holder counts as alive. */
-function pidRuns(pid: number): boolean {
-  try {
-    Deno.statSync("/proc/self");
-  } catch {
-    return true;
-  }
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
   }
 }

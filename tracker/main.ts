@@ -211,7 +211,7 @@ async function main(args: string[]): Promise<number> {
   }
   let lock;
   try {
-    lock = lockDataDir(config.dataDir);
+    lock = await lockDataDir(config.dataDir);
   } catch (error) {
     const text = error instanceof DataDirLockedError
       ? error.message
