@@ -30,7 +30,7 @@ function assertOneLine(program: string, stderr: string, pattern: RegExp): void {
   assert.equal(lines.length, 1, `${program}: one line, got:\n${stderr}`);
   assert.match(lines[0]!, new RegExp(`^${program}: `));
   assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(stderr, /Uncaught|    at /);
+  assert.doesNotMatch(stderr, /Uncaught|\n\s+at /);
 }
 
 Deno.test("every program: -h, --help and --version, exit 0", async () => {

@@ -54,6 +54,12 @@ export interface DownloadView {
   piecesResumed: number;
   rateBytesPerSec: number;
   peers: DownloadProgress["peers"];
+  /** Peers it is fetching from right now. */
+  activePeers: number;
+  /** Time since it started, or from start to end once finished. */
+  elapsedMs: number;
+  /** Size over elapsed time once complete; null otherwise. */
+  averageBytesPerSec: number | null;
 }
 
 interface Active {
@@ -136,6 +142,46 @@ export class DownloadManager {
         this.#o.onNotice(`notice: cannot resume ${record.group}/${record.name}: ${message}`);
       }
     }
+  }
+
+  /**
+   * Starts a failed download again into the same destination, keeping its verified pieces.
+   * @returns its view
+   * @throws {AppError} NOT_FOUND (no such download), CONFLICT (not failed), the tracker's errors
+   */
+  async retry(id: number): Promise<DownloadView> {
+    const record = this.#o.registry.downloads().find((d) => d.id === id);
+    if (record === undefined) {
+      throw new AppError("NOT_FOUND", `No download ${id}; see show_downloads`);
+    }
+    if (record.state !== "failed") {
+      throw new AppError(
+        "CONFLICT",
+        `Download ${id} is ${record.state}; only a failed one retries`,
+      );
+    }
+    const dest = await resolveDestination(record.dest, record.name, "/");
+    const reply = await this.#o.session.call("download_file", {
+      group: record.group,
+      name: record.name,
+    });
+    if (reply.manifest.fileHash !== record.manifest.fileHash) {
+      throw new AppError("CONFLICT", `"${record.name}" now has other content; download it anew`);
+    }
+    const peers = this.#peersOf(reply.peers, record.manifest, record.name);
+    this.#o.registry.restartDownload(id, Date.now());
+    this.#ended.delete(id);
+    const restarted = { ...record, dest, state: "running" as const, error: null };
+    this.#launch(restarted, peers, certsOf(reply.peers), reply.ticket);
+    return this.#view(this.#o.registry.downloads().find((d) => d.id === id)!);
+  }
+
+  /** Forgets the downloads that completed or failed; @returns how many */
+  clearFinished(): number {
+    for (const record of this.#o.registry.downloads()) {
+      if (record.state !== "running") this.#ended.delete(record.id);
+    }
+    return this.#o.registry.clearFinishedDownloads();
   }
 
   /** @returns every download this client knows, oldest first */
@@ -271,6 +317,8 @@ export class DownloadManager {
     const done = record.state === "complete";
     const bytesDone = live?.bytesDone ?? (done ? m.size : 0);
     const piecesDone = live?.piecesDone ?? (done ? m.pieceHashes.length : 0);
+    const elapsedMs = Math.max(0, (record.finishedMs ?? Date.now()) - record.startedMs);
+    const peers = live?.peers ?? [];
     return {
       id: record.id,
       group: record.group,
@@ -285,7 +333,12 @@ export class DownloadManager {
       percent: m.size === 0 ? (done ? 100 : 0) : Math.floor((bytesDone / m.size) * 100),
       piecesResumed: live?.piecesResumed ?? 0,
       rateBytesPerSec: live?.rateBytesPerSec ?? 0,
-      peers: live?.peers ?? [],
+      peers,
+      activePeers: record.state === "running"
+        ? peers.filter((p) => p.state === "active").length
+        : 0,
+      elapsedMs,
+      averageBytesPerSec: done && elapsedMs > 0 ? Math.round(m.size / (elapsedMs / 1000)) : null,
     };
   }
 }
