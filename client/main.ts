@@ -20,12 +20,16 @@ import { restrictUmask } from "../protocol/private_files.ts";
 import { startClient } from "./app.ts";
 import { CLIENT_USAGE, parseClientArgs, trackerCandidates, UsageError } from "./config.ts";
 import { parseTrackerList } from "../protocol/tracker_list.ts";
-import { readLinesRaw } from "./shell/line_reader.ts";
-import { liveProgressLines, renderError, renderOk, type RenderOptions } from "./shell/output.ts";
+import { PromptReader } from "./shell/line_reader.ts";
+import { renderError, renderOk, type RenderOptions } from "./shell/output.ts";
+import { type LiveProgress, startLiveProgress, terminalColumns } from "./shell/live_progress.ts";
+import { completeLine } from "./shell/complete_line.ts";
 import type { DownloadView } from "./local/download_manager.ts";
 import type { ShellResult } from "./shell/shell.ts";
 
 const PROMPT = "p2p> ";
+/** What a `wait` stopped by Ctrl-C yields: nothing more to print. */
+const STOPPED_WAITING: ShellResult = { kind: "empty" };
 
 // deno-lint-ignore no-console
 const out = (text: string) => console.log(text);
@@ -44,61 +48,18 @@ async function readTrackersFile(path: string | undefined): Promise<string[]> {
 function show(result: ShellResult, render: RenderOptions): void {
   if (result.kind === "empty") return;
   if (result.kind === "ok") {
-    out(renderOk(result.cmd, result.data, render));
+    out(
+      renderOk(
+        result.cmd,
+        result.data,
+        render.tty ? { ...render, columns: terminalColumns() } : render,
+      ),
+    );
     return;
   }
   const text = renderError(result.cmd, result.code, result.message, render);
   if (render.json) out(text);
   else err(text);
-}
-
-const LIVE_REDRAW_MS = 250;
-const encoder = new TextEncoder();
-
-/** The live progress view shown while `wait` blocks in a terminal. */
-interface LiveProgress {
-  /** Prints a notice above the bars (they are erased and drawn again below it). */
-  notice(line: string): void;
-  /** Erases the bars and stops redrawing. */
-  stop(): void;
-}
-
-/**
- * While `wait` blocks in a terminal, redraws the running downloads' progress
- * bars in place (ANSI: back to the first bar line, clear below, draw again).
- * @returns the view
- */
-function startLiveProgress(client: { run(line: string): Promise<ShellResult> }): LiveProgress {
-  let drawn = 0;
-  let lines: string[] = [];
-  let stopped = false;
-  const erase = () => {
-    if (drawn > 0) Deno.stdout.writeSync(encoder.encode(`\x1b[${drawn}F\x1b[J`));
-    drawn = 0;
-  };
-  const draw = () => {
-    Deno.stdout.writeSync(encoder.encode(lines.map((l) => `${l}\n`).join("")));
-    drawn = lines.length;
-  };
-  const timer = setInterval(async () => {
-    const snapshot = await client.run("show_downloads");
-    if (stopped || snapshot.kind !== "ok") return;
-    lines = liveProgressLines((snapshot.data as { downloads: DownloadView[] }).downloads);
-    erase();
-    draw();
-  }, LIVE_REDRAW_MS);
-  return {
-    notice(line) {
-      erase();
-      err(line);
-      if (!stopped) draw();
-    },
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-      erase();
-    },
-  };
 }
 
 async function* pipedLines(): AsyncGenerator<string> {
@@ -173,10 +134,13 @@ async function main(args: string[]): Promise<number> {
   };
   let live: LiveProgress | undefined;
   let client: Awaited<ReturnType<typeof startClient>>;
+  const prompt = new PromptReader(PROMPT, {
+    complete: (buffer, cursor) => completeLine((line) => client.run(line), buffer, cursor),
+  });
   try {
     client = await startClient(config, {
       trackers,
-      onNotice: (line) => live === undefined ? err(line) : live.notice(line),
+      onNotice: (line) => live !== undefined ? live.notice(line) : prompt.notice(line),
       cwd: Deno.cwd(),
     });
   } catch (error) {
@@ -198,14 +162,33 @@ async function main(args: string[]): Promise<number> {
     Deno.exit(code);
   };
   const finalStatus = () => !tty && failed ? EXIT_FAILURE : EXIT_OK;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => void shutdown(finalStatus()));
-  }
+  // Ctrl-C while `wait` blocks stops waiting (downloads go on); otherwise it quits.
+  let stopWaiting: (() => void) | undefined;
+  let pendingWait: Promise<ShellResult> | undefined;
+  Deno.addSignalListener("SIGTERM", () => void shutdown(finalStatus()));
+  Deno.addSignalListener("SIGINT", () => {
+    if (stopWaiting !== undefined) stopWaiting();
+    else void shutdown(finalStatus());
+  });
   err(readyLine("client", client.seederAddr));
-  const lines = tty && !config.json ? readLinesRaw(PROMPT) : pipedLines();
+  const lines = tty && !config.json ? prompt.lines() : pipedLines();
   for await (const line of lines) {
-    if (render.tty && /^\s*wait\s*$/.test(line)) live = startLiveProgress(client);
-    const result = await client.run(line);
+    const waiting = /^\s*wait\s*$/.test(line);
+    if (render.tty && waiting) live = startLiveProgress((l) => client.run(l));
+    const interrupted = Promise.withResolvers<ShellResult>();
+    if (waiting && tty) {
+      stopWaiting = () => {
+        live?.stop();
+        live = undefined;
+        err("Stopped waiting; the downloads go on (see show_downloads; quit stops them)");
+        interrupted.resolve(STOPPED_WAITING);
+      };
+    }
+    // An interrupted `wait` goes on in the background; the next `wait` takes its answer.
+    const running = waiting ? (pendingWait ??= client.run(line)) : client.run(line);
+    const result = await Promise.race([running, interrupted.promise]);
+    if (waiting && result !== STOPPED_WAITING) pendingWait = undefined;
+    stopWaiting = undefined;
     live?.stop();
     live = undefined;
     show(result, render);

@@ -35,7 +35,7 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 export function startInPty(
   program: string,
   args: string[],
-  options: { columns?: number; cwd?: string } = {},
+  options: { columns?: number; cwd?: string; env?: Record<string, string> } = {},
 ): PtyProgram {
   const main = new URL(`../${program}/main.ts`, import.meta.url).pathname;
   const command = [
@@ -52,7 +52,7 @@ export function startInPty(
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", TERM: "xterm" },
+    env: { NO_COLOR: "1", TERM: "xterm", ...options.env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   }).spawn();
   let output = "";
@@ -98,4 +98,16 @@ export function startInPty(
       await writer.close().catch(() => {});
     },
   };
+}
+
+/**
+ * The lines a person sees: escape sequences removed, split at every line
+ * start (newline, carriage return, or a redraw that moves up a line).
+ * @returns the visible lines
+ */
+export function visibleLines(output: string): string[] {
+  return output
+    .replace(/\x1b\[\d*F/g, "\n") // cursor up to a line start: a redraw begins
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    .split(/\r\n|\n|\r/);
 }
