@@ -26,6 +26,7 @@ export function havePty(): boolean {
   }
 }
 
+const ESC = String.fromCharCode(0x1b);
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
@@ -107,7 +108,8 @@ export function startInPty(
  */
 export function visibleLines(output: string): string[] {
   return output
-    .replace(/\x1b\[\d*F/g, "\n") // cursor up to a line start: a redraw begins
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    // cursor up to a line start: a redraw begins
+    .replace(new RegExp(`${ESC}\\[\\d*F`, "g"), "\n")
+    .replace(new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, "g"), "")
     .split(/\r\n|\n|\r/);
 }
