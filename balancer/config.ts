@@ -27,6 +27,7 @@ export const MAX_CONNECTIONS = 4096;
 export const MAX_LINE_BYTES = 64 * 1024;
 import type { TlsIdentity } from "../protocol/tls.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
+import { logFlagSpecs } from "../protocol/event_log.ts";
 
 /** The balancer's settings. */
 export interface BalancerConfig {
@@ -148,6 +149,7 @@ export const BALANCER_FLAGS: readonly FlagSpec[] = [
     shownDefault: "none: loopback trackers only",
   },
   ...tlsFlagSpecs("BALANCER", true),
+  ...logFlagSpecs("BALANCER"),
   { name: "help", short: "h", kind: "boolean", help: "show this help" },
   { name: "version", kind: "boolean", help: "print the version and the protocol versions" },
 ];

@@ -17,6 +17,7 @@ import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
 import { type Env, flagHelp, parseFlags, UsageError } from "../protocol/cli_flags.ts";
 import { tlsFlagValues, tlsSettings } from "../protocol/tls_flags.ts";
+import { createEventLog, levelOf, logSettings } from "../protocol/event_log.ts";
 import { BALANCER_FLAGS, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
 
@@ -39,7 +40,9 @@ ${flagHelp(BALANCER_FLAGS)}
 export async function configFromArgs(
   args: string[],
   env: Env,
-): Promise<BalancerConfig | "help" | "version"> {
+): Promise<
+  (BalancerConfig & { logSettings: ReturnType<typeof logSettings> }) | "help" | "version"
+> {
   const flags = parseFlags(args, env, BALANCER_FLAGS);
   if (flags.bool("help")) return "help";
   if (flags.bool("version")) return "version";
@@ -61,6 +64,7 @@ export async function configFromArgs(
     pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
     pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
     maxMisses: flags.int("max-misses", 1, 1000) ?? base.maxMisses,
+    logSettings: logSettings(flags),
     clusterSecret: clusterSecret(
       flags.string("cluster-secret"),
       flags.string("cluster-secret-file"),
@@ -90,7 +94,7 @@ function clusterSecret(
 }
 
 async function main(args: string[]): Promise<number> {
-  let config: BalancerConfig | "help" | "version";
+  let config: Awaited<ReturnType<typeof configFromArgs>>;
   try {
     config = await configFromArgs(args, Deno.env.toObject());
   } catch (error) {
@@ -108,7 +112,8 @@ async function main(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   // deno-lint-ignore no-console
-  const log = (line: string) => console.error(`[balancer] ${line}`);
+  const events = createEventLog("balancer", config.logSettings, (line) => console.error(line));
+  const log = (line: string) => events(levelOf(line), line);
   let balancer: BalancerHandle;
   try {
     balancer = await startBalancer({ ...config, log });
@@ -119,12 +124,14 @@ async function main(args: string[]): Promise<number> {
     );
     return EXIT_FAILURE;
   }
+  // Listening for signals before the ready line: a stop right after it is clean too.
+  const stopped = untilStopped();
   // deno-lint-ignore no-console
   console.log(readyLine("balancer", balancer.addr));
-  const reason = await untilStopped();
+  log(`serving ${balancer.addr}`);
+  const reason = await stopped;
   await balancer.close();
-  // deno-lint-ignore no-console
-  console.error(`balancer: stopped (${reason})`);
+  log(`stopped (${reason})`);
   return EXIT_OK;
 }
 

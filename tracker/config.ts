@@ -6,6 +6,7 @@ import { MAX_LINE_BYTES } from "../protocol/framing.ts";
 import type { FlagSpec } from "../protocol/cli_flags.ts";
 import type { TlsIdentity } from "../protocol/tls.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
+import { logFlagSpecs } from "../protocol/event_log.ts";
 
 /** Default interface to listen on. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -311,6 +312,7 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     help: "print a running tracker's links, version vector and memory, then exit",
   },
   ...tlsFlagSpecs("TRACKER", true),
+  ...logFlagSpecs("TRACKER"),
   { name: "help", short: "h", kind: "boolean", help: "show this help" },
   { name: "version", kind: "boolean", help: "print the version and the protocol versions" },
 ];

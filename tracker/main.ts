@@ -16,6 +16,7 @@ import {
   versionText,
 } from "../protocol/cli_program.ts";
 import { DataDirLockedError, lockDataDir } from "../protocol/data_dir_lock.ts";
+import { createEventLog, levelOf, logSettings } from "../protocol/event_log.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
 import { flagHelp, type FlagValues, parseFlags, UsageError } from "../protocol/cli_flags.ts";
@@ -147,7 +148,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   config.dataDir = flags.string("data-dir") ??
     defaultDataDir(id !== undefined ? `id${config.id}` : String(config.port));
   // deno-lint-ignore no-console
-  config.log = (line) => console.error(line);
+  const log = createEventLog("tracker", logSettings(flags), (line) => console.error(line));
+  config.log = (line) => log(levelOf(line), line.replace(/^tracker: /, ""));
   // An op that cannot be made durable must not be acknowledged: stop at once.
   config.onFatal = () => Deno.exit(1);
   return config;
@@ -231,13 +233,15 @@ async function main(args: string[]): Promise<number> {
     );
     return EXIT_FAILURE;
   }
+  // Listening for signals before the ready line: a stop right after it is clean too.
+  const stopped = untilStopped();
   // deno-lint-ignore no-console
   console.log(readyLine("tracker", tracker.addr));
-  const reason = await untilStopped();
+  config.log(`tracker ${config.id} serving ${tracker.addr} with data in ${config.dataDir}`);
+  const reason = await stopped;
   await tracker.close();
   lock.release();
-  // deno-lint-ignore no-console
-  console.error(`tracker: stopped (${reason})`);
+  config.log(`tracker: stopped (${reason})`);
   return EXIT_OK;
 }
 
