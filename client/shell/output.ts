@@ -133,7 +133,8 @@ function files(group: string, list: FileInfo[]): string {
 
 function downloads(list: DownloadView[], detail: boolean, options: RenderOptions): string {
   if (detail && list[0] !== undefined) return downloadDetail(list[0]);
-  const columns = options.columns ?? DEFAULT_COLUMNS;
+  // A pipe has no width: scripts get every name whole.
+  const columns = options.columns ?? (options.tty ? DEFAULT_COLUMNS : Infinity);
   const rows = downloadsTable(list, columns);
   if (!options.tty) return rows;
   const bars = liveProgressLines(list, columns);
