@@ -106,7 +106,7 @@ const RENDERERS: Record<string, Renderer> = {
   stop_share: (d) => `Stopped sharing ${q(d["name"])} in ${q(d["group"])}`,
   show_downloads: (d, o) => downloads(d["downloads"] as DownloadView[], d["detail"] === true, o),
   wait: (d) => waitedSummary(d["downloads"] as DownloadView[]),
-  help: (d) => help(d["commands"] as { usage: string; summary: string }[]),
+  help: (d) => help(d["commands"] as { usage: string; summary: string; login: boolean }[]),
   quit: () => "Bye",
 };
 
@@ -141,7 +141,11 @@ function downloads(list: DownloadView[], detail: boolean, options: RenderOptions
   return bars.length === 0 ? rows : `${rows}\n\n${bars.join("\n")}`;
 }
 
-function help(list: { usage: string; summary: string }[]): string {
+function help(list: { usage: string; summary: string; login: boolean }[]): string {
+  const [only] = list;
+  if (list.length === 1 && only !== undefined) {
+    return `usage: ${only.usage}\n  ${only.summary}${only.login ? " (needs a login)" : ""}`;
+  }
   const width = Math.max(...list.map((c) => c.usage.length));
   return [
     'Commands (quote names with spaces: "my file.txt"):',

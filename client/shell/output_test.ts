@@ -107,3 +107,10 @@ Deno.test("liveProgressLines() draws a bar for each running download only", () =
   assert.match(lines[0]!, /^1 movie\.mkv {2}\[#+\.+\] +25% .*1\.0 MiB\/4\.0 MiB .*ETA 3s$/);
   assert.deepEqual(liveProgressLines([]), []);
 });
+
+Deno.test("renderOk() explains one command for help <command>", () => {
+  const text = renderOk("help", {
+    commands: [{ usage: "retry_download <id>", summary: "Start it again", login: true }],
+  }, HUMAN);
+  assert.equal(text, "usage: retry_download <id>\n  Start it again (needs a login)");
+});
