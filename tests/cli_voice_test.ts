@@ -145,3 +145,12 @@ Deno.test("client: the original form `client IP:PORT tracker_info.txt` seeds on 
   assert.equal(bad.code, 2);
   assertOneLine("client", bad.stderr, /is not the seeder's address IP:PORT/);
 });
+
+Deno.test("tracker --status with nothing there is one line, exit 1", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const addr = `127.0.0.1:${probe.addr.port}`;
+  probe.close();
+  const run = await runProgramOnce("tracker", ["--status", addr]);
+  assert.equal(run.code, 1);
+  assertOneLine("tracker", run.stderr, /--status: .*is a tracker running there\?/);
+});

@@ -200,7 +200,16 @@ async function main(args: string[]): Promise<number> {
       return EXIT_OK;
     }
     const status = flags.addr("status");
-    if (status !== undefined) return await printStatus(status, flags.string("tls-ca"));
+    if (status !== undefined) {
+      return await printStatus(status, flags.string("tls-ca")).catch((error) => {
+        // deno-lint-ignore no-console
+        console.error(errorLine(
+          "tracker",
+          `--status: ${(error as Error).message.split("\n")[0]}; is a tracker running there?`,
+        ));
+        return EXIT_FAILURE;
+      });
+    }
     config = await buildConfig(flags);
   } catch (error) {
     const usage = error instanceof UsageError;
