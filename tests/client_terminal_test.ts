@@ -132,3 +132,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "client terminal with --json: no prompt, no bars, one JSON object per command",
+  ignore: !havePty(),
+  fn: async () => {
+    await using dir = await tempDir();
+    await using tracker = await spawnProgram("tracker", [
+      "--data-dir",
+      join(dir.path, "t"),
+      "--port",
+      "0",
+    ]);
+    await using term = startInPty("client", [
+      "--json",
+      "--tracker",
+      tracker.addr,
+      "--data-dir",
+      join(dir.path, "c"),
+    ], { columns: 80 });
+    await term.waitFor(/client ready/);
+    await term.type("whoami\rwait\rshow_downloads\r");
+    await term.waitFor(/"cmd":"show_downloads"/);
+    assert.doesNotMatch(term.output, /p2p> |\[#/);
+    const results = visibleLines(term.output).filter((l) => l.startsWith("{"));
+    assert.deepEqual(results.map((l) => JSON.parse(l).cmd), ["whoami", "wait", "show_downloads"]);
+  },
+});
