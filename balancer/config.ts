@@ -41,6 +41,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   IDLE_HEARTBEATS,
 } from "../protocol/conn_watch.ts";
+import { logFlagSpecs } from "../protocol/event_log.ts";
 
 /** The balancer's settings. */
 export interface BalancerConfig {
@@ -194,5 +195,7 @@ export const BALANCER_FLAGS: readonly FlagSpec[] = [
     shownDefault: "none: loopback trackers only",
   },
   ...tlsFlagSpecs("BALANCER", true),
+  ...logFlagSpecs("BALANCER"),
   { name: "help", short: "h", kind: "boolean", help: "show this help" },
+  { name: "version", kind: "boolean", help: "print the version and the protocol versions" },
 ];

@@ -2,16 +2,27 @@
  * The balancer program: parses flags and environment, starts the server,
  * prints `balancer ready <host:port>`, and closes cleanly on SIGINT/SIGTERM.
  */
-import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { readyLine, untilStopped } from "../protocol/programs.ts";
+import {
+  errorLine,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  explainError,
+  runProgram,
+  usageLine,
+  versionText,
+} from "../protocol/cli_program.ts";
 import { dashboardLine } from "../protocol/http_page.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
 import { type Env, flagHelp, parseFlags, UsageError } from "../protocol/cli_flags.ts";
 import { tlsFlagValues, tlsSettings } from "../protocol/tls_flags.ts";
+import { createEventLog, levelOf, logSettings } from "../protocol/event_log.ts";
 import { BALANCER_FLAGS, type BalancerConfig, defaultBalancerConfig } from "./config.ts";
 import { type BalancerHandle, startBalancer } from "./balancer_server.ts";
 
-const USAGE = `Usage: balancer [options]
+const USAGE = `${usageLine("balancer")}
 
 Hands each client the least-loaded live tracker. Trackers register with it
 and report their load; it pings them and stops handing out one that misses
@@ -24,16 +35,25 @@ ${flagHelp(BALANCER_FLAGS)}
 
 /**
  * Builds the config from command-line flags and environment variables.
- * @returns the config, or null when help was asked for
+ * @returns the config, or "help" or "version" when that was asked for
  * @throws {UsageError} on an unknown flag or a bad value
  */
-export async function configFromArgs(args: string[], env: Env): Promise<BalancerConfig | null> {
+export async function configFromArgs(
+  args: string[],
+  env: Env,
+): Promise<
+  (BalancerConfig & { logSettings: ReturnType<typeof logSettings> }) | "help" | "version"
+> {
   const flags = parseFlags(args, env, BALANCER_FLAGS);
-  if (flags.bool("help")) return null;
+  if (flags.bool("help")) return "help";
+  if (flags.bool("version")) return "version";
   const base = defaultBalancerConfig();
   const ms = (name: string, fallback: number) => flags.int(name, 1, 3_600_000) ?? fallback;
   const host = flags.string("host") ?? base.host;
-  const tls = await tlsSettings(tlsFlagValues(flags), { listenHost: host, dials: [] });
+  const tls = await tlsSettings(tlsFlagValues(flags), { listenHost: host, dials: [] })
+    .catch((error) => {
+      throw new UsageError((error as Error).message);
+    });
   // deno-lint-ignore no-console
   for (const warning of tls.warnings) console.error(`balancer: ${warning}`);
   return {
@@ -41,14 +61,15 @@ export async function configFromArgs(args: string[], env: Env): Promise<Balancer
     host,
     tls: tls.identity,
     tlsCaCerts: tls.caCerts,
-    port: flags.int("port", 0, 65535) ?? base.port,
-    ...optionalPort(flags.int("http-port", 0, 65535)),
+    port: flags.port("port") ?? base.port,
+    ...optionalPort(flags.port("http-port")),
     pingIntervalMs: ms("ping-interval", base.pingIntervalMs),
     pingTimeoutMs: ms("ping-timeout", base.pingTimeoutMs),
     maxMisses: flags.int("max-misses", 1, 1000) ?? base.maxMisses,
     maxConnectionsPerSource: flags.int("max-conns-per-address", 1, 1_000_000) ??
       base.maxConnectionsPerSource,
     idleTimeoutMs: flags.int("idle-timeout", 100, 3_600_000) ?? base.idleTimeoutMs,
+    logSettings: logSettings(flags),
     clusterSecret: clusterSecret(
       flags.string("cluster-secret"),
       flags.string("cluster-secret-file"),
@@ -83,42 +104,51 @@ function clusterSecret(
 }
 
 async function main(args: string[]): Promise<number> {
-  let config: BalancerConfig | null;
+  let config: Awaited<ReturnType<typeof configFromArgs>>;
   try {
     config = await configFromArgs(args, Deno.env.toObject());
   } catch (error) {
+    const usage = error instanceof UsageError;
+    const text = usage ? (error as Error).message : explainError(error, "read the settings");
     // deno-lint-ignore no-console
-    console.error(`balancer: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    console.error(
+      errorLine("balancer", usage && !/--help/.test(text) ? `${text} (see --help)` : text),
+    );
+    return usage ? EXIT_USAGE : EXIT_FAILURE;
   }
-  if (config === null) {
+  if (config === "help" || config === "version") {
     // deno-lint-ignore no-console
-    console.log(USAGE);
-    return 0;
+    console.log(config === "help" ? USAGE : versionText("balancer"));
+    return EXIT_OK;
   }
   // deno-lint-ignore no-console
-  const log = (line: string) => console.error(`[balancer] ${line}`);
+  const events = createEventLog("balancer", config.logSettings, (line) => console.error(line));
+  const log = (line: string) => events(levelOf(line), line);
   let balancer: BalancerHandle;
   try {
     balancer = await startBalancer({ ...config, log });
   } catch (error) {
     // deno-lint-ignore no-console
     console.error(
-      `balancer: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`,
+      errorLine("balancer", explainError(error, `listen on ${config.host}:${config.port}`)),
     );
-    return 1;
+    return EXIT_FAILURE;
   }
+  // Listening for signals before the ready line: a stop right after it is clean too.
+  const stopped = untilStopped();
   // deno-lint-ignore no-console
   console.log(readyLine("balancer", balancer.addr));
   const dashboard = balancer.dashboardUrl;
   // deno-lint-ignore no-console
   if (dashboard !== undefined) console.log(dashboardLine("balancer", dashboard));
-  log(`${await untilSignal()}: closing`);
+  log(`serving ${balancer.addr}`);
+  const reason = await stopped;
   await balancer.close();
-  return 0;
+  log(`stopped (${reason})`);
+  return EXIT_OK;
 }
 
 if (import.meta.main) {
   restrictUmask(); // whatever it writes is its owner's only
-  Deno.exit(await main(Deno.args));
+  Deno.exit(await runProgram("balancer", () => main(Deno.args)));
 }

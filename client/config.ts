@@ -17,6 +17,8 @@ import {
   SEEDER_MAX_CONNECTIONS_PER_SOURCE,
 } from "./transfer/mod.ts";
 import { tlsFlagSpecs } from "../protocol/tls_flags.ts";
+import { usageLine } from "../protocol/cli_program.ts";
+import { parseHostPort } from "../protocol/conn_io.ts";
 
 export { UsageError } from "../protocol/cli_flags.ts";
 import type { SessionTimings } from "./session/tracker_session.ts";
@@ -246,15 +248,17 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
   },
   ...tlsFlagSpecs("CLIENT", false),
   { name: "help", short: "h", kind: "boolean", help: "show this help" },
+  { name: "version", kind: "boolean", help: "print the version and the protocol versions" },
 ];
 
 /** `--help` text. */
-export const CLIENT_USAGE = `Usage: deno task client [flags]
+export const CLIENT_USAGE = `${usageLine("client", "[SEEDER_HOST:PORT [TRACKER_INFO_FILE]]")}
 
 Interactive shell and seeder of the peer-to-peer file sharing network.
 Reads commands from stdin (type "help" for the list); scripts may pipe them in.
+The exit status is 1 when any command of a piped script failed.
 
-Flags (environment variable in brackets):
+Options (environment variable in brackets):
 ${flagHelp(CLIENT_FLAGS)}
 `;
 
@@ -265,17 +269,35 @@ ${flagHelp(CLIENT_FLAGS)}
  * @returns the config, and whether help was asked for
  * @throws {UsageError} for an unknown flag or a bad value
  */
-export function parseClientArgs(args: string[], env: Env): { config: ClientConfig; help: boolean } {
-  const flags = parseFlags(args, env, CLIENT_FLAGS);
+export function parseClientArgs(
+  args: string[],
+  env: Env,
+): { config: ClientConfig; help: boolean; version: boolean } {
+  const flags = parseFlags(args, env, CLIENT_FLAGS, { maxPositionals: 2 });
   const c = defaultClientConfig();
   c.trackers = flags.addrs("tracker");
   c.trackersFile = flags.string("trackers");
   c.balancers = flags.addrs("balancer");
   c.dataDir = flags.string("data-dir") ?? c.dataDir;
   c.host = flags.string("host") ?? c.host;
-  c.port = flags.int("port", 0, 65535) ?? c.port;
-  const httpPort = flags.int("http-port", 0, 65535);
-  if (httpPort !== undefined) c.httpPort = httpPort;
+  c.port = flags.port("port") ?? c.port;
+  c.httpPort = flags.port("http-port") ?? c.httpPort;
+  // The original form: `client IP:PORT tracker_info.txt`, the seeder's address then the list.
+  const [seederAddr, infoFile] = flags.positionals;
+  if (seederAddr !== undefined) {
+    const { hostname, port } = parseHostPort(checkSeederAddr(seederAddr));
+    if (flags.has("host") || flags.has("port")) {
+      throw new UsageError(`give the seeder address "${seederAddr}" or --host/--port, not both`);
+    }
+    c.host = hostname;
+    c.port = port;
+  }
+  if (infoFile !== undefined) {
+    if (c.trackersFile !== undefined) {
+      throw new UsageError(`give the tracker file "${infoFile}" or --trackers, not both`);
+    }
+    c.trackersFile = infoFile;
+  }
   c.workers = flags.int("workers", 1, MAX_WORKERS) ?? c.workers;
   c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
   c.seederMaxConnsPerAddress = flags.int("max-conns-per-address", 1, 1_000_000) ??
@@ -287,7 +309,18 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   c.heartbeatIntervalMs = flags.int("heartbeat-interval", 1, MAX_FLAG_MS) ?? c.heartbeatIntervalMs;
   c.heartbeatTimeoutMs = flags.int("heartbeat-timeout", 1, MAX_FLAG_MS) ?? c.heartbeatTimeoutMs;
   c.connectTimeoutMs = flags.int("connect-timeout", 1, MAX_FLAG_MS) ?? c.connectTimeoutMs;
-  return { config: c, help: flags.bool("help") };
+  return { config: c, help: flags.bool("help"), version: flags.bool("version") };
+}
+
+function checkSeederAddr(text: string): string {
+  try {
+    parseHostPort(text);
+  } catch {
+    throw new UsageError(
+      `"${text}" is not the seeder's address IP:PORT (the form is: client IP:PORT tracker_info.txt)`,
+    );
+  }
+  return text;
 }
 
 const RATE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };

@@ -48,13 +48,17 @@ export class FlagValues {
   #values: Record<string, string | string[] | boolean | undefined>;
   #env: Env;
   #specs: Map<string, FlagSpec>;
+  /** The arguments that are not flags, in order (only where a program takes them). */
+  readonly positionals: readonly string[];
 
   /** @internal built by {@link parseFlags} */
   constructor(
     values: Record<string, string | string[] | boolean | undefined>,
     env: Env,
     specs: readonly FlagSpec[],
+    positionals: readonly string[] = [],
   ) {
+    this.positionals = positionals;
     this.#values = values;
     this.#env = env;
     this.#specs = new Map(specs.map((s) => [s.name, s]));
@@ -93,6 +97,20 @@ export class FlagValues {
     const value = Number(text);
     if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
       throw new UsageError(`--${name}: "${text}" must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  /**
+   * @returns the port given, or undefined when neither flag nor variable is set
+   * @throws {UsageError} `--port: "abc" is not a port number (0-65535)`
+   */
+  port(name: string): number | undefined {
+    const text = this.string(name);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || value > 65535) {
+      throw new UsageError(`--${name}: "${text}" is not a port number (0-65535)`);
     }
     return value;
   }
@@ -168,18 +186,48 @@ export function checkAddr(name: string, text: string): string {
  * @returns the values, read flag first, variable second
  * @throws {UsageError} for an unknown flag, a missing value or a stray argument
  */
-export function parseFlags(args: string[], env: Env, specs: readonly FlagSpec[]): FlagValues {
-  const options = Object.fromEntries(specs.map((spec) => [spec.name, {
+export function parseFlags(
+  args: string[],
+  env: Env,
+  specs: readonly FlagSpec[],
+  options: { maxPositionals?: number } = {},
+): FlagValues {
+  const maxPositionals = options.maxPositionals ?? 0;
+  const parseOptions = Object.fromEntries(specs.map((spec) => [spec.name, {
     type: spec.kind === "boolean" ? "boolean" as const : "string" as const,
     ...(spec.kind === "list" ? { multiple: true } : {}),
     ...(spec.short === undefined ? {} : { short: spec.short }),
   }]));
+  let parsed;
   try {
-    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
-    return new FlagValues(values as Record<string, string | string[] | boolean>, env, specs);
+    parsed = parseArgs({ args, options: parseOptions, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]!);
+    throw new UsageError(plainParseError((error as Error).message, args));
   }
+  const { values, positionals } = parsed;
+  if (positionals.length > maxPositionals) {
+    const stray = positionals[maxPositionals]!;
+    throw new UsageError(`unexpected argument "${stray}"; flags start with --`);
+  }
+  return new FlagValues(
+    values as Record<string, string | string[] | boolean>,
+    env,
+    specs,
+    positionals,
+  );
+}
+
+/** Node's parser speaks of "options" and "ambiguous arguments"; say it the programs' way. */
+function plainParseError(message: string, args: string[]): string {
+  const flag = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? "";
+  if (/^Unknown option/.test(message)) return `${flag}: unknown flag`;
+  if (/argument is ambiguous/.test(message)) {
+    const value = args[args.indexOf(flag) + 1] ?? "";
+    return `${flag}: "${value}" looks like a flag; to pass it as the value write ${flag}=${value}`;
+  }
+  if (/argument missing/.test(message)) return `${flag}: needs a value`;
+  if (/does not take an argument/.test(message)) return `${flag}: takes no value`;
+  return message.split("\n")[0]!;
 }
 
 const HELP_COLUMN = 27;

@@ -53,6 +53,8 @@ function chmodIfNeeded(path: string, mode: number): void {
  */
 export function restrictUmask(): void {
   try {
+    // Asked without the permission, Deno would stop at a prompt in a terminal.
+    if (Deno.permissions.querySync({ name: "sys", kind: "umask" }).state !== "granted") return;
     Deno.umask(0o077);
   } catch {
     // not supported on this platform (Windows): modes are set file by file

@@ -41,3 +41,24 @@ export async function untilSignal(): Promise<Deno.Signal> {
   for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
   return signal;
 }
+
+/**
+ * Waits for SIGINT, SIGTERM or, when stdin is a terminal, a typed `quit`
+ * (or `exit`) line; the end of input alone does not stop a server.
+ * @returns what stopped it: the signal's name or `quit`
+ */
+export async function untilStopped(): Promise<string> {
+  if (!Deno.stdin.isTerminal()) return await untilSignal();
+  const typed = (async () => {
+    const decoder = new TextDecoder();
+    let line = "";
+    for await (const chunk of Deno.stdin.readable) {
+      line += decoder.decode(chunk, { stream: true });
+      const lines = line.split("\n");
+      line = lines.pop()!;
+      if (lines.some((l) => /^\s*(quit|exit)\s*$/.test(l))) return "quit";
+    }
+    return await new Promise<string>(() => {}); // input closed: only a signal stops it now
+  })();
+  return await Promise.race([untilSignal(), typed]);
+}

@@ -42,7 +42,7 @@ async function withClient<T>(addr: string, use: (client: RpcClient) => Promise<T
 Deno.test("balancer --help prints usage; a bad flag exits 2 with a clear line", async () => {
   const help = await runBalancer(["--help"]);
   assert.equal(help.code, 0);
-  assert.match(help.out, /Usage: balancer/);
+  assert.match(help.out, /Usage: deno task balancer \[options\]/);
   assert.match(help.out, /--ping-interval/);
   const bad = await runBalancer(["--max-misses", "zero"]);
   assert.equal(bad.code, 2);

@@ -222,3 +222,44 @@ Deno.test("DownloadManager resumes a download after a restart from its verified 
   assert.match(shown[1]!.error ?? "", /nobody is sharing it now/);
   assert.deepEqual(await seedersOf(rpc, token, "kept.bin"), ["bob", "carol", "sam"]);
 });
+
+Deno.test("retry_download starts a failed download again under its id; clear_downloads forgets finished ones", async () => {
+  await using dir = await tempDir();
+  await using tracker = await startTracker(
+    testConfig(join(dir.path, "tracker"), { clusterSecret: TEST_SECRET }),
+  );
+  using rpc = await connect(tracker.addr);
+  const file = await makeTestFile(dir.path, "src", 6 * PIECE, PIECE);
+  const corruptPath = join(dir.path, "corrupt");
+  await Deno.writeFile(corruptPath, file.bytes.map((b) => b ^ 1));
+  await using bad = await startSeeder({
+    clusterKey: testClusterKey,
+    catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
+  });
+  await using client = await openClient(join(dir.path, "bob"), tracker.addr, dir.path);
+  const token = await setUp(client, rpc);
+  await announce(rpc, token, "f.bin", file, bad);
+  const started: DownloadView = await ok(client, "download_file g f.bin out.bin");
+  assert.equal((await ok(client, "wait")).downloads[0].state, "failed");
+  assert.equal(await failing(client, "retry_download 99"), "NOT_FOUND");
+
+  // A good seeder takes the bad one's place; the retry keeps id and destination.
+  await bad.close();
+  await using good = await startSeeder({ catalog: catalogOf([file]), clusterKey: testClusterKey });
+  await announce(rpc, token, "f.bin", file, good);
+  const retried: DownloadView = await ok(client, `retry_download ${started.id}`);
+  assert.deepEqual([retried.id, retried.dest, retried.state], [
+    started.id,
+    started.dest,
+    "running",
+  ]);
+  const waited: DownloadView[] = (await ok(client, "wait")).downloads;
+  assert.deepEqual(waited.map((d) => [d.id, d.state]), [[started.id, "complete"]]);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "out.bin")), file.bytes);
+  const done: DownloadView = (await ok(client, "show_downloads")).downloads[0];
+  assert.ok(done.averageBytesPerSec !== null && done.averageBytesPerSec > 0);
+  assert.equal(await failing(client, `retry_download ${started.id}`), "CONFLICT");
+
+  assert.deepEqual(await ok(client, "clear_downloads"), { cleared: 1 });
+  assert.deepEqual((await ok(client, "show_downloads")).downloads, []);
+});

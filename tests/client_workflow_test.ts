@@ -135,6 +135,7 @@ Deno.test("client workflow: users, a group with requests, uploads, listing, down
 
   await dave!.ok("logout");
   assert.equal((await dave!.cmd("list_groups")).error?.code, "NOT_LOGGED_IN");
+  // Alice's script had failed commands: a script can tell by the exit status.
   assert.deepEqual(await alice!.ok("quit"), {});
-  assert.equal((await alice!.proc.status).code, 0);
+  assert.equal((await alice!.proc.status).code, 1);
 });

@@ -128,3 +128,30 @@ async function compiledFlow(children: Children, dir: string): Promise<void> {
   assert.equal(downloads[0]?.state, "complete");
   assert.equal(await sha256File(dest), hash);
 }
+
+Deno.test({
+  name: runtime.found
+    ? "deno task compile offline (skipped: a runtime is at hand)"
+    : "deno task compile without its runtime says how to use DENORT_BIN and leaves no dist/",
+  ignore: runtime.found || await exists(DIST),
+  fn: async () => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "compile"],
+      cwd: ROOT.pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const log = new TextDecoder().decode(output.stderr);
+    if (output.code === 0) {
+      // Online: it downloaded the runtime and built; clean up what it made.
+      await Deno.remove(DIST, { recursive: true });
+      return;
+    }
+    assert.equal(output.code, 1, log);
+    const lines = log.split("\n").filter((l) => l.startsWith("compile:"));
+    assert.equal(lines.length, 1, log);
+    assert.match(lines[0]!, /DENORT_BIN=\/path\/to\/denort deno task compile/);
+    assert.doesNotMatch(log, /Stack backtrace|Caused by/);
+    assert.equal(await exists(DIST), false, "no dist/ left behind");
+  },
+});

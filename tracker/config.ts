@@ -11,6 +11,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   IDLE_HEARTBEATS,
 } from "../protocol/conn_watch.ts";
+import { logFlagSpecs } from "../protocol/event_log.ts";
 
 /** Default interface to listen on. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -363,5 +364,7 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     help: "print a running tracker's links, version vector and memory, then exit",
   },
   ...tlsFlagSpecs("TRACKER", true),
-  { name: "help", kind: "boolean", help: "show this help" },
+  ...logFlagSpecs("TRACKER"),
+  { name: "help", short: "h", kind: "boolean", help: "show this help" },
+  { name: "version", kind: "boolean", help: "print the version and the protocol versions" },
 ];

@@ -4,7 +4,19 @@
  * closes everything cleanly. `--status host:port` prints a running tracker's
  * cluster links instead.
  */
-import { readyLine, untilSignal } from "../protocol/programs.ts";
+import { readyLine, untilStopped } from "../protocol/programs.ts";
+import {
+  errorLine,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  explainError,
+  runProgram,
+  usageLine,
+  versionText,
+} from "../protocol/cli_program.ts";
+import { DataDirLockedError, lockDataDir } from "../protocol/data_dir_lock.ts";
+import { createEventLog, levelOf, logSettings } from "../protocol/event_log.ts";
 import { dashboardLine } from "../protocol/http_page.ts";
 import { restrictUmask } from "../protocol/private_files.ts";
 import { readSecretFile } from "../protocol/secret_file.ts";
@@ -29,9 +41,11 @@ import { startTracker } from "./tracker_server.ts";
 import { pickSelf } from "./tracker_info.ts";
 import { parseTrackerList } from "../protocol/tracker_list.ts";
 
-const HELP = `Usage: deno task tracker [options]
+const HELP = `${usageLine("tracker", "[TRACKER_INFO_FILE ID]")}
 
 Runs a tracker: the metadata server of users, groups and shared files.
+The original form \`tracker tracker_info.txt 1\` means --trackers tracker_info.txt --id 1.
+Type quit (or press Ctrl-C) to stop it.
 
 Options (environment variable in brackets):
 ${flagHelp(TRACKER_FLAGS)}
@@ -65,13 +79,26 @@ function clusterSecret(flags: FlagValues): string | undefined {
 async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   const config = defaultConfig();
   config.host = flags.string("host") ?? config.host;
-  const port = flags.int("port", 0, 65535);
+  const port = flags.port("port");
   if (port !== undefined) config.port = port;
-  const httpPort = flags.int("http-port", 0, 65535);
+  const httpPort = flags.port("http-port");
   if (httpPort !== undefined) config.httpPort = httpPort;
-  const id = flags.int("id", 1, MAX_ID);
+  const [infoFile, infoId] = flags.positionals;
+  if (infoFile !== undefined && (flags.has("trackers") || flags.has("id"))) {
+    throw new UsageError(`give "${infoFile}" or --trackers/--id, not both`);
+  }
+  if (infoFile !== undefined && infoId === undefined) {
+    throw new UsageError(`"${infoFile}" needs the tracker's id after it: tracker ${infoFile} 1`);
+  }
+  if (infoId !== undefined && !/^\d+$/.test(infoId)) {
+    throw new UsageError(`"${infoId}" is not a tracker id (1-${MAX_ID})`);
+  }
+  const id = infoId !== undefined ? Number(infoId) : flags.int("id", 1, MAX_ID);
+  if (id !== undefined && (id < 1 || id > MAX_ID)) {
+    throw new UsageError(`--id: "${id}" must be an integer from 1 to ${MAX_ID}`);
+  }
   if (id !== undefined) config.id = id;
-  const trackersFile = flags.string("trackers");
+  const trackersFile = infoFile ?? flags.string("trackers");
   config.peers = flags.addrs("peer");
   if (trackersFile !== undefined) {
     if (id === undefined) {
@@ -81,9 +108,7 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
     try {
       text = await Deno.readTextFile(trackersFile);
     } catch (error) {
-      throw new UsageError(
-        `cannot read --trackers file ${trackersFile}: ${(error as Error).message}`,
-      );
+      throw new UsageError(`--trackers: ${explainError(error, `read ${trackersFile}`)}`);
     }
     let picked: { self: string; peers: string[] };
     try {
@@ -129,7 +154,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   config.dataDir = flags.string("data-dir") ??
     defaultDataDir(id !== undefined ? `id${config.id}` : String(config.port));
   // deno-lint-ignore no-console
-  config.log = (line) => console.error(line);
+  const log = createEventLog("tracker", logSettings(flags), (line) => console.error(line));
+  config.log = (line) => log(levelOf(line), line.replace(/^tracker: /, ""));
   return config;
 }
 
@@ -167,41 +193,76 @@ async function printStatus(addr: string, caPath: string | undefined): Promise<nu
 async function main(args: string[]): Promise<number> {
   let config: TrackerConfig;
   try {
-    const flags = parseFlags(args, Deno.env.toObject(), TRACKER_FLAGS);
+    const flags = parseFlags(args, Deno.env.toObject(), TRACKER_FLAGS, { maxPositionals: 2 });
     if (flags.bool("help")) {
       // deno-lint-ignore no-console
       console.log(HELP);
-      return 0;
+      return EXIT_OK;
+    }
+    if (flags.bool("version")) {
+      // deno-lint-ignore no-console
+      console.log(versionText("tracker"));
+      return EXIT_OK;
     }
     const status = flags.addr("status");
-    if (status !== undefined) return await printStatus(status, flags.string("tls-ca"));
+    if (status !== undefined) {
+      return await printStatus(status, flags.string("tls-ca")).catch((error) => {
+        // deno-lint-ignore no-console
+        console.error(errorLine(
+          "tracker",
+          `--status: ${(error as Error).message.split("\n")[0]}; is a tracker running there?`,
+        ));
+        return EXIT_FAILURE;
+      });
+    }
     config = await buildConfig(flags);
   } catch (error) {
+    const usage = error instanceof UsageError;
+    const text = usage ? (error as Error).message : explainError(error, "read the settings");
     // deno-lint-ignore no-console
-    console.error(`tracker: ${(error as Error).message}`);
-    return error instanceof UsageError ? 2 : 1;
+    console.error(
+      errorLine("tracker", usage && !/--help/.test(text) ? `${text} (see --help)` : text),
+    );
+    return usage ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  let lock;
+  try {
+    lock = await lockDataDir(config.dataDir);
+  } catch (error) {
+    const text = error instanceof DataDirLockedError
+      ? error.message
+      : explainError(error, `use --data-dir ${config.dataDir}`);
+    // deno-lint-ignore no-console
+    console.error(errorLine("tracker", text));
+    return EXIT_FAILURE;
   }
   let tracker: Awaited<ReturnType<typeof startTracker>>;
   try {
     tracker = await startTracker(config);
   } catch (error) {
+    lock.release();
     // deno-lint-ignore no-console
     console.error(
-      `tracker: cannot start on ${config.host}:${config.port}: ${(error as Error).message}`,
+      errorLine("tracker", explainError(error, `start on ${config.host}:${config.port}`)),
     );
-    return 1;
+    return EXIT_FAILURE;
   }
+  // Listening for signals before the ready line: a stop right after it is clean too.
+  const stopped = untilStopped();
   // deno-lint-ignore no-console
   console.log(readyLine("tracker", tracker.addr));
   const dashboard = tracker.dashboardUrl;
   // deno-lint-ignore no-console
   if (dashboard !== undefined) console.log(dashboardLine("tracker", dashboard));
-  await untilSignal();
+  config.log(`tracker ${config.id} serving ${tracker.addr} with data in ${config.dataDir}`);
+  const reason = await stopped;
   await tracker.close();
-  return 0;
+  lock.release();
+  config.log(`tracker: stopped (${reason})`);
+  return EXIT_OK;
 }
 
 if (import.meta.main) {
   restrictUmask(); // whatever it writes is its owner's only
-  Deno.exit(await main(Deno.args));
+  Deno.exit(await runProgram("tracker", () => main(Deno.args)));
 }

@@ -28,6 +28,7 @@ import { parseProveRequest, signTrackerProof } from "../protocol/tracker_proof.t
 import { signTicket } from "../protocol/ticket.ts";
 import { sessionUser } from "./decide.ts";
 import type { FileOffer } from "./decide_files.ts";
+import { describeCommand } from "./command_log.ts";
 import { Replica, type ReplicaOptions } from "./replica.ts";
 import { PeerLinks } from "./replication_links.ts";
 import { ReplicationSession } from "./replication_server.ts";
@@ -173,12 +174,21 @@ export async function startTracker(
     const req = parseTrackerRequest(raw);
     if (req.cmd === "status") return status();
     if (req.cmd === "digest") return replica.digest();
+    const user = "token" in req ? userOf(req.token) : undefined;
+    // A connection that starts with a session made earlier: a client back after failover.
+    if ("token" in req && !info.isClient && user !== undefined) {
+      config.log(
+        `${user} arrived with an existing session from ${formatAddr(info.conn.remoteAddr)}`,
+      );
+    }
     if (req.cmd === "login" || "token" in req) info.isClient = true;
     const caller = {
       source: sourceKey((info.conn.remoteAddr as Deno.NetAddr).hostname),
       conn: info,
     };
     const data = await runCommand(replica, req, { logins, caller, rid: parseRetryId(raw) });
+    const event = describeCommand(req, user);
+    if (event !== undefined) config.log(event);
     if (req.cmd === "download_file") {
       // Signed here, where the key is: a member's fetch comes with its proof for the seeders.
       const offer = data as FileOffer;
@@ -192,6 +202,14 @@ export async function startTracker(
     }
     const withKey = req.cmd === "login" || req.cmd === "whoami";
     return withKey ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
+  };
+
+  const userOf = (token: string) => {
+    try {
+      return sessionUser(replica.state, token);
+    } catch {
+      return undefined;
+    }
   };
 
   const budget = new BufferBudget(config.maxBufferedBytes);

@@ -10,7 +10,6 @@
  * the `.part` file), lets the seeder serve their verified pieces meanwhile,
  * and turns a finished download into a share, so its user becomes a seeder.
  */
-import { basename, dirname, join, resolve } from "node:path";
 import { AppError } from "../../protocol/errors.ts";
 import type { Manifest } from "../../protocol/manifest.ts";
 import {
@@ -24,6 +23,7 @@ import {
 import type { DownloadRecord, DownloadState, Registry } from "./registry.ts";
 import type { LocalCatalog } from "./share_catalog.ts";
 import type { ShareManager } from "./share_manager.ts";
+import { resolveDestination } from "./destination.ts";
 import type { TrackerSession } from "../session/tracker_session.ts";
 
 /** Options of {@link DownloadManager}. */
@@ -55,6 +55,12 @@ export interface DownloadView {
   piecesResumed: number;
   rateBytesPerSec: number;
   peers: DownloadProgress["peers"];
+  /** Peers it is fetching from right now. */
+  activePeers: number;
+  /** Time since it started, or from start to end once finished. */
+  elapsedMs: number;
+  /** Size over elapsed time once complete; null otherwise. */
+  averageBytesPerSec: number | null;
 }
 
 interface Active {
@@ -92,7 +98,7 @@ export class DownloadManager {
   async start(group: string, name: string, destination: string): Promise<DownloadView> {
     const user = this.#o.session.user;
     if (user === undefined) throw new AppError("NOT_LOGGED_IN", "Log in first");
-    const dest = await resolveDestination(resolve(this.#o.cwd, destination), name);
+    const dest = await resolveDestination(destination, name, this.#o.cwd);
     for (const a of this.#active.values()) {
       if (a.record.dest === dest) {
         throw new AppError("CONFLICT", `A download to ${dest} is already running`);
@@ -144,6 +150,46 @@ export class DownloadManager {
   /** @returns a download's piece map, for the dashboard; undefined when it has not run since start */
   pieceMap(id: number): PieceMap | undefined {
     return this.#active.get(id)?.download.pieceMap() ?? this.#endedMaps.get(id);
+  }
+
+  /**
+   * Starts a failed download again into the same destination, keeping its verified pieces.
+   * @returns its view
+   * @throws {AppError} NOT_FOUND (no such download), CONFLICT (not failed), the tracker's errors
+   */
+  async retry(id: number): Promise<DownloadView> {
+    const record = this.#o.registry.downloads().find((d) => d.id === id);
+    if (record === undefined) {
+      throw new AppError("NOT_FOUND", `No download ${id}; see show_downloads`);
+    }
+    if (record.state !== "failed") {
+      throw new AppError(
+        "CONFLICT",
+        `Download ${id} is ${record.state}; only a failed one retries`,
+      );
+    }
+    const dest = await resolveDestination(record.dest, record.name, "/");
+    const reply = await this.#o.session.call("download_file", {
+      group: record.group,
+      name: record.name,
+    });
+    if (reply.manifest.fileHash !== record.manifest.fileHash) {
+      throw new AppError("CONFLICT", `"${record.name}" now has other content; download it anew`);
+    }
+    const peers = this.#peersOf(reply.peers, record.manifest, record.name);
+    this.#o.registry.restartDownload(id, Date.now());
+    this.#ended.delete(id);
+    const restarted = { ...record, dest, state: "running" as const, error: null };
+    this.#launch(restarted, peers, certsOf(reply.peers), reply.ticket);
+    return this.#view(this.#o.registry.downloads().find((d) => d.id === id)!);
+  }
+
+  /** Forgets the downloads that completed or failed; @returns how many */
+  clearFinished(): number {
+    for (const record of this.#o.registry.downloads()) {
+      if (record.state !== "running") this.#ended.delete(record.id);
+    }
+    return this.#o.registry.clearFinishedDownloads();
   }
 
   /** @returns every download this client knows, oldest first */
@@ -280,6 +326,8 @@ export class DownloadManager {
     const done = record.state === "complete";
     const bytesDone = live?.bytesDone ?? (done ? m.size : 0);
     const piecesDone = live?.piecesDone ?? (done ? m.pieceHashes.length : 0);
+    const elapsedMs = Math.max(0, (record.finishedMs ?? Date.now()) - record.startedMs);
+    const peers = live?.peers ?? [];
     return {
       id: record.id,
       group: record.group,
@@ -294,42 +342,13 @@ export class DownloadManager {
       percent: m.size === 0 ? (done ? 100 : 0) : Math.floor((bytesDone / m.size) * 100),
       piecesResumed: live?.piecesResumed ?? 0,
       rateBytesPerSec: live?.rateBytesPerSec ?? 0,
-      peers: live?.peers ?? [],
+      peers,
+      activePeers: record.state === "running"
+        ? peers.filter((p) => p.state === "active").length
+        : 0,
+      elapsedMs,
+      averageBytesPerSec: done && elapsedMs > 0 ? Math.round(m.size / (elapsedMs / 1000)) : null,
     };
-  }
-}
-
-/**
- * Where a download goes: into a directory under its own name, or to a new file path.
- * @returns the absolute final path
- * @throws {AppError} ALREADY_EXISTS when a file is there, NOT_FOUND when the directory is missing
- */
-export async function resolveDestination(full: string, name: string): Promise<string> {
-  const info = await statOrNull(full);
-  const target = info?.isDirectory ? join(full, name) : full;
-  if (info?.isDirectory && (await statOrNull(target)) !== null) {
-    throw new AppError("ALREADY_EXISTS", `Cannot download to ${target}: a file is already there`);
-  }
-  if (info !== null && !info.isDirectory) {
-    throw new AppError("ALREADY_EXISTS", `Cannot download to ${full}: a file is already there`);
-  }
-  const parent = await statOrNull(dirname(target));
-  if (parent === null || !parent.isDirectory) {
-    throw new AppError(
-      "NOT_FOUND",
-      `Cannot download to ${target}: directory ${dirname(target)} does not exist`,
-    );
-  }
-  if (basename(target) === "") throw new AppError("BAD_REQUEST", "The destination names no file");
-  return target;
-}
-
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
   }
 }
 

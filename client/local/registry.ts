@@ -36,6 +36,8 @@ export interface DownloadRecord {
   state: DownloadState;
   error: string | null;
   startedMs: number;
+  /** When it completed or failed; null while it runs. */
+  finishedMs: number | null;
 }
 
 const SCHEMA = `
@@ -72,6 +74,11 @@ export class Registry {
     );
     this.#db.exec(SCHEMA);
     renameRegistryFileIds(this.#db); // a registry from before file ids were hashes of piece hashes
+    // Registries made before downloads kept their end time gain the column.
+    const columns = this.#db.prepare("PRAGMA table_info(downloads)").all() as Row[];
+    if (!columns.some((c) => c["name"] === "finished_ms")) {
+      this.#db.exec("ALTER TABLE downloads ADD COLUMN finished_ms INTEGER");
+    }
   }
 
   /** Closes the file. */
@@ -153,7 +160,7 @@ export class Registry {
   }
 
   /** Records a new running download; @returns its id */
-  addDownload(d: Omit<DownloadRecord, "id" | "state" | "error">): number {
+  addDownload(d: Omit<DownloadRecord, "id" | "state" | "error" | "finishedMs">): number {
     const result = this.#db.prepare(
       "INSERT INTO downloads (user, grp, name, dest, manifest, state, error, started_ms) " +
         "VALUES (?, ?, ?, ?, ?, 'running', NULL, ?)",
@@ -162,12 +169,28 @@ export class Registry {
   }
 
   /** Sets a download's final state. */
-  finishDownload(id: number, state: DownloadState, error: string | null): void {
-    this.#db.prepare("UPDATE downloads SET state = ?, error = ? WHERE id = ?").run(
-      state,
-      error,
-      id,
-    );
+  finishDownload(
+    id: number,
+    state: DownloadState,
+    error: string | null,
+    finishedMs = Date.now(),
+  ): void {
+    this.#db.prepare("UPDATE downloads SET state = ?, error = ?, finished_ms = ? WHERE id = ?")
+      .run(state, error, finishedMs, id);
+  }
+
+  /** Sets a finished download running again, from `startedMs`. */
+  restartDownload(id: number, startedMs: number): void {
+    this.#db.prepare(
+      "UPDATE downloads SET state = 'running', error = NULL, started_ms = ?, finished_ms = NULL " +
+        "WHERE id = ?",
+    ).run(startedMs, id);
+  }
+
+  /** Forgets the downloads that are no longer running; @returns how many */
+  clearFinishedDownloads(): number {
+    const result = this.#db.prepare("DELETE FROM downloads WHERE state != 'running'").run();
+    return Number(result.changes);
   }
 
   /** @returns every download, oldest first */
@@ -183,6 +206,9 @@ export class Registry {
       state: String(r["state"]) as DownloadState,
       error: r["error"] === null ? null : String(r["error"]),
       startedMs: Number(r["started_ms"]),
+      finishedMs: r["finished_ms"] === null || r["finished_ms"] === undefined
+        ? null
+        : Number(r["finished_ms"]),
     }));
   }
 }

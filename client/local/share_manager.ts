@@ -47,7 +47,9 @@ export class ShareManager {
   ): Promise<TrackerReplies["upload_file"] & { path: string; size: number }> {
     const user = this.#requireUser();
     const full = resolve(this.#o.cwd, path);
-    const manifest = await hashFile(full, undefined, path);
+    const manifest = await hashFile(full, undefined, path).catch((error) => {
+      throw reversedHint(error, path, group, resolve(this.#o.cwd, group));
+    });
     const name = basename(full);
     const reply = await this.#announce(group, name, manifest);
     this.#o.registry.putShare({ user, group, name, path: full, manifest });
@@ -140,4 +142,18 @@ async function stillThere(share: ShareRecord): Promise<boolean> {
 
 function text(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `upload_file friends notes.txt`: the arguments are the wrong way round; say so. */
+function reversedHint(error: unknown, path: string, group: string, groupAsPath: string): unknown {
+  if (!(error instanceof AppError) || error.code !== "NOT_FOUND") return error;
+  try {
+    if (!Deno.statSync(groupAsPath).isFile) return error;
+  } catch {
+    return error;
+  }
+  return new AppError(
+    "NOT_FOUND",
+    `${error.message}; the file comes first: upload_file ${group} ${path}`,
+  );
 }

@@ -10,7 +10,7 @@ import { isFileName, isIdent } from "../../protocol/validate.ts";
 /** One shell command. */
 export interface CommandSpec {
   name: string;
-  /** Argument names, in order, as shown in the usage line. */
+  /** Argument names, in order, as shown in the usage line; a trailing `?` marks an optional one. */
   args: readonly string[];
   /** True when the command needs a logged-in session. */
   login: boolean;
@@ -45,9 +45,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     "Download a file (to a directory or a new file path)",
   ),
   spec("stop_share", ["group", "name"], true, "Stop sharing a file"),
-  spec("show_downloads", [], false, "Show downloads with progress, rate and peers"),
+  spec("show_downloads", ["id?"], false, "Show downloads; with an id, one in full (peers, error)"),
+  spec("retry_download", ["id"], true, "Start a failed download again, keeping verified pieces"),
+  spec("clear_downloads", [], false, "Forget the downloads that completed or failed"),
   spec("wait", [], false, "Wait until every running download has finished"),
-  spec("help", [], false, "List the commands"),
+  spec("whoami", [], false, "Show the logged-in user and the tracker in use"),
+  spec("help", ["command?"], false, "List the commands, or explain one"),
   spec("quit", [], false, "Stop the client"),
 ];
 
@@ -64,7 +67,13 @@ export interface ParsedCommand {
  * @returns the usage text
  */
 export function usageOf(command: CommandSpec): string {
-  return [command.name, ...command.args.map((a) => `<${a}>`)].join(" ");
+  const shown = command.args.map((a) => a.endsWith("?") ? `[${a.slice(0, -1)}]` : `<${a}>`);
+  return [command.name, ...shown].join(" ");
+}
+
+/** @returns the command of that name, if any */
+export function commandNamed(name: string): CommandSpec | undefined {
+  return BY_NAME.get(name);
 }
 
 /**
@@ -80,14 +89,17 @@ export function parseCommand(words: readonly string[], loggedIn: boolean): Parse
   if (command === undefined) {
     throw new AppError("UNKNOWN_COMMAND", `Unknown command "${name}"; type "help" for the list`);
   }
-  if (args.length !== command.args.length) {
+  const most = command.args.length;
+  const least = command.args.filter((a) => !a.endsWith("?")).length;
+  if (args.length < least || args.length > most) {
+    const count = least === most ? String(most) : `${least} or ${most}`;
     throw new AppError(
       "BAD_REQUEST",
-      `${name} takes ${command.args.length} argument${command.args.length === 1 ? "" : "s"}, ` +
+      `${name} takes ${count} argument${most === 1 ? "" : "s"}, ` +
         `got ${args.length}; usage: ${usageOf(command)}`,
     );
   }
-  command.args.forEach((argName, i) => checkArg(argName, args[i]!));
+  args.forEach((value, i) => checkArg(command.args[i]!.replace(/\?$/, ""), value));
   if (command.login && !loggedIn) {
     throw new AppError("NOT_LOGGED_IN", `${name} needs a login; use: login <user> <password>`);
   }
@@ -108,6 +120,10 @@ function checkArg(argName: string, value: string): void {
         "BAD_REQUEST",
         `"${value}" is not a valid file name: 1-255 characters, no slashes`,
       );
+    }
+  } else if (argName === "id") {
+    if (!/^[1-9]\d{0,9}$/.test(value)) {
+      throw new AppError("BAD_REQUEST", `"${value}" is not a download id; see show_downloads`);
     }
   } else if (value === "") {
     throw new AppError("BAD_REQUEST", `The ${argName} must not be empty`);

@@ -1,8 +1,9 @@
 /**
  * A small line editor as a pure state machine: decode terminal key bytes,
  * apply a key to the line being edited (insert, backspace, delete, left,
- * right, home, end, history up and down), and render the line. The terminal
- * I/O lives in `line_reader.ts`.
+ * right, home, end, word left and right, Ctrl-W/K/U, history up and down,
+ * Ctrl-C that clears the line first and ends only when pressed again), and
+ * render the line. The terminal I/O lives in `line_reader.ts`.
  */
 
 /** One decoded key. */
@@ -21,7 +22,13 @@ export type Key =
       | "down"
       | "interrupt"
       | "eof"
-      | "kill";
+      | "kill"
+      | "killEnd"
+      | "deleteWord"
+      | "wordLeft"
+      | "wordRight"
+      | "clearScreen"
+      | "tab";
   };
 
 /** The line being edited and the history. */
@@ -33,13 +40,16 @@ export interface EditorState {
   historyAt: number;
   /** The new line kept aside while browsing history. */
   draft: string;
+  /** The last key was a Ctrl-C on an empty line: another one ends input. */
+  interrupted?: boolean;
 }
 
 /** What applying a key produced. */
 export type EditResult =
   | { state: EditorState }
   | { state: EditorState; line: string }
-  | { state: EditorState; end: "eof" | "interrupt" };
+  | { state: EditorState; end: "eof" | "interrupt" }
+  | { state: EditorState; action: "cleared" | "interruptHint" | "clearScreen" | "complete" };
 
 const ESCAPES: Record<string, Key["kind"]> = {
   "[A": "up",
@@ -66,8 +76,17 @@ export function decodeKeys(text: string): Key[] {
     const ch = text[i]!;
     const code = ch.charCodeAt(0);
     if (ch === "\x1b") {
+      const alt = text[i + 1];
+      if (alt === "b" || alt === "f") {
+        keys.push({ kind: alt === "b" ? "wordLeft" : "wordRight" });
+        i += 1;
+        continue;
+      }
       const match = /^(\[[0-9;]*[A-Za-z~]|O[A-Za-z])/.exec(text.slice(i + 1));
-      if (match === null) continue;
+      if (match === null) {
+        if (alt !== undefined && alt.charCodeAt(0) >= 0x20) i += 1; // Alt-<key> we do not know
+        continue;
+      }
       const kind = ESCAPES[match[1]!];
       if (kind !== undefined) keys.push({ kind } as Key);
       i += match[0].length;
@@ -78,6 +97,10 @@ export function decodeKeys(text: string): Key[] {
     else if (code === 0x01) keys.push({ kind: "home" });
     else if (code === 0x05) keys.push({ kind: "end" });
     else if (code === 0x15) keys.push({ kind: "kill" });
+    else if (code === 0x0b) keys.push({ kind: "killEnd" });
+    else if (code === 0x17) keys.push({ kind: "deleteWord" });
+    else if (code === 0x0c) keys.push({ kind: "clearScreen" });
+    else if (code === 0x09) keys.push({ kind: "tab" });
     else if (code >= 0x20) keys.push({ kind: "char", text: ch });
   }
   return keys;
@@ -95,7 +118,8 @@ export function newEditor(history: readonly string[]): EditorState {
  * Applies one key.
  * @returns the new state, and the finished line or the end of input when there is one
  */
-export function applyKey(s: EditorState, key: Key): EditResult {
+export function applyKey(state: EditorState, key: Key): EditResult {
+  const s = state.interrupted ? { ...state, interrupted: false } : state;
   const { buffer, cursor } = s;
   switch (key.kind) {
     case "char":
@@ -108,6 +132,20 @@ export function applyKey(s: EditorState, key: Key): EditResult {
       return edit(s, buffer.slice(0, cursor) + buffer.slice(cursor + 1), cursor);
     case "kill":
       return edit(s, "", 0);
+    case "killEnd":
+      return edit(s, buffer.slice(0, cursor), cursor);
+    case "deleteWord": {
+      const start = wordStart(buffer, cursor);
+      return edit(s, buffer.slice(0, start) + buffer.slice(cursor), start);
+    }
+    case "wordLeft":
+      return { state: { ...s, cursor: wordStart(buffer, cursor) } };
+    case "wordRight":
+      return { state: { ...s, cursor: wordEnd(buffer, cursor) } };
+    case "clearScreen":
+      return { state: s, action: "clearScreen" };
+    case "tab":
+      return { state: s, action: "complete" };
     case "left":
       return { state: { ...s, cursor: Math.max(0, cursor - 1) } };
     case "right":
@@ -130,8 +168,25 @@ export function applyKey(s: EditorState, key: Key): EditResult {
         ? { state: s, end: "eof" }
         : edit(s, buffer.slice(0, cursor) + buffer.slice(cursor + 1), cursor);
     case "interrupt":
-      return { state: s, end: "interrupt" };
+      // Clears a typed line; on an empty line it warns once, then ends.
+      if (buffer !== "") return { state: { ...newEditor(s.history) }, action: "cleared" };
+      if (state.interrupted) return { state: s, end: "interrupt" };
+      return { state: { ...s, interrupted: true }, action: "interruptHint" };
   }
+}
+
+function wordStart(buffer: string, cursor: number): number {
+  let i = cursor;
+  while (i > 0 && buffer[i - 1] === " ") i--;
+  while (i > 0 && buffer[i - 1] !== " ") i--;
+  return i;
+}
+
+function wordEnd(buffer: string, cursor: number): number {
+  let i = cursor;
+  while (i < buffer.length && buffer[i] === " ") i++;
+  while (i < buffer.length && buffer[i] !== " ") i++;
+  return i;
 }
 
 function edit(s: EditorState, buffer: string, cursor: number): EditResult {

@@ -66,7 +66,29 @@ Deno.test("applyKey() browses history with up and down and keeps the draft", () 
 Deno.test("applyKey() ends on Ctrl-D at an empty line and on Ctrl-C", () => {
   assert.equal(type(newEditor([]), "\x04").end, "eof");
   assert.equal(type(newEditor([]), "ab\x04").end, undefined);
-  assert.equal(type(newEditor([]), "ab\x03").end, "interrupt");
+  assert.equal(type(newEditor([]), "ab\x03").end, undefined, "Ctrl-C clears a typed line");
+  assert.equal(type(newEditor([]), "ab\x03").state.buffer, "");
+  assert.equal(type(newEditor([]), "\x03").end, undefined, "one Ctrl-C only warns");
+  assert.equal(type(newEditor([]), "\x03\x03").end, "interrupt");
+  assert.equal(type(newEditor([]), "\x03x\x7f\x03").end, undefined, "a key in between resets");
+});
+
+Deno.test("applyKey() Ctrl-W deletes the word before the cursor, Ctrl-K to the end", () => {
+  assert.deepEqual(type(newEditor([]), "list_files  group1\x17g2\r").lines, ["list_files  g2"]);
+  const killed = type(newEditor([]), "login alice pw\x1b[D\x1b[D\x1b[D\x0b\r").lines;
+  assert.deepEqual(killed, ["login alice"]);
+});
+
+Deno.test("applyKey() Alt-b and Alt-f move by words and insert nothing", () => {
+  const { lines } = type(newEditor([]), "join g1\x1bb\x1bbx\x1bf\x1bf!\r");
+  assert.deepEqual(lines, ["xjoin g1!"]);
+});
+
+Deno.test("applyKey() asks for completion on Tab and a clear screen on Ctrl-L", () => {
+  const tab = applyKey(type(newEditor([]), "lis").state, { kind: "tab" });
+  assert.ok("action" in tab && tab.action === "complete");
+  const clear = applyKey(newEditor([]), decodeKeys("\x0c")[0]!);
+  assert.ok("action" in clear && clear.action === "clearScreen");
 });
 
 Deno.test("renderLine() redraws and puts the cursor back", () => {

@@ -5,13 +5,24 @@
 import type { ErrorCode } from "../../protocol/errors.ts";
 import type { FileInfo, GroupInfo } from "../../protocol/tracker_messages.ts";
 import type { DownloadView } from "../local/download_manager.ts";
-import { formatBytes, formatRate, renderProgressLine } from "./progress_bar.ts";
+import { formatBytes } from "./progress_bar.ts";
+import {
+  DEFAULT_COLUMNS,
+  downloadDetail,
+  downloadsTable,
+  liveProgressLines,
+  waitedSummary,
+} from "./downloads_view.ts";
+
+export { liveProgressLines } from "./downloads_view.ts";
 
 /** How results are shown. */
 export interface RenderOptions {
   json: boolean;
   /** A terminal: running downloads get a progress bar. */
   tty: boolean;
+  /** The terminal's width; tables and bars fit in it. @default DEFAULT_COLUMNS */
+  columns?: number;
 }
 
 /**
@@ -22,7 +33,7 @@ export interface RenderOptions {
  */
 export function renderOk(cmd: string, data: unknown, options: RenderOptions): string {
   if (options.json) return JSON.stringify({ ok: true, cmd, data: data ?? {} });
-  return human(cmd, (data ?? {}) as Record<string, unknown>, options.tty);
+  return human(cmd, (data ?? {}) as Record<string, unknown>, options);
 }
 
 /**
@@ -51,13 +62,25 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 type Data = Record<string, unknown>;
-type Renderer = (d: Data, tty: boolean) => string;
+type Renderer = (d: Data, options: RenderOptions) => string;
 
 const q = (v: unknown) => `"${String(v)}"`;
 
 const RENDERERS: Record<string, Renderer> = {
   create_user: (d) => `User ${q(d["user"])} created; log in with: login ${d["user"]} <password>`,
-  login: (d) => `Logged in as ${d["user"]}`,
+  login: (d) =>
+    (typeof d["previousUser"] === "string" ? `Logged out ${d["previousUser"]}; ` : "") +
+    `Logged in as ${d["user"]}` + (typeof d["tracker"] === "string" ? ` at ${d["tracker"]}` : ""),
+  whoami: (d) =>
+    typeof d["user"] === "string"
+      ? `${d["user"]} at ${d["tracker"] ?? "no tracker yet (reconnecting)"}`
+      : `Not logged in; tracker ${d["tracker"] ?? "none reachable yet"}`,
+  retry_download: (d) =>
+    `Retrying download ${d["id"]}: ${q(d["name"])} to ${d["dest"]}; see show_downloads`,
+  clear_downloads: (d) =>
+    d["cleared"] === 0
+      ? "No finished downloads to clear"
+      : `Cleared ${d["cleared"]} download${d["cleared"] === 1 ? "" : "s"}`,
   logout: () => "Logged out",
   create_group: (d) => `Group ${q(d["group"])} created; you own it`,
   join_group: (d) => `Asked to join ${q(d["group"])}; the owner has to accept`,
@@ -78,18 +101,18 @@ const RENDERERS: Record<string, Renderer> = {
     `${d["seeders"]} seeder${d["seeders"] === 1 ? "" : "s"})`,
   list_files: (d) => files(d["group"] as string, d["files"] as FileInfo[]),
   download_file: (d) =>
-    `Downloading ${q(d["name"])} from ${q(d["group"])} to ${d["dest"]} ` +
+    `Download ${d["id"]}: ${q(d["name"])} from ${q(d["group"])} to ${d["dest"]} ` +
     `(${formatBytes(Number(d["size"]))}); see show_downloads`,
   stop_share: (d) => `Stopped sharing ${q(d["name"])} in ${q(d["group"])}`,
-  show_downloads: (d, tty) => downloads(d["downloads"] as DownloadView[], tty),
-  wait: (d) => waited(d["downloads"] as DownloadView[]),
-  help: (d) => help(d["commands"] as { usage: string; summary: string }[]),
+  show_downloads: (d, o) => downloads(d["downloads"] as DownloadView[], d["detail"] === true, o),
+  wait: (d) => waitedSummary(d["downloads"] as DownloadView[]),
+  help: (d) => help(d["commands"] as { usage: string; summary: string; login: boolean }[]),
   quit: () => "Bye",
 };
 
-function human(cmd: string, data: Data, tty: boolean): string {
+function human(cmd: string, data: Data, options: RenderOptions): string {
   const render = RENDERERS[cmd];
-  return render === undefined ? JSON.stringify(data) : render(data, tty);
+  return render === undefined ? JSON.stringify(data) : render(data, options);
 }
 
 function groups(list: GroupInfo[]): string {
@@ -108,51 +131,21 @@ function files(group: string, list: FileInfo[]): string {
   );
 }
 
-function stateText(v: DownloadView): string {
-  return v.state === "failed" ? `failed: ${v.error ?? "unknown error"}` : v.state;
-}
-
-function downloads(list: DownloadView[], tty: boolean): string {
-  if (list.length === 0) return "No downloads";
-  const rows = table(
-    ["GROUP", "NAME", "STATE", "DONE", "RATE", "PEERS"],
-    list.map((v) => [
-      v.group,
-      v.name,
-      stateText(v),
-      `${v.percent}%`,
-      v.state === "running" ? formatRate(v.rateBytesPerSec) : "-",
-      v.peers.length === 0
-        ? "-"
-        : v.peers.map((p) => `${p.addr}${p.state === "dropped" ? " (dropped)" : ""}`).join(", "),
-    ]),
-  );
-  if (!tty) return rows;
-  const bars = liveProgressLines(list);
+function downloads(list: DownloadView[], detail: boolean, options: RenderOptions): string {
+  if (detail && list[0] !== undefined) return downloadDetail(list[0]);
+  // A pipe has no width: scripts get every name whole.
+  const columns = options.columns ?? (options.tty ? DEFAULT_COLUMNS : Infinity);
+  const rows = downloadsTable(list, columns);
+  if (!options.tty) return rows;
+  const bars = liveProgressLines(list, columns);
   return bars.length === 0 ? rows : `${rows}\n\n${bars.join("\n")}`;
 }
 
-/**
- * The progress bar of each running download, for a live view that is redrawn
- * while `wait` blocks in a terminal.
- * @returns one line per running download (none when nothing runs)
- */
-export function liveProgressLines(list: DownloadView[]): string[] {
-  return list.filter((v) => v.state === "running").map((v) =>
-    `${v.name}  ${renderProgressLine(v)}`
-  );
-}
-
-function waited(list: DownloadView[]): string {
-  if (list.length === 0) return "No downloads were running";
-  return list.map((v) =>
-    v.state === "complete"
-      ? `${v.group}/${v.name}: complete, ${formatBytes(v.size)} at ${v.dest}`
-      : `${v.group}/${v.name}: ${stateText(v)}`
-  ).join("\n");
-}
-
-function help(list: { usage: string; summary: string }[]): string {
+function help(list: { usage: string; summary: string; login: boolean }[]): string {
+  const [only] = list;
+  if (list.length === 1 && only !== undefined) {
+    return `usage: ${only.usage}\n  ${only.summary}${only.login ? " (needs a login)" : ""}`;
+  }
   const width = Math.max(...list.map((c) => c.usage.length));
   return [
     'Commands (quote names with spaces: "my file.txt"):',

@@ -64,16 +64,19 @@ Deno.test("renderOk() shows a progress bar for running downloads in a terminal o
     percent: 50,
     rateBytesPerSec: 256 * 1024,
     peers: [{ addr: "127.0.0.1:5000", state: "active", bytes: 524288 }],
+    activePeers: 1,
+    elapsedMs: 2000,
+    averageBytesPerSec: null,
   };
   const plain = renderOk("show_downloads", { downloads: [download] }, HUMAN);
-  assert.match(plain, /x\.bin +running +50% +256 KiB\/s +127\.0\.0\.1:5000/);
+  assert.match(plain, /^1 +g\/x\.bin +\/d\/x\.bin +running +50% +256 KiB\/s +1 +2s$/m);
   assert.ok(!plain.includes("["));
   const tty = renderOk("show_downloads", { downloads: [download] }, { json: false, tty: true });
-  assert.match(tty, /x\.bin {2}\[#+\.+\] {3}50% {2}512 KiB\/1\.0 MiB {2}256 KiB\/s {2}ETA 2s/);
+  assert.match(tty, /1 x\.bin {2}\[#+\.+\] {3}50% {2}512 KiB\/1\.0 MiB {2}256 KiB\/s {2}ETA 2s/);
   const failed = renderOk("wait", {
     downloads: [{ ...download, state: "failed", error: "no peer answered" }],
   }, HUMAN);
-  assert.equal(failed, "g/x.bin: failed: no peer answered");
+  assert.equal(failed, "1 g/x.bin: failed: no peer answered; retry with: retry_download 1");
 });
 
 Deno.test("liveProgressLines() draws a bar for each running download only", () => {
@@ -92,12 +95,22 @@ Deno.test("liveProgressLines() draws a bar for each running download only", () =
     piecesResumed: 0,
     rateBytesPerSec: 1024 * 1024,
     peers: [],
+    activePeers: 0,
+    elapsedMs: 1000,
+    averageBytesPerSec: null,
   };
   const lines = liveProgressLines([
     base,
     { ...base, id: 2, name: "done.iso", state: "complete", bytesDone: base.size, percent: 100 },
   ]);
   assert.equal(lines.length, 1);
-  assert.match(lines[0]!, /^movie\.mkv {2}\[#+\.+\] +25% .*1\.0 MiB\/4\.0 MiB .*ETA 3s$/);
+  assert.match(lines[0]!, /^1 movie\.mkv {2}\[#+\.+\] +25% .*1\.0 MiB\/4\.0 MiB .*ETA 3s$/);
   assert.deepEqual(liveProgressLines([]), []);
+});
+
+Deno.test("renderOk() explains one command for help <command>", () => {
+  const text = renderOk("help", {
+    commands: [{ usage: "retry_download <id>", summary: "Start it again", login: true }],
+  }, HUMAN);
+  assert.equal(text, "usage: retry_download <id>\n  Start it again (needs a login)");
 });

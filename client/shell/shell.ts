@@ -11,7 +11,7 @@
  * Returns a result for the output module; never prints.
  */
 import { AppError, type ErrorCode } from "../../protocol/errors.ts";
-import { helpLines, parseCommand } from "./command_table.ts";
+import { commandNamed, helpLines, parseCommand, usageOf } from "./command_table.ts";
 import type { DownloadManager } from "../local/download_manager.ts";
 import type { ShareManager } from "../local/share_manager.ts";
 import { splitWords } from "./shell_words.ts";
@@ -45,9 +45,16 @@ const TRACKER_PASSTHROUGH: Record<string, string[]> = {
 const HANDLERS: Record<string, Handler> = {
   create_user: (d, [user, password]) => d.session.call("create_user", { user, password }),
   login: async (d, [user, password]) => {
+    // Logging in as someone else is explicit: the reply says whom it replaced.
+    const previous = d.session.user;
     const reply = await d.session.login(user!, password!);
-    return { user: reply.user, tracker: d.session.trackerAddr ?? null };
+    return {
+      user: reply.user,
+      tracker: d.session.trackerAddr ?? null,
+      previousUser: previous !== undefined && previous !== reply.user ? previous : null,
+    };
   },
+  whoami: () => Promise.resolve(undefined), // answered by execute() itself (no I/O)
   logout: async (d) => {
     await d.session.logout();
     return {};
@@ -61,8 +68,10 @@ const HANDLERS: Record<string, Handler> = {
   download_file: (d, [group, name, dest]) => d.downloads.start(group!, name!, dest!),
   stop_share: (d, [group, name]) => d.shares.stop(group!, name!),
   show_downloads: () => Promise.resolve(undefined), // answered by execute() itself (no I/O)
+  retry_download: (d, [id]) => d.downloads.retry(Number(id)),
+  clear_downloads: (d) => Promise.resolve({ cleared: d.downloads.clearFinished() }),
   wait: async (d) => ({ downloads: await d.downloads.waitAll() }),
-  help: () => Promise.resolve({ commands: helpLines() }),
+  help: (_d, [name]) => Promise.resolve({ commands: helpFor(name) }),
   quit: () => Promise.resolve({}),
 };
 
@@ -89,12 +98,35 @@ export async function runLine(deps: ShellDeps, line: string): Promise<ShellResul
   }
 }
 
+function helpFor(name: string | undefined): ReturnType<typeof helpLines> {
+  if (name === undefined) return helpLines();
+  const command = commandNamed(name);
+  if (command === undefined) {
+    throw new AppError("UNKNOWN_COMMAND", `Unknown command "${name}"; type "help" for the list`);
+  }
+  return [{ usage: usageOf(command), summary: command.summary, login: command.login }];
+}
+
 function execute(deps: ShellDeps, name: string, args: string[]): Promise<unknown> {
-  if (name === "show_downloads") return Promise.resolve({ downloads: deps.downloads.list() });
+  if (name === "show_downloads") return Promise.resolve(showDownloads(deps, args[0]));
+  if (name === "whoami") {
+    return Promise.resolve({
+      user: deps.session.user ?? null,
+      tracker: deps.session.trackerAddr ?? null,
+    });
+  }
   const fields = TRACKER_PASSTHROUGH[name];
   if (fields !== undefined) {
     const body = Object.fromEntries(fields.map((f, i) => [f, args[i]]));
     return deps.session.call(name as "list_files", body);
   }
   return HANDLERS[name]!(deps, args);
+}
+
+function showDownloads(deps: ShellDeps, id: string | undefined): unknown {
+  const all = deps.downloads.list();
+  if (id === undefined) return { downloads: all };
+  const one = all.find((v) => v.id === Number(id));
+  if (one === undefined) throw new AppError("NOT_FOUND", `No download ${id}; see show_downloads`);
+  return { downloads: [one], detail: true };
 }
