@@ -281,7 +281,8 @@ export function parseClientArgs(
   c.dataDir = flags.string("data-dir") ?? c.dataDir;
   c.host = flags.string("host") ?? c.host;
   c.port = flags.port("port") ?? c.port;
-  c.httpPort = flags.port("http-port") ?? c.httpPort;
+  const httpPort = flags.port("http-port");
+  if (httpPort !== undefined) c.httpPort = httpPort;
   // The original form: `client IP:PORT tracker_info.txt`, the seeder's address then the list.
   const [seederAddr, infoFile] = flags.positionals;
   if (seederAddr !== undefined) {
