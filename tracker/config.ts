@@ -51,8 +51,14 @@ export const DIGEST_CHECK_INTERVAL_MS = 2000;
 export const MAX_CLOCK_SKEW_MS = 60_000;
 /** The largest `--max-clock-skew` accepted: a year, in seconds. */
 export const MAX_CLOCK_SKEW_FLAG_SECS = 365 * 24 * 3600;
-/** Longest control line: one op may carry a manifest as large as a client's request. */
-export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
+/**
+ * Longest control line, the same as every program's: a manifest is at most
+ * about 1.1 MiB (MAX_PIECES hashes), so a request, a reply or a replication
+ * batch (1 MiB plus one op) that carries one fits with room to spare.
+ */
+export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES;
+/** Most seeders one download reply lists, so that the reply stays far below the line limit. */
+export const MAX_OFFERED_PEERS = 200;
 /** Control connections served at once; more are told so and closed. */
 export const MAX_CONNECTIONS = 4096;
 /** Bytes of unfinished request lines held across all connections at once. */

@@ -11,6 +11,7 @@ import { compareManifests } from "./state.ts";
 import type { TrackerState } from "./state_types.ts";
 import { fileView, visibleFiles } from "./state_view.ts";
 import { type Decision, requireGroup, requireMember } from "./decide_common.ts";
+import { MAX_OFFERED_PEERS } from "./config.ts";
 
 /** The fields of an upload_file request this decision reads. */
 export interface ShareRequest {
@@ -132,5 +133,7 @@ export function downloadFile(
     }
     throw new AppError("UNAVAILABLE", `Cannot ${action}: nobody is sharing it now`);
   }
-  return { group, name, manifest: file.manifest, peers: file.seeders };
+  // Certificates make a seeder up to 4 KiB: a few hundred are plenty to download from.
+  const peers = file.seeders.slice(0, MAX_OFFERED_PEERS);
+  return { group, name, manifest: file.manifest, peers };
 }
