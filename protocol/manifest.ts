@@ -70,12 +70,17 @@ export function parseManifest(raw: Record<string, unknown>): Manifest {
   const fileHash = sha256Hex(raw, "fileHash");
   const size = uint(raw, "size");
   if (size > MAX_FILE_BYTES) {
-    throw new AppError("BAD_REQUEST", `Files larger than ${MAX_FILE_BYTES} bytes (1 TiB) cannot be shared`);
+    throw new AppError(
+      "BAD_REQUEST",
+      `Files larger than ${MAX_FILE_BYTES} bytes (1 TiB) cannot be shared`,
+    );
   }
   const pieceSize = uint(raw, "pieceSize", MAX_PIECE_SIZE_BYTES);
   if (pieceSize === 0) throw new AppError("BAD_REQUEST", 'Field "pieceSize" must be positive');
   const hashes = raw["pieceHashes"];
-  if (!Array.isArray(hashes)) throw new AppError("BAD_REQUEST", 'Field "pieceHashes" must be a list');
+  if (!Array.isArray(hashes)) {
+    throw new AppError("BAD_REQUEST", 'Field "pieceHashes" must be a list');
+  }
   if (hashes.length > MAX_PIECES) {
     throw new AppError(
       "BAD_REQUEST",

@@ -7,7 +7,7 @@ import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import type { OpBody } from "./ops.ts";
-import { compareManifests } from "./state.ts";
+import { compareSummaries, type ManifestSummary, summarize } from "./piece_hashes.ts";
 import type { TrackerState } from "./state_types.ts";
 import { fileView, visibleFiles } from "./state_view.ts";
 import { type Decision, requireGroup, requireMember } from "./decide_common.ts";
@@ -47,7 +47,7 @@ export function shareFile(
     );
   }
   const known = state.manifests.get(fileHash);
-  if (known !== undefined && compareManifests(known, manifest) !== 0) {
+  if (known !== undefined && compareSummaries(known, summarize(manifest).summary) !== 0) {
     throw new AppError(
       "CONFLICT",
       `Cannot ${action}: that content is already shared with another piece layout ` +
@@ -110,8 +110,13 @@ export function listFiles(
   return { group, files };
 }
 
-/** What `download_file` decides; the server adds the ticket, signed with its key. */
-export type FileOffer = Omit<TrackerReplies["download_file"], "ticket">;
+/**
+ * What `download_file` decides; the server adds the ticket, signed with its
+ * key, and the piece hashes, read from disk.
+ */
+export type FileOffer = Omit<TrackerReplies["download_file"], "ticket" | "manifest"> & {
+  manifest: ManifestSummary;
+};
 
 /**
  * A file's manifest and the peers sharing it now; only members may fetch it.

@@ -23,6 +23,7 @@ import {
   tick,
 } from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
+import { type ManifestSummary, unpackPieceHashes } from "./piece_hashes.ts";
 import { applyOp, createState, digestState, pruneSessions, type TrackerState } from "./state.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { OpStore, type VersionVector } from "./storage.ts";
@@ -131,6 +132,19 @@ export class Replica {
     }
     const [op] = this.#store.readAfter(origin, seq - 1, 1);
     return op?.seq === seq ? op : undefined;
+  }
+
+  /**
+   * The piece hashes of a manifest the state holds, read from disk.
+   * @returns lowercase hex hashes, or undefined when they are not held
+   */
+  async pieceHashesOf(manifest: ManifestSummary): Promise<string[] | undefined> {
+    let packed = this.#store.readPieces(manifest.piecesKey);
+    if (packed === undefined) {
+      await this.#enqueue([]); // the op that carries them may wait for its commit
+      packed = this.#store.readPieces(manifest.piecesKey);
+    }
+    return packed === undefined ? undefined : unpackPieceHashes(packed);
   }
 
   /** Total ops committed. */

@@ -15,9 +15,9 @@
  * leaves too) are resolved when the state is read, by pure functions of it
  * (state_view.ts).
  */
-import type { Manifest } from "../protocol/manifest.ts";
 import type { Stamp } from "./hlc.ts";
 import type { Op } from "./ops.ts";
+import { compareSummaries, type ManifestSummary, summarize } from "./piece_hashes.ts";
 import type { EpochRecord, GroupRecord, Register, TrackerState } from "./state_types.ts";
 
 export type * from "./state_types.ts";
@@ -89,7 +89,7 @@ export function applyOp(state: TrackerState, op: Op): void {
           since: b.since ?? at,
         },
       });
-      if (b.manifest !== undefined) addManifest(state.manifests, b.manifest);
+      if (b.manifest !== undefined) addManifest(state.manifests, summarize(b.manifest).summary);
       return;
     case "unshare_file":
       keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
@@ -235,24 +235,10 @@ function seedsOf(state: TrackerState, group: string, epochStamp: Stamp, name: st
   return seeds;
 }
 
-/**
- * Orders two manifests of the same file hash, so a conflict keeps the same one everywhere.
- * @returns negative, zero or positive like a sort comparator
- */
-export function compareManifests(a: Manifest, b: Manifest): number {
-  if (a.size !== b.size) return a.size - b.size;
-  if (a.pieceSize !== b.pieceSize) return a.pieceSize - b.pieceSize;
-  for (let i = 0; i < a.pieceHashes.length; i++) {
-    const x = a.pieceHashes[i] ?? "";
-    const y = b.pieceHashes[i] ?? "";
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return a.pieceHashes.length - b.pieceHashes.length;
-}
-
-function addManifest(manifests: Map<string, Manifest>, manifest: Manifest): void {
+/** Keeps one manifest per file hash: the least by {@link compareSummaries}, so every order agrees. */
+function addManifest(manifests: Map<string, ManifestSummary>, manifest: ManifestSummary): void {
   const current = manifests.get(manifest.fileHash);
-  if (current === undefined || compareManifests(manifest, current) < 0) {
+  if (current === undefined || compareSummaries(manifest, current) < 0) {
     manifests.set(manifest.fileHash, manifest);
   }
 }

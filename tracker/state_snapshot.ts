@@ -2,11 +2,12 @@
  * Snapshots of the tracker state as JSON text, with every map written in
  * sorted key order: the same state always gives the same text. Sessions are
  * written as token hashes, and only while neither closed nor expired.
+ * Manifests are written without their piece hashes, which stay on disk.
  */
 import { AppError } from "../protocol/errors.ts";
-import type { Manifest } from "../protocol/manifest.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
+import type { ManifestSummary } from "./piece_hashes.ts";
 import { createState, indexToken } from "./state.ts";
 import type {
   EpochRecord,
@@ -18,8 +19,8 @@ import type {
   UserRecord,
 } from "./state_types.ts";
 
-// 2: token hashes, session expiry and the horizon.
-const SNAPSHOT_VERSION = 2;
+// 2: token hashes, session expiry and the horizon. 3: manifests without piece hashes.
+const SNAPSHOT_VERSION = 3;
 
 type Entries<T> = Array<[string, T]>;
 
@@ -42,7 +43,7 @@ interface SnapshotJson {
   closedSessions: Entries<number>;
   horizonMs: number;
   groups: Entries<GroupJson>;
-  manifests: Entries<Manifest>;
+  manifests: Entries<ManifestSummary>;
 }
 
 function sorted<T, U>(map: Map<string, T>, f: (value: T) => U): Entries<U> {

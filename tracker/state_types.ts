@@ -3,9 +3,9 @@
  * registers keyed by name, so applying ops in any order gives the same value;
  * what users see is derived from these at read time (see state_view.ts).
  */
-import type { Manifest } from "../protocol/manifest.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
+import type { ManifestSummary } from "./piece_hashes.ts";
 
 /** A value with the stamp of the op that wrote it. */
 export interface Register<T> {
@@ -67,8 +67,8 @@ export interface TrackerState {
    */
   horizonMs: number;
   groups: Map<string, GroupRecord>;
-  /** fileHash -> its manifest (content-addressed). */
-  manifests: Map<string, Manifest>;
+  /** fileHash -> its manifest, without piece hashes (those are on disk, see piece_hashes.ts). */
+  manifests: Map<string, ManifestSummary>;
   /** Index derived from `sessions`: user -> token hashes opened for them. Not serialized. */
   userTokens: Map<string, Set<string>>;
 }

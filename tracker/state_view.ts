@@ -17,7 +17,7 @@
  *   user's last session write `unshare_file` ops, so an old seed never comes
  *   back to life and displaces content shared since.)
  */
-import type { Manifest } from "../protocol/manifest.ts";
+import type { ManifestSummary } from "./piece_hashes.ts";
 import type { PeerInfo } from "../protocol/tracker_messages.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
@@ -166,7 +166,7 @@ export interface FileView {
   name: string;
   fileHash: string;
   /** Undefined while the op carrying it has not arrived. */
-  manifest: Manifest | undefined;
+  manifest: ManifestSummary | undefined;
   /** Active seeders of the winning content, sorted by user. */
   seeders: PeerInfo[];
   /** When its earliest seeder began sharing this content. */

@@ -4,10 +4,14 @@
  * `kill -9` and power loss). Ops are keyed by (origin, seq): the same op can
  * never be stored twice. The log is kept whole, because peers that were away
  * catch up from it; the snapshot only saves replaying it all at startup.
+ * Piece hashes of manifests are kept apart, as raw bytes under the hash of
+ * those bytes (piece_hashes.ts), written in the transaction of the op that
+ * carried them and read when a download asks.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
+import { packPieceHashes, piecesKeyOf } from "./piece_hashes.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
 
 /** Highest contiguous seq held per origin. */
@@ -34,6 +38,14 @@ const SCHEMA = `
     version_vector TEXT NOT NULL
   );
 `;
+
+const PIECES_SCHEMA = `
+  CREATE TABLE piece_hashes (
+    key TEXT PRIMARY KEY,
+    hashes BLOB NOT NULL
+  ) WITHOUT ROWID;
+`;
+const INSERT_PIECES = "INSERT OR IGNORE INTO piece_hashes (key, hashes) VALUES (?, ?)";
 
 interface OpRow {
   origin: number;
@@ -65,6 +77,8 @@ export class OpStore {
   #db: DatabaseSync;
   #insert: StatementSync;
   #after: StatementSync;
+  #insertPieces: StatementSync;
+  #readPieces: StatementSync;
 
   /**
    * Opens (or creates) `tracker.db` in `dataDir`; the directory is 0700 and
@@ -82,6 +96,12 @@ export class OpStore {
       this.#db.exec("ALTER TABLE ops ADD COLUMN retry TEXT"); // a log from before retry ids
     }
     hashLegacyTokens(this.#db); // a log from before tokens were hashed
+    const hasPieces = this.#db.prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'piece_hashes'",
+    ).get();
+    if (hasPieces === undefined) this.#movePiecesOutOfState();
+    this.#insertPieces = this.#db.prepare(INSERT_PIECES);
+    this.#readPieces = this.#db.prepare("SELECT hashes FROM piece_hashes WHERE key = ?");
     this.#insert = this.#db.prepare(
       "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );
@@ -100,6 +120,9 @@ export class OpStore {
       for (const op of ops) {
         const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
         this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
+        if (op.body.type === "share_file" && op.body.manifest !== undefined) {
+          savePieces(this.#insertPieces, op.body.manifest.pieceHashes);
+        }
       }
       this.#db.exec("COMMIT");
     } catch (error) {
@@ -167,8 +190,45 @@ export class OpStore {
     ).run(state, JSON.stringify(vvToObject(versionVector)));
   }
 
+  /**
+   * The piece hashes stored under a key.
+   * @returns their raw bytes, 32 per piece, or undefined when none are stored
+   */
+  readPieces(key: string): Uint8Array | undefined {
+    const row = this.#readPieces.get(key) as { hashes: Uint8Array } | undefined;
+    return row?.hashes;
+  }
+
+  /**
+   * A log from before piece hashes were kept apart: stores those of every
+   * manifest in it and drops the snapshot that held them (the state is
+   * replayed from the log, which is whole).
+   */
+  #movePiecesOutOfState(): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#db.exec(PIECES_SCHEMA);
+      const insert = this.#db.prepare(INSERT_PIECES);
+      const rows = this.#db.prepare(
+        `SELECT json_extract(body, '$.manifest.pieceHashes') AS hashes FROM ops
+         WHERE json_extract(body, '$.manifest') IS NOT NULL`,
+      ).iterate() as Iterable<{ hashes: string }>;
+      for (const row of rows) savePieces(insert, JSON.parse(row.hashes));
+      this.#db.exec("DELETE FROM snapshot");
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
   /** Closes the database. */
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }
+}
+
+function savePieces(insert: StatementSync, hashes: readonly string[]): void {
+  const packed = packPieceHashes(hashes);
+  insert.run(piecesKeyOf(packed), packed);
 }

@@ -9,7 +9,7 @@ import { startBalancerLink } from "./balancer_link.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
 import { listenConn } from "../protocol/tls.ts";
 import { acceptConnections } from "../protocol/accept_loop.ts";
-import { describeError } from "../protocol/errors.ts";
+import { AppError, describeError } from "../protocol/errors.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
 import { BufferBudget, serveControlConn } from "../protocol/rpc_server.ts";
 import { encodeLine } from "../protocol/framing.ts";
@@ -140,13 +140,22 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     if (req.cmd === "download_file") {
       // Signed here, where the key is: a member's fetch comes with its proof for the seeders.
       const offer = data as FileOffer;
+      const pieceHashes = await replica.pieceHashesOf(offer.manifest);
+      if (pieceHashes === undefined) {
+        throw new AppError("UNAVAILABLE", `The piece hashes of "${offer.name}" are not here yet`);
+      }
+      const { fileHash, size, pieceSize } = offer.manifest;
       const ticket = signTicket(clusterKey, {
         user: sessionUser(replica.state, req.token),
         group: offer.group,
-        fileHash: offer.manifest.fileHash,
+        fileHash,
         notAfterMs: Date.now() + config.ticketLifetimeMs,
       });
-      return { ...offer, ticket } satisfies TrackerReplies["download_file"];
+      return {
+        ...offer,
+        manifest: { fileHash, size, pieceSize, pieceHashes },
+        ticket,
+      } satisfies TrackerReplies["download_file"];
     }
     const withKey = req.cmd === "login" || req.cmd === "whoami";
     return withKey ? { ...data as object, clusterKey: clusterKey.publicKey } : data;

@@ -29,7 +29,8 @@ export async function hashFile(
   shownAs: string = path,
 ): Promise<Manifest> {
   if (
-    chosenPieceSize !== undefined && (!Number.isSafeInteger(chosenPieceSize) || chosenPieceSize <= 0)
+    chosenPieceSize !== undefined &&
+    (!Number.isSafeInteger(chosenPieceSize) || chosenPieceSize <= 0)
   ) {
     throw new AppError("BAD_REQUEST", `Piece size ${chosenPieceSize} must be a positive integer`);
   }
