@@ -7,6 +7,7 @@ import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import type { OpBody } from "./ops.ts";
+import { manifestFor } from "./state_manifests.ts";
 import { compareSummaries, type ManifestSummary, summarize } from "./piece_hashes.ts";
 import type { TrackerState } from "./state_types.ts";
 import { fileView, visibleFiles } from "./state_view.ts";
@@ -46,7 +47,7 @@ export function shareFile(
         `(content ${file.fileHash.slice(0, 12)}, yours ${fileHash.slice(0, 12)})`,
     );
   }
-  const known = state.manifests.get(fileHash);
+  const known = manifestFor(state, fileHash);
   if (known !== undefined && compareSummaries(known, summarize(manifest).summary) !== 0) {
     throw new AppError(
       "CONFLICT",
@@ -62,7 +63,9 @@ export function shareFile(
   const body: OpBody = { type: "share_file", group, epoch: view.epoch, name, user, addr, fileHash };
   if (cert !== undefined) body.cert = cert;
   if (same) body.since = seed.since;
-  if (known === undefined) body.manifest = manifest;
+  // Every share carries its manifest, so a manifest can leave the state as
+  // soon as no active share refers to it (state_compaction.ts).
+  body.manifest = manifest;
   return { bodies: [body], data };
 }
 

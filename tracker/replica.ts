@@ -24,7 +24,8 @@ import {
 } from "./hlc.ts";
 import type { Op, OpBody, RetryRecord } from "./ops.ts";
 import { type ManifestSummary, unpackPieceHashes } from "./piece_hashes.ts";
-import { applyOp, createState, digestState, pruneSessions, type TrackerState } from "./state.ts";
+import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
+import { compactState } from "./state_compaction.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { OpStore, type VersionVector } from "./storage.ts";
 
@@ -391,8 +392,9 @@ export class Replica {
   }
 
   #snapshot(): void {
-    pruneSessions(this.#state); // expired sessions leave memory here, as they leave the snapshot
+    compactState(this.#state); // what no view can need leaves memory here, and the snapshot
     this.#store.saveSnapshot(serializeState(this.#state), this.#vv);
+    this.#store.sweepPieces(this.#state.manifests);
     this.#sinceSnapshot = 0;
   }
 }

@@ -17,7 +17,8 @@
  */
 import type { Stamp } from "./hlc.ts";
 import type { Op } from "./ops.ts";
-import { compareSummaries, type ManifestSummary, summarize } from "./piece_hashes.ts";
+import { summarize } from "./piece_hashes.ts";
+import { addManifest } from "./state_manifests.ts";
 import type { EpochRecord, GroupRecord, Register, TrackerState } from "./state_types.ts";
 
 export type * from "./state_types.ts";
@@ -35,6 +36,7 @@ export function createState(): TrackerState {
     horizonMs: 0,
     groups: new Map(),
     manifests: new Map(),
+    fileManifests: new Map(),
     userTokens: new Map(),
   };
 }
@@ -69,16 +71,32 @@ export function applyOp(state: TrackerState, op: Op): void {
     case "create_group":
       createGroup(groupOf(state, b.group), at, b.owner);
       return;
-    case "remove_group":
-      keepFirstStamp(groupOf(state, b.group).removals, b.epoch, at);
+    case "remove_group": {
+      // An ended epoch never comes back (state_view.ts): its registers leave
+      // at once, and later ops about it are ignored, so every order agrees.
+      const group = groupOf(state, b.group);
+      keepFirstStamp(group.removals, b.epoch, at);
+      group.epochs.delete(b.epoch);
       return;
+    }
+  }
+  if (state.groups.get(b.group)?.removals.has(b.epoch)) return;
+  applyEpochOp(state, op);
+}
+
+// Ops about the registers of one group epoch that has not ended.
+function applyEpochOp(state: TrackerState, op: Op): void {
+  const b = op.body;
+  const at = op.stamp;
+  switch (b.type) {
     case "set_member":
       keepLast(epochOf(state, b.group, b.epoch).members, b.user, { stamp: at, value: b.status });
       return;
     case "set_owner":
       setOwner(epochOf(state, b.group, b.epoch), { stamp: at, value: b.user });
       return;
-    case "share_file":
+    case "share_file": {
+      const summary = b.manifest === undefined ? undefined : summarize(b.manifest).summary;
       keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
         stamp: at,
         value: {
@@ -87,10 +105,12 @@ export function applyOp(state: TrackerState, op: Op): void {
           ...(b.cert === undefined ? {} : { cert: b.cert }),
           fileHash: b.fileHash,
           since: b.since ?? at,
+          ...(summary === undefined ? {} : { piecesKey: summary.piecesKey }),
         },
       });
-      if (b.manifest !== undefined) addManifest(state.manifests, summarize(b.manifest).summary);
+      if (summary !== undefined) addManifest(state, summary);
       return;
+    }
     case "unshare_file":
       keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
         stamp: at,
@@ -198,6 +218,7 @@ function setOwner(epoch: EpochRecord, next: Register<string>): void {
 function createGroup(group: GroupRecord, epochStamp: Stamp, owner: string): void {
   const creator = group.creates.get(epochStamp);
   if (creator === undefined || owner < creator) group.creates.set(epochStamp, owner);
+  if (group.removals.has(epochStamp)) return; // ended before its creation arrived
   const epoch = epochRecordOf(group, epochStamp);
   setOwner(epoch, { stamp: epochStamp, value: owner });
   keepLast(epoch.members, owner, { stamp: epochStamp, value: "member" });
@@ -233,12 +254,4 @@ function seedsOf(state: TrackerState, group: string, epochStamp: Stamp, name: st
     files.set(name, seeds);
   }
   return seeds;
-}
-
-/** Keeps one manifest per file hash: the least by {@link compareSummaries}, so every order agrees. */
-function addManifest(manifests: Map<string, ManifestSummary>, manifest: ManifestSummary): void {
-  const current = manifests.get(manifest.fileHash);
-  if (current === undefined || compareSummaries(manifest, current) < 0) {
-    manifests.set(manifest.fileHash, manifest);
-  }
 }

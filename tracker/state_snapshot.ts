@@ -9,6 +9,7 @@ import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
 import type { ManifestSummary } from "./piece_hashes.ts";
 import { createState, indexToken } from "./state.ts";
+import { addManifest } from "./state_manifests.ts";
 import type {
   EpochRecord,
   GroupRecord,
@@ -124,7 +125,7 @@ export function deserializeState(text: string): TrackerState {
     if (!Number.isSafeInteger(json.horizonMs)) throw new TypeError("horizonMs");
     state.horizonMs = json.horizonMs;
     state.groups = toMap(json.groups, groupFrom);
-    state.manifests = toMap(json.manifests, (m) => m);
+    for (const [, manifest] of toMap(json.manifests, (m) => m)) addManifest(state, manifest);
     for (const [tokenHash, session] of state.sessions) indexToken(state, session.user, tokenHash);
     return state;
   } catch (error) {

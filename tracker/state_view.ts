@@ -22,6 +22,7 @@ import type { PeerInfo } from "../protocol/tracker_messages.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
 import type { EpochRecord, GroupRecord, TrackerState } from "./state_types.ts";
+import { manifestFor } from "./state_manifests.ts";
 
 /**
  * The user a session belongs to.
@@ -181,12 +182,18 @@ export function fileView(state: TrackerState, view: GroupView, name: string): Fi
   const seeds = view.record.files.get(name);
   if (seeds === undefined) return undefined;
   let win: { fileHash: string; since: Stamp } | undefined;
-  const active: Array<PeerInfo & { fileHash: string }> = [];
+  const active: Array<PeerInfo & { fileHash: string; piecesKey: string | undefined }> = [];
   for (const [user, reg] of seeds) {
     const seed = reg.value;
     if (!seed.active || memberStatus(view, user) !== "member") continue;
     const cert = seed.cert === undefined ? {} : { cert: seed.cert };
-    active.push({ user, addr: seed.addr, ...cert, fileHash: seed.fileHash });
+    active.push({
+      user,
+      addr: seed.addr,
+      ...cert,
+      fileHash: seed.fileHash,
+      piecesKey: seed.piecesKey,
+    });
     if (
       win === undefined || seed.since < win.since ||
       (seed.since === win.since && seed.fileHash < win.fileHash)
@@ -194,10 +201,16 @@ export function fileView(state: TrackerState, view: GroupView, name: string): Fi
   }
   if (win === undefined) return undefined;
   const fileHash = win.fileHash;
-  const seeders = active.filter((p) => p.fileHash === fileHash)
+  const winners = active.filter((p) => p.fileHash === fileHash);
+  const seeders = winners
     .map((p) => ({ user: p.user, addr: p.addr, ...(p.cert === undefined ? {} : { cert: p.cert }) }))
     .sort((a, b) => (a.user < b.user ? -1 : 1));
-  return { name, fileHash, manifest: state.manifests.get(fileHash), seeders, since: win.since };
+  // The manifests these seeders' ops carried (all of the file's, if one predates that).
+  const keys = winners.every((p) => p.piecesKey !== undefined)
+    ? new Set(winners.map((p) => p.piecesKey as string))
+    : undefined;
+  const manifest = manifestFor(state, fileHash, keys);
+  return { name, fileHash, manifest, seeders, since: win.since };
 }
 
 /**

@@ -200,6 +200,28 @@ export class OpStore {
   }
 
   /**
+   * Deletes the piece hashes of every manifest the state no longer holds.
+   * @param keep the pieces keys still held
+   * @returns how many lists were deleted
+   */
+  sweepPieces(keep: ReadonlyMap<string, unknown>): number {
+    const keys = this.#db.prepare("SELECT key FROM piece_hashes").all() as unknown as {
+      key: string;
+    }[];
+    const gone = keys.filter((row) => !keep.has(row.key));
+    const remove = this.#db.prepare("DELETE FROM piece_hashes WHERE key = ?");
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const row of gone) remove.run(row.key);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    return gone.length;
+  }
+
+  /**
    * A log from before piece hashes were kept apart: stores those of every
    * manifest in it and drops the snapshot that held them (the state is
    * replayed from the log, which is whole).
