@@ -26,7 +26,7 @@ import type { Op, OpBody, RetryRecord } from "./ops.ts";
 import { type ManifestSummary, unpackPieceHashes } from "./piece_hashes.ts";
 import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
 import { compactState } from "./state_compaction.ts";
-import { deserializeState, serializeState } from "./state_snapshot.ts";
+import { snapshotLines, stateFromLines } from "./state_snapshot.ts";
 import { OpStore, type VersionVector } from "./storage.ts";
 
 /** Options of {@link Replica.open}. */
@@ -72,8 +72,8 @@ export class Replica {
     this.id = options.id;
     this.#options = options;
     this.#store = store;
-    const snapshot = store.loadSnapshot();
-    this.#state = snapshot === undefined ? createState() : deserializeState(snapshot.state);
+    const snapshot = store.snapshotReader();
+    this.#state = snapshot === undefined ? createState() : stateFromLines(snapshot.lines);
     this.#vv = store.versionVector();
     this.#committed = new Map(this.#vv);
     for (const [origin, max] of this.#vv) {
@@ -393,7 +393,7 @@ export class Replica {
 
   #snapshot(): void {
     compactState(this.#state); // what no view can need leaves memory here, and the snapshot
-    this.#store.saveSnapshot(serializeState(this.#state), this.#vv);
+    this.#store.saveSnapshot(snapshotLines(this.#state), this.#vv);
     this.#store.sweepPieces(this.#state.manifests);
     this.#sinceSnapshot = 0;
   }

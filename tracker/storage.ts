@@ -23,6 +23,12 @@ export interface StoredSnapshot {
   versionVector: VersionVector;
 }
 
+/** A saved state as its lines, read one at a time, and the version vector it covers. */
+export interface SnapshotReader {
+  lines: Iterable<string>;
+  versionVector: VersionVector;
+}
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS ops (
     origin INTEGER NOT NULL,
@@ -36,6 +42,10 @@ const SCHEMA = `
     slot INTEGER PRIMARY KEY CHECK (slot = 1),
     state TEXT NOT NULL,
     version_vector TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS snapshot_lines (
+    n INTEGER PRIMARY KEY,
+    line TEXT NOT NULL
   );
 `;
 
@@ -175,19 +185,54 @@ export class OpStore {
     return row?.stamp ?? undefined;
   }
 
-  /** The saved snapshot, if any. */
-  loadSnapshot(): StoredSnapshot | undefined {
+  /**
+   * The saved snapshot, its lines read from disk as they are iterated.
+   * @returns the reader, or undefined when none is saved
+   */
+  snapshotReader(): SnapshotReader | undefined {
     const row = this.#db.prepare("SELECT state, version_vector FROM snapshot WHERE slot = 1")
       .get() as { state: string; version_vector: string } | undefined;
     if (row === undefined) return undefined;
-    return { state: row.state, versionVector: vvFromObject(JSON.parse(row.version_vector)) };
+    const versionVector = vvFromObject(JSON.parse(row.version_vector));
+    if (row.state !== "") return { lines: [row.state], versionVector }; // an older single text
+    const db = this.#db;
+    const lines = {
+      *[Symbol.iterator]() {
+        const rows = db.prepare("SELECT line FROM snapshot_lines ORDER BY n").iterate();
+        for (const r of rows as Iterable<{ line: string }>) yield r.line;
+      },
+    };
+    return { lines, versionVector };
   }
 
-  /** Replaces the snapshot. */
-  saveSnapshot(state: string, versionVector: VersionVector): void {
-    this.#db.prepare(
-      "INSERT OR REPLACE INTO snapshot (slot, state, version_vector) VALUES (1, ?, ?)",
-    ).run(state, JSON.stringify(vvToObject(versionVector)));
+  /** The saved snapshot as one text (lines joined by newlines), if any. */
+  loadSnapshot(): StoredSnapshot | undefined {
+    const reader = this.snapshotReader();
+    if (reader === undefined) return undefined;
+    return { state: [...reader.lines].join("\n"), versionVector: reader.versionVector };
+  }
+
+  /**
+   * Replaces the snapshot, in one transaction, writing its lines as they come.
+   * @param lines the snapshot's lines (or one text of newline-separated lines)
+   */
+  saveSnapshot(lines: Iterable<string> | string, versionVector: VersionVector): void {
+    const insert = this.#db.prepare("INSERT INTO snapshot_lines (n, line) VALUES (?, ?)");
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#db.exec("DELETE FROM snapshot_lines");
+      let n = 0;
+      for (const line of typeof lines === "string" ? lines.split("\n") : lines) {
+        insert.run(n++, line);
+      }
+      this.#db.prepare(
+        "INSERT OR REPLACE INTO snapshot (slot, state, version_vector) VALUES (1, '', ?)",
+      ).run(JSON.stringify(vvToObject(versionVector)));
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   /**
@@ -237,6 +282,7 @@ export class OpStore {
       ).iterate() as Iterable<{ hashes: string }>;
       for (const row of rows) savePieces(insert, JSON.parse(row.hashes));
       this.#db.exec("DELETE FROM snapshot");
+      this.#db.exec("DELETE FROM snapshot_lines");
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
