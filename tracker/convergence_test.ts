@@ -10,7 +10,7 @@ import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import { credentialsOf, sessionUser } from "./decide.ts";
 import type { Op } from "./ops.ts";
-import { applyOp, createState, digestState } from "./state.ts";
+import { applyOp, createState, digestState, mergeState } from "./state.ts";
 import { compactState } from "./state_compaction.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { groupView, sharedBy, visibleGroups } from "./state_view.ts";
@@ -225,4 +225,24 @@ Deno.test("compaction leaves only what a view can use: ended epochs and unrefere
     }
   }
   assert.deepEqual([...state.manifests.keys()].sort(), [...used].sort());
+});
+
+Deno.test("mergeState() of two partial replicas equals the replica of all their ops", () => {
+  const trackers = buildHistory(5);
+  const ops = uniqueOps(trackers);
+  const expected = digestState(trackers[0]?.state ?? createState());
+  const random = seededRandom(99);
+  for (let i = 0; i < 20; i++) {
+    // Two replicas that each saw some ops (many in common), compacted at random.
+    const [a, b] = [createState(), createState()];
+    for (const op of shuffled(ops, random)) {
+      const roll = random();
+      if (roll < 0.7) applyOp(a, op);
+      if (roll > 0.3) applyOp(b, op);
+      if (random() < 0.01) compactState(random() < 0.5 ? a : b);
+    }
+    const snapshot = deserializeState(serializeState(b)); // b arrives as a snapshot
+    mergeState(a, snapshot);
+    assert.equal(digestState(a), expected, `merge ${i}`);
+  }
 });

@@ -255,3 +255,46 @@ function seedsOf(state: TrackerState, group: string, epochStamp: Stamp, name: st
   }
   return seeds;
 }
+
+/**
+ * Merges another replica's state into this one, as if this one had applied
+ * every op the other did too: each register keeps the same winner it would
+ * have then (a tracker installs a peer's snapshot this way).
+ * @param into the state to change in place
+ * @param from the state to take in (not changed)
+ */
+export function mergeState(into: TrackerState, from: TrackerState): void {
+  into.horizonMs = Math.max(into.horizonMs, from.horizonMs);
+  for (const [name, user] of from.users) keepFirst(into.users, name, user);
+  for (const [tokenHash, expiresMs] of from.closedSessions) {
+    closeSession(into, tokenHash, expiresMs);
+  }
+  for (const [tokenHash, session] of from.sessions) {
+    if (session.expiresMs <= into.horizonMs || into.closedSessions.has(tokenHash)) continue;
+    keepFirst(into.sessions, tokenHash, session);
+    indexToken(into, session.user, tokenHash);
+  }
+  for (const [name, theirs] of from.groups) {
+    const group = groupOf(into, name);
+    for (const [epoch, owner] of theirs.creates) {
+      const creator = group.creates.get(epoch);
+      if (creator === undefined || owner < creator) group.creates.set(epoch, owner);
+    }
+    for (const [epoch, at] of theirs.removals) {
+      keepFirstStamp(group.removals, epoch, at);
+      group.epochs.delete(epoch);
+    }
+    for (const [stamp, epoch] of theirs.epochs) {
+      if (group.removals.has(stamp)) continue;
+      const mine = epochRecordOf(group, stamp);
+      if (epoch.owner !== undefined) setOwner(mine, epoch.owner);
+      for (const [user, reg] of epoch.members) keepLast(mine.members, user, reg);
+      for (const [file, seeds] of epoch.files) {
+        let kept = mine.files.get(file);
+        if (kept === undefined) mine.files.set(file, kept = new Map());
+        for (const [user, reg] of seeds) keepLast(kept, user, reg);
+      }
+    }
+  }
+  for (const manifest of from.manifests.values()) addManifest(into, manifest);
+}
