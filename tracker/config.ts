@@ -19,6 +19,8 @@ export const MAX_ID = 99_999;
 export const SNAPSHOT_EVERY_OPS = 5000;
 /** Most ops a due snapshot waits for while the tracker catches up on ops a peer holds. */
 export const SNAPSHOT_DEFER_MAX_OPS = 250_000;
+/** Most ops of one origin kept behind the snapshot for a peer that lacks them; further behind, it gets the snapshot. */
+export const LOG_KEEP_OPS = 200_000;
 /** First wait before redialing a peer tracker. */
 export const RECONNECT_INITIAL_MS = 100;
 /** Longest wait between redials of a peer tracker. */

@@ -12,7 +12,7 @@
  * it comes again in order), so the version vector is simply the highest seq.
  */
 import { clearImmediate, setImmediate } from "node:timers";
-import { REMEMBERED_RETRIES, REPLAY_PAGE_OPS, SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
+import { LOG_KEEP_OPS, REMEMBERED_RETRIES, SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
 import {
   formatStamp,
   initialClock,
@@ -22,11 +22,15 @@ import {
   type Stamp,
   tick,
 } from "./hlc.ts";
-import type { Op, OpBody, RetryRecord } from "./ops.ts";
+import type { Op, OpBody } from "./ops.ts";
 import { type ManifestSummary, unpackPieceHashes } from "./piece_hashes.ts";
-import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
+import { applyOp, digestState, mergeState, type TrackerState } from "./state.ts";
+import { needsSnapshot, truncationPoint } from "./log_truncation.ts";
+import { type LogView, missingOps, opsBehind } from "./replica_feed.ts";
+import { RetryMemory } from "./retry_memory.ts";
+import { loadReplica } from "./replica_load.ts";
 import { compactState } from "./state_compaction.ts";
-import { snapshotLines, stateFromLines } from "./state_snapshot.ts";
+import { snapshotLines } from "./state_snapshot.ts";
 import { OpStore, type VersionVector } from "./storage.ts";
 
 /** Options of {@link Replica.open}. */
@@ -37,6 +41,8 @@ export interface ReplicaOptions {
   dataDir: string;
   /** Ops between snapshots. */
   snapshotEveryOps: number;
+  /** Most ops kept behind the snapshot for a peer that lacks them. @default LOG_KEEP_OPS */
+  logKeepOps?: number;
   /** Told when a commit fails: the process can no longer promise durability. */
   onFatal: (error: unknown) => void;
   /** The wall clock in milliseconds. @default Date.now */
@@ -65,34 +71,27 @@ export class Replica {
   #options: ReplicaOptions;
   #waiters = new Set<() => void>();
   #peerKnown = new Map<number, VersionVector>();
-  /** Replies already given to commands sent with a retry id, by retry key; oldest first. */
-  #retries = new Map<string, Record<string, unknown>>();
+  /** Per origin, the last seq deleted from the log (behind the snapshot). */
+  #base: VersionVector;
+  #retries = new RetryMemory(REMEMBERED_RETRIES);
 
   private constructor(options: ReplicaOptions, store: OpStore) {
     this.id = options.id;
     this.#options = options;
     this.#store = store;
-    const snapshot = store.snapshotReader();
-    this.#state = snapshot === undefined ? createState() : stateFromLines(snapshot.lines);
-    this.#vv = store.versionVector();
+    const loaded = loadReplica(store);
+    this.#state = loaded.state;
+    this.#vv = loaded.vv;
+    this.#base = loaded.base;
     this.#committed = new Map(this.#vv);
-    for (const [origin, max] of this.#vv) {
-      let after = snapshot?.versionVector.get(origin) ?? 0;
-      while (after < max) {
-        const page = store.readAfter(origin, after, REPLAY_PAGE_OPS);
-        if (page.length === 0) break;
-        for (const op of page) applyOp(this.#state, op);
-        this.#sinceSnapshot += page.length;
-        after = page[page.length - 1]!.seq;
-      }
-    }
+    this.#sinceSnapshot = loaded.sinceSnapshot;
     const maxStamp = store.maxStamp();
     // A stamp near the end of the range (taken in before receivers bounded
     // skew) would leave no room to stamp anything: the clock skips it.
     if (maxStamp !== undefined && parseStamp(maxStamp).ms <= MAX_STAMP_MS / 2) {
       this.#clock = observe(this.#clock, maxStamp, this.#now());
     }
-    for (const record of store.recentRetries(REMEMBERED_RETRIES)) this.#remember(record);
+    for (const record of store.recentRetries(REMEMBERED_RETRIES)) this.#retries.remember(record);
   }
 
   /**
@@ -148,6 +147,32 @@ export class Replica {
     return packed === undefined ? undefined : unpackPieceHashes(packed);
   }
 
+  /** Whether a peer lacks ops that have left the log: it must be sent the snapshot. */
+  needsSnapshot(peer: number): boolean {
+    return needsSnapshot(this.#knownBy(peer), this.#base);
+  }
+
+  /** The op log, for reading the saved snapshot and piece hashes to send a peer. */
+  get store(): Pick<OpStore, "snapshotPage" | "readPieces" | "putPieces"> {
+    return this.#store;
+  }
+
+  /** Merges a peer's snapshot (covering `vv`) and saves one at once: the log lacks its ops. */
+  async installSnapshot(state: TrackerState, vv: VersionVector, fromPeer: number): Promise<void> {
+    await this.#enqueue([]); // what is queued is committed first
+    mergeState(this.#state, state);
+    const ahead: VersionVector = new Map();
+    for (const [origin, seq] of vv) if (seq > (this.#vv.get(origin) ?? 0)) ahead.set(origin, seq);
+    for (const [origin, seq] of ahead) {
+      this.#vv.set(origin, seq);
+      this.#committed.set(origin, seq);
+    }
+    const known = this.#knownBy(fromPeer);
+    for (const [origin, seq] of vv) if (seq > (known.get(origin) ?? 0)) known.set(origin, seq);
+    this.#snapshot(ahead);
+    this.wakeAll();
+  }
+
   /** Total ops committed. */
   get opCount(): number {
     let total = 0;
@@ -199,7 +224,7 @@ export class Replica {
     }
     if (retryKey !== undefined && ops.length > 0) {
       ops[0]!.retry = { key: retryKey, reply: data as Record<string, unknown> };
-      this.#remember(ops[0]!.retry);
+      this.#retries.remember(ops[0]!.retry);
     }
     // Even with no ops, wait for queued ones: the answer may rest on them.
     await this.#enqueue(ops);
@@ -228,7 +253,7 @@ export class Replica {
       }
       this.#vv.set(op.origin, op.seq);
       applyOp(this.#state, op);
-      if (op.retry !== undefined) this.#remember(op.retry);
+      if (op.retry !== undefined) this.#retries.remember(op.retry);
       fresh.push(op);
     }
     await this.#enqueue(fresh);
@@ -242,7 +267,7 @@ export class Replica {
   }
 
   /**
-   * Reads committed ops a peer lacks, in per-origin seq order.
+   * Reads committed ops a peer lacks, in per-origin seq order (this tracker's own first).
    * @param skipOrigins origins the peer will not take now
    * @returns at most `maxOps` ops, stopping early after `maxBytes` of JSON
    */
@@ -252,36 +277,13 @@ export class Replica {
     maxBytes: number,
     skipOrigins: ReadonlySet<number> = new Set(),
   ): Op[] {
-    const known = this.#knownBy(peer);
-    const batch: Op[] = [];
-    let bytes = 0;
-    for (const origin of this.#sendOrder()) {
-      if (skipOrigins.has(origin)) continue;
-      const max = this.#committed.get(origin) ?? 0;
-      let after = known.get(origin) ?? 0;
-      while (after < max && batch.length < maxOps && bytes < maxBytes) {
-        const page = this.#store.readAfter(origin, after, Math.min(256, maxOps - batch.length));
-        if (page.length === 0) break;
-        for (const op of page) {
-          if (bytes >= maxBytes && batch.length > 0) break;
-          bytes += JSON.stringify(op.body).length + 64;
-          batch.push(op);
-          after = op.seq;
-        }
-      }
-      if (batch.length >= maxOps || bytes >= maxBytes) break;
-    }
-    return batch;
+    const limits = { maxOps, maxBytes, skipOrigins };
+    return missingOps(this.#store, this.#logView(), this.#knownBy(peer), limits);
   }
 
   /** Ops committed here that a peer is not known to have. */
   behindFor(peer: number): number {
-    const known = this.#knownBy(peer);
-    let behind = 0;
-    for (const [origin, max] of this.#committed) {
-      behind += Math.max(0, max - (known.get(origin) ?? 0));
-    }
-    return behind;
+    return opsBehind(this.#committed, this.#knownBy(peer));
   }
 
   /** Resolves at the next commit of new ops (or when {@link wakeAll} is called). */
@@ -311,23 +313,8 @@ export class Replica {
     return (this.#options.nowMs ?? Date.now)();
   }
 
-  /**
-   * Origins in the order their ops are sent: this tracker's own first. When
-   * several peers feed a restarted tracker at once, each starts on a
-   * different origin; in the same order they sent it the same ops in
-   * lockstep, and about half of all ops arrived twice.
-   */
-  #sendOrder(): number[] {
-    const others = [...this.#committed.keys()].filter((origin) => origin !== this.id);
-    return this.#committed.has(this.id) ? [this.id, ...others] : others;
-  }
-
-  #remember(record: RetryRecord): void {
-    this.#retries.delete(record.key);
-    this.#retries.set(record.key, record.reply);
-    if (this.#retries.size > REMEMBERED_RETRIES) {
-      this.#retries.delete(this.#retries.keys().next().value!);
-    }
+  #logView(): LogView {
+    return { id: this.id, committed: this.#committed, base: this.#base };
   }
 
   #knownBy(peer: number): VersionVector {
@@ -391,10 +378,20 @@ export class Replica {
     return false;
   }
 
-  #snapshot(): void {
+  /** Saves a snapshot, then cuts the log behind it (at least up to `cut`). */
+  #snapshot(cut: VersionVector = new Map()): void {
     compactState(this.#state); // what no view can need leaves memory here, and the snapshot
     this.#store.saveSnapshot(snapshotLines(this.#state), this.#vv);
     this.#store.sweepPieces(this.#state.manifests);
     this.#sinceSnapshot = 0;
+    const peers = [...this.#peerKnown.values()];
+    const keepOps = this.#options.logKeepOps ?? LOG_KEEP_OPS;
+    const upTo = truncationPoint(this.#vv, this.#base, peers, keepOps);
+    for (const [origin, seq] of cut) upTo.set(origin, Math.max(seq, upTo.get(origin) ?? 0));
+    if (upTo.size === 0) return;
+    this.#store.truncateLog(upTo);
+    for (const [origin, seq] of upTo) {
+      this.#base.set(origin, Math.max(seq, this.#base.get(origin) ?? 0));
+    }
   }
 }

@@ -132,6 +132,49 @@ function groupFrom(json: GroupJson): GroupRecord {
   };
 }
 
+/** Builds a state from a snapshot's lines as they arrive (from disk or from a peer). */
+export class SnapshotBuilder {
+  #state = createState();
+  #header: HeaderJson | undefined;
+
+  /**
+   * Takes the next line.
+   * @throws {AppError} BAD_REQUEST when it is not a line of a snapshot of this version
+   */
+  add(text: string): void {
+    try {
+      if (this.#header === undefined) {
+        const header = JSON.parse(text) as HeaderJson;
+        if (header?.version !== SNAPSHOT_VERSION) throw new TypeError("unknown snapshot version");
+        if (!Number.isSafeInteger(header.horizonMs)) throw new TypeError("horizonMs");
+        this.#header = header;
+        this.#state.horizonMs = header.horizonMs;
+        return;
+      }
+      readRecord(this.#state, JSON.parse(text) as RecordJson);
+    } catch (error) {
+      throw unreadable(error);
+    }
+  }
+
+  /**
+   * The state read, once every line was taken.
+   * @throws {AppError} BAD_REQUEST when no header came
+   */
+  finish(): TrackerState {
+    if (this.#header === undefined) throw unreadable(new TypeError("no header"));
+    const state = this.#state;
+    for (const [tokenHash, session] of state.sessions) indexToken(state, session.user, tokenHash);
+    return state;
+  }
+}
+
+function unreadable(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const why = error instanceof Error ? error.message : String(error);
+  return new AppError("BAD_REQUEST", `Cannot read the state snapshot: ${why}`);
+}
+
 /**
  * Reads a snapshot written by {@link snapshotLines}, one line at a time.
  * @param lines its lines, in order
@@ -139,26 +182,9 @@ function groupFrom(json: GroupJson): GroupRecord {
  * @throws {AppError} BAD_REQUEST when the lines are not a snapshot of this version
  */
 export function stateFromLines(lines: Iterable<string>): TrackerState {
-  try {
-    const state = createState();
-    let header: HeaderJson | undefined;
-    for (const text of lines) {
-      if (header === undefined) {
-        header = JSON.parse(text) as HeaderJson;
-        if (header.version !== SNAPSHOT_VERSION) throw new TypeError("unknown snapshot version");
-        if (!Number.isSafeInteger(header.horizonMs)) throw new TypeError("horizonMs");
-        state.horizonMs = header.horizonMs;
-        continue;
-      }
-      readRecord(state, JSON.parse(text) as RecordJson);
-    }
-    if (header === undefined) throw new TypeError("no header");
-    for (const [tokenHash, session] of state.sessions) indexToken(state, session.user, tokenHash);
-    return state;
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new AppError("BAD_REQUEST", `Cannot read the state snapshot: ${why}`);
-  }
+  const builder = new SnapshotBuilder();
+  for (const line of lines) builder.add(line);
+  return builder.finish();
 }
 
 function readRecord(state: TrackerState, record: RecordJson): void {

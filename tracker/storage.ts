@@ -3,7 +3,9 @@
  * directory (WAL, synchronous=FULL, so a committed transaction survives
  * `kill -9` and power loss). Ops are keyed by (origin, seq): the same op can
  * never be stored twice. The log is kept whole, because peers that were away
- * catch up from it; the snapshot only saves replaying it all at startup.
+ * catch up from it, until every peer known holds them: then the ops behind
+ * the snapshot are deleted, and `log_base` records up to where, per origin
+ * (a peer that needs older ops gets the snapshot instead).
  * Piece hashes of manifests are kept apart, as raw bytes under the hash of
  * those bytes (piece_hashes.ts), written in the transaction of the op that
  * carried them and read when a download asks.
@@ -42,6 +44,10 @@ const SCHEMA = `
     slot INTEGER PRIMARY KEY CHECK (slot = 1),
     state TEXT NOT NULL,
     version_vector TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS log_base (
+    origin INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL
   );
   CREATE TABLE IF NOT EXISTS snapshot_lines (
     n INTEGER PRIMARY KEY,
@@ -170,11 +176,46 @@ export class OpStore {
     return rows.reverse().map((row) => JSON.parse(row.retry));
   }
 
-  /** The highest stored seq per origin. */
+  /** The highest stored seq per origin (counting ops deleted behind the snapshot). */
   versionVector(): VersionVector {
     const rows = this.#db.prepare("SELECT origin, MAX(seq) AS seq FROM ops GROUP BY origin")
       .all() as unknown as { origin: number; seq: number }[];
+    const vv = this.logBase();
+    for (const row of rows) vv.set(row.origin, Math.max(row.seq, vv.get(row.origin) ?? 0));
+    return vv;
+  }
+
+  /** Per origin, the seq up to which ops were deleted behind a snapshot. */
+  logBase(): VersionVector {
+    const rows = this.#db.prepare("SELECT origin, seq FROM log_base").all() as unknown as {
+      origin: number;
+      seq: number;
+    }[];
     return new Map(rows.map((row) => [row.origin, row.seq]));
+  }
+
+  /**
+   * Deletes the ops up to a seq per origin, in one transaction; the caller
+   * has saved a snapshot that covers them.
+   * @param upTo origin -> last seq to delete
+   */
+  truncateLog(upTo: VersionVector): void {
+    const remove = this.#db.prepare("DELETE FROM ops WHERE origin = ? AND seq <= ?");
+    const base = this.#db.prepare(
+      `INSERT INTO log_base (origin, seq) VALUES (?, ?)
+       ON CONFLICT (origin) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
+    );
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const [origin, seq] of upTo) {
+        remove.run(origin, seq);
+        base.run(origin, seq);
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   /** The latest HLC stamp in the log, if any. */
@@ -203,6 +244,31 @@ export class OpStore {
       },
     };
     return { lines, versionVector };
+  }
+
+  /**
+   * A page of the saved snapshot's lines, for sending it to a peer.
+   * @returns the lines after `afterLine` (at most `limit`), and the version
+   *   vector of the snapshot they belong to (it changes when a new one is saved)
+   */
+  snapshotPage(afterLine: number, limit: number): { lines: string[]; versionVector: string } {
+    const meta = this.#db.prepare("SELECT version_vector FROM snapshot WHERE slot = 1").get() as
+      | { version_vector: string }
+      | undefined;
+    const rows = this.#db.prepare(
+      "SELECT line FROM snapshot_lines WHERE n > ? ORDER BY n LIMIT ?",
+    ).all(afterLine, limit) as unknown as { line: string }[];
+    return { lines: rows.map((row) => row.line), versionVector: meta?.version_vector ?? "" };
+  }
+
+  /**
+   * Stores piece hashes a peer sent, if they are what their key says.
+   * @returns false when the key is not the hash of the bytes
+   */
+  putPieces(key: string, packed: Uint8Array): boolean {
+    if (packed.length % 32 !== 0 || piecesKeyOf(packed) !== key) return false;
+    this.#insertPieces.run(key, packed);
+    return true;
   }
 
   /** The saved snapshot as one text (lines joined by newlines), if any. */
