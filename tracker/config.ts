@@ -128,6 +128,8 @@ export interface TrackerConfig {
   maxBufferedBytes: number;
   /** Ops between snapshots. @default SNAPSHOT_EVERY_OPS */
   snapshotEveryOps: number;
+  /** Most ops of one origin kept behind the snapshot for a lagging peer. @default LOG_KEEP_OPS */
+  logKeepOps: number;
   /** First redial wait. @default RECONNECT_INITIAL_MS */
   reconnectInitialMs: number;
   /** Longest redial wait. @default RECONNECT_MAX_MS */
@@ -183,6 +185,7 @@ export function defaultConfig(): TrackerConfig {
     maxConnections: MAX_CONNECTIONS,
     maxBufferedBytes: MAX_BUFFERED_BYTES,
     snapshotEveryOps: SNAPSHOT_EVERY_OPS,
+    logKeepOps: LOG_KEEP_OPS,
     reconnectInitialMs: RECONNECT_INITIAL_MS,
     reconnectMaxMs: RECONNECT_MAX_MS,
     replicationBatchOps: REPLICATION_BATCH_OPS,

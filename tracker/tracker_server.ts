@@ -61,6 +61,7 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
     id: config.id,
     dataDir: config.dataDir,
     snapshotEveryOps: config.snapshotEveryOps,
+    logKeepOps: config.logKeepOps,
     nowMs: config.nowMs,
     maxClockSkewMs: config.maxClockSkewMs,
     onFatal: (error) => {
