@@ -61,8 +61,10 @@ export const MAX_CLOCK_SKEW_FLAG_SECS = 365 * 24 * 3600;
 export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES;
 /** Most seeders one download reply lists, so that the reply stays far below the line limit. */
 export const MAX_OFFERED_PEERS = 200;
-/** Control connections served at once; more are told so and closed. */
-export const MAX_CONNECTIONS = 4096;
+/** Control connections served at once; more are told so and closed (`--max-connections`). */
+export const MAX_CONNECTIONS = 20_000;
+/** The largest `--max-connections` accepted. */
+export const MAX_CONNECTIONS_FLAG = 1_000_000;
 /** Bytes of unfinished request lines held across all connections at once. */
 export const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 /** scrypt cost parameter N (2^14: about 16 MiB and tens of ms per hash). */
@@ -315,6 +317,13 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     env: "TRACKER_TICKET_LIFETIME_MS",
     help: "how long a download ticket is good for",
     shownDefault: String(TICKET_LIFETIME_MS),
+  },
+  {
+    name: "max-connections",
+    arg: "N",
+    env: "TRACKER_MAX_CONNECTIONS",
+    help: "client connections served at once; more are told so and closed",
+    shownDefault: String(MAX_CONNECTIONS),
   },
   {
     name: "status",
