@@ -13,6 +13,7 @@ import type { Manifest } from "../protocol/manifest.ts";
 /** Bytes of one piece hash. */
 const HASH_BYTES = 32;
 
+
 /** A manifest without its piece hashes. */
 export interface ManifestSummary {
   fileHash: string;
@@ -29,9 +30,8 @@ export interface ManifestSummary {
  * @returns 32 bytes per hash, in order
  */
 export function packPieceHashes(hashes: readonly string[]): Uint8Array {
-  const bytes = new Uint8Array(hashes.length * HASH_BYTES);
-  hashes.forEach((hex, i) => bytes.set(Uint8Array.from(Buffer.from(hex, "hex")), i * HASH_BYTES));
-  return bytes;
+  const bytes = Buffer.from(hashes.join(""), "hex");
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /**
