@@ -13,7 +13,6 @@ import type { Manifest } from "../protocol/manifest.ts";
 /** Bytes of one piece hash. */
 const HASH_BYTES = 32;
 
-
 /** A manifest without its piece hashes. */
 export interface ManifestSummary {
   fileHash: string;

@@ -14,7 +14,7 @@ import type { Replica } from "./replica.ts";
 import { SnapshotBuilder } from "./state_snapshot.ts";
 import { type VersionVector, vvFromObject } from "./storage.ts";
 
-const PAGE_LINES = 256;
+const PAGE_ROWS = 16;
 const PIECES_PREFIX = '["pieces",';
 const MANIFEST_PREFIX = '["manifest",';
 /** Most restarts of one transfer because newer snapshots were saved meanwhile. */
@@ -37,9 +37,9 @@ export async function shipSnapshot(
     let lines: string[] = [];
     let bytes = 0;
     while (true) {
-      const page = replica.store.snapshotPage(after, PAGE_LINES);
+      const page = replica.store.snapshotPage(after, PAGE_ROWS);
       if (page.versionVector !== identity) break; // a newer snapshot: start again
-      after += page.lines.length;
+      after += page.rows;
       for (const line of page.lines) {
         for (const next of withPieces(line, replica)) {
           lines.push(next);
@@ -49,7 +49,7 @@ export async function shipSnapshot(
         await link.sendSnapshotPart({ part: part++, lines, done: false, versionVector }, timeoutMs);
         [lines, bytes] = [[], 0];
       }
-      if (page.lines.length < PAGE_LINES) {
+      if (page.rows < PAGE_ROWS) {
         const sent = { part, lines, done: true, versionVector };
         return await link.sendSnapshotPart(sent, timeoutMs);
       }

@@ -61,6 +61,8 @@ const PIECES_SCHEMA = `
     hashes BLOB NOT NULL
   ) WITHOUT ROWID;
 `;
+/** Characters of snapshot lines stored in one row. */
+const SNAPSHOT_ROW_CHARS = 64 * 1024;
 const INSERT_PIECES = "INSERT OR IGNORE INTO piece_hashes (key, hashes) VALUES (?, ?)";
 
 interface OpRow {
@@ -240,25 +242,32 @@ export class OpStore {
     const lines = {
       *[Symbol.iterator]() {
         const rows = db.prepare("SELECT line FROM snapshot_lines ORDER BY n").iterate();
-        for (const r of rows as Iterable<{ line: string }>) yield r.line;
+        for (const r of rows as Iterable<{ line: string }>) yield* r.line.split("\n");
       },
     };
     return { lines, versionVector };
   }
 
   /**
-   * A page of the saved snapshot's lines, for sending it to a peer.
-   * @returns the lines after `afterLine` (at most `limit`), and the version
-   *   vector of the snapshot they belong to (it changes when a new one is saved)
+   * A page of the saved snapshot, for sending it to a peer.
+   * @returns the lines of the rows after `afterRow` (at most `limit` rows), and the
+   *   version vector of the snapshot they belong to (it changes when a new one is saved)
    */
-  snapshotPage(afterLine: number, limit: number): { lines: string[]; versionVector: string } {
+  snapshotPage(
+    afterRow: number,
+    limit: number,
+  ): { lines: string[]; rows: number; versionVector: string } {
     const meta = this.#db.prepare("SELECT version_vector FROM snapshot WHERE slot = 1").get() as
       | { version_vector: string }
       | undefined;
     const rows = this.#db.prepare(
       "SELECT line FROM snapshot_lines WHERE n > ? ORDER BY n LIMIT ?",
-    ).all(afterLine, limit) as unknown as { line: string }[];
-    return { lines: rows.map((row) => row.line), versionVector: meta?.version_vector ?? "" };
+    ).all(afterRow, limit) as unknown as { line: string }[];
+    return {
+      lines: rows.flatMap((row) => row.line.split("\n")),
+      rows: rows.length,
+      versionVector: meta?.version_vector ?? "",
+    };
   }
 
   /**
@@ -287,10 +296,19 @@ export class OpStore {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       this.#db.exec("DELETE FROM snapshot_lines");
+      // Lines go in rows of about SNAPSHOT_ROW_CHARS: one insert per line cost a fifth of
+      // the write throughput while snapshots of 30,000 files were taken.
       let n = 0;
+      let row: string[] = [];
+      let chars = 0;
       for (const line of typeof lines === "string" ? lines.split("\n") : lines) {
-        insert.run(n++, line);
+        row.push(line);
+        chars += line.length;
+        if (chars < SNAPSHOT_ROW_CHARS) continue;
+        insert.run(n++, row.join("\n"));
+        [row, chars] = [[], 0];
       }
+      if (row.length > 0) insert.run(n++, row.join("\n"));
       this.#db.prepare(
         "INSERT OR REPLACE INTO snapshot (slot, state, version_vector) VALUES (1, '', ?)",
       ).run(JSON.stringify(vvToObject(versionVector)));
