@@ -158,8 +158,10 @@ export class Replica {
   }
 
   /** Merges a peer's snapshot (covering `vv`) and saves one at once: the log lacks its ops. */
-  async installSnapshot(state: TrackerState, vv: VersionVector, fromPeer: number): Promise<void> {
-    await this.#enqueue([]); // what is queued is committed first
+  installSnapshot(state: TrackerState, vv: VersionVector, fromPeer: number): void {
+    // What is queued is committed first, in this same turn: the snapshot saved below covers only
+    // committed ops and the peer's.
+    this.#flush();
     mergeState(this.#state, state);
     const ahead: VersionVector = new Map();
     for (const [origin, seq] of vv) if (seq > (this.#vv.get(origin) ?? 0)) ahead.set(origin, seq);
@@ -389,7 +391,7 @@ export class Replica {
     const upTo = truncationPoint(this.#vv, this.#base, peers, keepOps);
     for (const [origin, seq] of cut) upTo.set(origin, Math.max(seq, upTo.get(origin) ?? 0));
     if (upTo.size === 0) return;
-    this.#store.truncateLog(upTo);
+    this.#store.truncateLog(upTo, REMEMBERED_RETRIES);
     for (const [origin, seq] of upTo) {
       this.#base.set(origin, Math.max(seq, this.#base.get(origin) ?? 0));
     }

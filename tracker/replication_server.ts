@@ -65,7 +65,7 @@ export class ReplicationSession {
       case "peer_digest":
         return this.#digest(req.seq, req.mac);
       case "peer_snapshot":
-        return await this.#snapshot(req);
+        return this.#snapshot(req);
     }
   }
 
@@ -133,9 +133,7 @@ export class ReplicationSession {
     return { ...reply, mac: link.channel.mac("acceptor", seq, "peer_ops", reply) };
   }
 
-  async #snapshot(
-    req: PeerRequest & { cmd: "peer_snapshot" },
-  ): Promise<PeerReplies["peer_snapshot"]> {
+  #snapshot(req: PeerRequest & { cmd: "peer_snapshot" }): PeerReplies["peer_snapshot"] {
     const { part, lines, done, versionVector } = req;
     const link = this.#open("peer_snapshot", req.seq, req.mac, {
       part,
@@ -144,7 +142,7 @@ export class ReplicationSession {
       versionVector,
     });
     const { replica } = this.#options;
-    const received = await this.#intake.take(replica, link.peerId, req);
+    const received = this.#intake.take(replica, link.peerId, req);
     if (done) this.#options.log(`took in the snapshot of tracker ${link.peerId}`);
     const reply = { received, versionVector: vvToObject(replica.committed) };
     return { ...reply, mac: link.channel.mac("acceptor", req.seq, "peer_snapshot", reply) };

@@ -76,11 +76,11 @@ export class SnapshotIntake {
    * @returns how many lines were taken
    * @throws {AppError} BAD_REQUEST for a part out of order, a bad line or pieces that do not match their key
    */
-  async take(
+  take(
     replica: Replica,
     fromPeer: number,
     part: { part: number; lines: string[]; done: boolean; versionVector: Record<string, number> },
-  ): Promise<number> {
+  ): number {
     if (part.part === 0) [this.#builder, this.#nextPart] = [new SnapshotBuilder(), 0];
     const builder = this.#builder;
     if (builder === undefined || part.part !== this.#nextPart) {
@@ -96,7 +96,7 @@ export class SnapshotIntake {
       if (!part.done) return part.lines.length;
       this.#builder = undefined;
       const state = builder.finish();
-      await replica.installSnapshot(state, vvFromObject(part.versionVector), fromPeer);
+      replica.installSnapshot(state, vvFromObject(part.versionVector), fromPeer);
       return part.lines.length;
     } catch (error) {
       this.#builder = undefined;

@@ -200,9 +200,17 @@ export class OpStore {
    * Deletes the ops up to a seq per origin, in one transaction; the caller
    * has saved a snapshot that covers them.
    * @param upTo origin -> last seq to delete
+   * @param keepRetries how many of the latest ops with a retry record to keep anyway
    */
-  truncateLog(upTo: VersionVector): void {
-    const remove = this.#db.prepare("DELETE FROM ops WHERE origin = ? AND seq <= ?");
+  truncateLog(upTo: VersionVector, keepRetries: number): void {
+    // The latest ops that carry a retry record stay, so that a command retried after a
+    // restart is still answered (see recentRetries).
+    const kept = this.#db.prepare(
+      "SELECT stamp FROM ops WHERE retry IS NOT NULL ORDER BY stamp DESC LIMIT 1 OFFSET ?",
+    ).get(Math.max(0, keepRetries - 1)) as { stamp: string } | undefined;
+    const remove = this.#db.prepare(
+      "DELETE FROM ops WHERE origin = ? AND seq <= ? AND (retry IS NULL OR stamp < ?)",
+    );
     const base = this.#db.prepare(
       `INSERT INTO log_base (origin, seq) VALUES (?, ?)
        ON CONFLICT (origin) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
@@ -210,7 +218,7 @@ export class OpStore {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       for (const [origin, seq] of upTo) {
-        remove.run(origin, seq);
+        remove.run(origin, seq, kept?.stamp ?? "");
         base.run(origin, seq);
       }
       this.#db.exec("COMMIT");
