@@ -8,6 +8,19 @@
 const PARTS = ["tracker", "transfer", "cluster", "failover"] as const;
 type Part = typeof PARTS[number];
 
+/** The modules of each part and the function each runs, in order. */
+const STEPS: Record<Part, [module: string, run: string][]> = {
+  tracker: [
+    ["./tracker.ts", "run"],
+    ["./idle_clients.ts", "run"],
+    ["./state_memory.ts", "run"],
+    ["./restart_bench.ts", "runRestart"],
+  ],
+  transfer: [["./transfer.ts", "run"]],
+  cluster: [["./cluster_bench.ts", "run"], ["./restart_bench.ts", "runCatchUp"]],
+  failover: [["./failover.ts", "run"]],
+};
+
 async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
@@ -25,8 +38,10 @@ async function main(args: string[]): Promise<number> {
   const parts: Part[] = args.length > 0 ? (args as Part[]) : [...PARTS];
   for (const part of parts) {
     console.log(`\n== ${part} ==`);
-    const module = await import(`./${part}.ts`) as { run(): Promise<void> };
-    await module.run();
+    for (const [path, name] of STEPS[part]) {
+      const module = await import(path) as Record<string, () => Promise<void>>;
+      await module[name]!();
+    }
   }
   return 0;
 }

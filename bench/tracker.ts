@@ -8,6 +8,7 @@
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { createHash } from "node:crypto";
 import { fileHashOf } from "../protocol/manifest.ts";
+import process from "node:process";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { spawnProgram, tempDir } from "../tests/harness.ts";
 import { HASH_QUEUE_PER_SOURCE_MAX } from "../tracker/config.ts";
@@ -22,6 +23,8 @@ export interface Figures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU the benchmark's own process used meanwhile, % of one core: near 100, it is the bottleneck. */
+  generatorCpu: number;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function measure(
   seconds = SECONDS_PER_COMMAND,
 ): Promise<Figures> {
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let n = 0;
@@ -70,6 +74,7 @@ export async function measure(
     }
   }));
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
   return {
     name,
@@ -77,6 +82,7 @@ export async function measure(
     perSecond: latencies.length / elapsed,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
+    generatorCpu: (cpu.user + cpu.system) / 1e4 / elapsed,
   };
 }
 
@@ -155,8 +161,8 @@ export async function run(): Promise<void> {
     );
     // deno-lint-ignore no-console
     console.log(table(
-      ["command", "requests", "req/s", "p50 ms", "p99 ms"],
-      rows.map((r) => [r.name, String(r.requests), r.perSecond, r.p50Ms, r.p99Ms]),
+      ["command", "requests", "req/s", "p50 ms", "p99 ms", "generator CPU %"],
+      rows.map((r) => [r.name, String(r.requests), r.perSecond, r.p50Ms, r.p99Ms, r.generatorCpu]),
     ));
     // deno-lint-ignore no-console
     console.log(

@@ -14,6 +14,10 @@
  *    ahead, or in conflict), which the dialer then leaves aside for a while.
  * 4. dialer → `peer_digest { seq, mac }` → `{ digest, versionVector, mac }`, to compare
  *    states once caught up.
+ * 5. dialer → `peer_snapshot { part, lines, done, versionVector, seq, mac }` → `{ received,
+ *    versionVector, mac }`, in parts numbered from 0: when the acceptor lacks ops the dialer
+ *    no longer keeps in its log, the dialer sends its saved snapshot (JSON lines, with the
+ *    piece hashes of each manifest) covering `versionVector`; the acceptor merges it once done.
  * Every message after the handshake carries `seq` (the dialer's request number) and a
  * MAC keyed from the handshake; the acceptor's replies carry the MAC of the same number.
  * The dialer's `addr` lets the acceptor dial back: a tracker told of one peer
@@ -24,6 +28,8 @@ import { randomBytes } from "node:crypto";
 import { AppError } from "./errors.ts";
 import { hex64, hostPort, optional, str, uint } from "./validate.ts";
 
+/** Most lines in one `peer_snapshot` message. */
+export const MAX_SNAPSHOT_PART_LINES = 10_000;
 /** Most ops in one `peer_ops` message. */
 export const MAX_PEER_BATCH_OPS = 10_000;
 /** Most origins in a version vector. */
@@ -49,7 +55,17 @@ export type PeerRequest =
   }
   | { cmd: "peer_auth"; proof: string }
   | { cmd: "peer_ops"; ops: unknown[]; seq: number; mac: string }
-  | { cmd: "peer_digest"; seq: number; mac: string };
+  | { cmd: "peer_digest"; seq: number; mac: string }
+  | {
+    cmd: "peer_snapshot";
+    part: number;
+    lines: string[];
+    done: boolean;
+    /** The version vector as sent (the MAC covers it), checked by {@link parseVersionVector}. */
+    versionVector: WireVersionVector;
+    seq: number;
+    mac: string;
+  };
 
 /** Reply data per tracker-to-tracker command. */
 export interface PeerReplies {
@@ -57,6 +73,7 @@ export interface PeerReplies {
   peer_auth: { proof: string; versionVector: WireVersionVector; mac: string };
   peer_ops: { accepted: number; versionVector: WireVersionVector; paused: number[]; mac: string };
   peer_digest: { digest: string; versionVector: WireVersionVector; mac: string };
+  peer_snapshot: { received: number; versionVector: WireVersionVector; mac: string };
 }
 
 /** Longest address text in a handshake. */
@@ -104,9 +121,37 @@ export function parsePeerRequest(raw: Record<string, unknown>): PeerRequest {
     }
     case "peer_digest":
       return { cmd: "peer_digest", seq: uint(raw, "seq"), mac: hex64(raw, "mac") };
+    case "peer_snapshot":
+      return parseSnapshotPart(raw);
     default:
       throw new AppError("UNKNOWN_COMMAND", `Unknown command "${String(raw["cmd"]).slice(0, 64)}"`);
   }
+}
+
+function parseSnapshotPart(raw: Record<string, unknown>): PeerRequest {
+  const lines = raw["lines"];
+  if (
+    !Array.isArray(lines) || lines.length > MAX_SNAPSHOT_PART_LINES ||
+    !lines.every((line) => typeof line === "string")
+  ) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `Field "lines" must be a list of at most ${MAX_SNAPSHOT_PART_LINES} strings`,
+    );
+  }
+  if (typeof raw["done"] !== "boolean") {
+    throw new AppError("BAD_REQUEST", 'Field "done" must be true or false');
+  }
+  parseVersionVector(raw["versionVector"]);
+  return {
+    cmd: "peer_snapshot",
+    part: uint(raw, "part"),
+    lines,
+    done: raw["done"],
+    versionVector: raw["versionVector"] as WireVersionVector,
+    seq: uint(raw, "seq"),
+    mac: hex64(raw, "mac"),
+  };
 }
 
 /**

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { AppError } from "./errors.ts";
-import { fileHashOf, MAX_PIECES, parseManifest, pieceCount, pieceLength } from "./manifest.ts";
+import { encodeLine, MAX_LINE_BYTES } from "./framing.ts";
+import {
+  fileHashOf,
+  MAX_FILE_BYTES,
+  MAX_PIECE_SIZE_BYTES,
+  MAX_PIECES,
+  parseManifest,
+  pieceCount,
+  pieceLength,
+  pieceSizeFor,
+} from "./manifest.ts";
 
 const H = "0".repeat(64);
 const ID_9_4 = fileHashOf({ size: 9, pieceSize: 4, pieceHashes: [H, H, H] });
@@ -63,4 +73,50 @@ Deno.test("fileHashOf() binds every piece hash, their order, the size and the pi
     fileHashOf({ size: 8, pieceSize: 4, pieceHashes: [a, a] }),
   ];
   assert.equal(new Set([base, ...others]).size, 5);
+});
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const TiB = 1024 * GiB;
+
+Deno.test("pieceSizeFor() doubles from 512 KiB so a manifest stays within MAX_PIECES", () => {
+  assert.equal(pieceSizeFor(0), 512 * KiB);
+  assert.equal(pieceSizeFor(8 * GiB), 512 * KiB);
+  assert.equal(pieceSizeFor(8 * GiB + 1), 1 * MiB);
+  assert.equal(pieceSizeFor(100 * GiB), 8 * MiB);
+  assert.equal(pieceSizeFor(TiB), 64 * MiB);
+  assert.equal(MAX_FILE_BYTES, TiB);
+  for (const size of [1, 3 * GiB, 17 * GiB + 5, 300 * GiB, TiB - 1, TiB]) {
+    assert.ok(pieceCount(size, pieceSizeFor(size)) <= MAX_PIECES, `${size}`);
+  }
+});
+
+/** A manifest of `size` bytes at the piece size a client picks, with synthetic hashes. */
+function syntheticManifest(size: number) {
+  const pieceSize = pieceSizeFor(size);
+  const pieceHashes = Array.from(
+    { length: pieceCount(size, pieceSize) },
+    (_, i) => i.toString(16).padStart(64, "a"),
+  );
+  return { fileHash: H, size, pieceSize, pieceHashes };
+}
+
+Deno.test("a 1 TiB manifest is accepted and fits a request line with room for a reply", () => {
+  const raw = syntheticManifest(TiB);
+  const manifest = parseManifest(raw);
+  assert.equal(manifest.pieceHashes.length, MAX_PIECES);
+  assert.equal(manifest.pieceSize, MAX_PIECE_SIZE_BYTES);
+  const request = { id: 1, cmd: "upload_file", group: "g".repeat(64), name: "n".repeat(255) };
+  const line = encodeLine({ ...request, manifest: raw, token: "t".repeat(128) });
+  assert.ok(line.length < MAX_LINE_BYTES / 4, `${line.length} bytes`);
+});
+
+Deno.test("a manifest past 1 TiB or past MAX_PIECES is refused with a clear message", () => {
+  const tooBig = { ...syntheticManifest(TiB), size: TiB + 1 };
+  assert.throws(() => parseManifest(tooBig), /larger than 1099511627776 bytes \(1 TiB\)/);
+  const size = (MAX_PIECES + 1) * 512 * KiB;
+  const tooMany = { ...syntheticManifest(size), pieceSize: 512 * KiB };
+  tooMany.pieceHashes = Array.from({ length: MAX_PIECES + 1 }, () => H);
+  assert.throws(() => parseManifest(tooMany), /at most 16384 pieces/);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnProgram, tempDir } from "./harness.ts";
+import { waitFor } from "./tracker_helpers.ts";
 
 const MAIN = new URL("../tracker/main.ts", import.meta.url).pathname;
 
@@ -24,6 +25,8 @@ Deno.test("tracker main refuses bad flags with one line and exit code 2", async 
     ["--trackers", "/nonexistent/tracker_info.txt", "--id", "1"],
     ["--max-clock-skew", "0"],
     ["--max-clock-skew", "ten"],
+    ["--max-connections", "0"],
+    ["--max-connections", "many"],
   ];
   for (const args of cases) {
     const { code, stdout, stderr } = await run(args);
@@ -44,4 +47,27 @@ Deno.test("tracker main prints --help and a running tracker's --status", async (
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, new RegExp(`tracker 1 at ${tracker.addr}`));
   assert.match(status.stdout, /no cluster links/);
+});
+
+Deno.test("tracker main says at start when the open-files limit is below --max-connections", async () => {
+  await using dir = await tempDir();
+  const cap = 900_000; // above the open-files limit of any test machine
+  await using tracker = await spawnProgram("tracker", [
+    "--port",
+    "0",
+    "--data-dir",
+    dir.path,
+    "--max-connections",
+    String(cap),
+  ]);
+  await waitFor(() =>
+    tracker.stderrLines.some((line) => line.includes("open-files limit")) || undefined
+  );
+  assert.ok(
+    tracker.stderrLines.some((line) =>
+      /^tracker: the open-files limit leaves room for about \d+ connections, fewer than --max-connections 900000/
+        .test(line)
+    ),
+    tracker.stderrLines.join("\n"),
+  );
 });

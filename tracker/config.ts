@@ -25,6 +25,8 @@ export const MAX_ID = 99_999;
 export const SNAPSHOT_EVERY_OPS = 5000;
 /** Most ops a due snapshot waits for while the tracker catches up on ops a peer holds. */
 export const SNAPSHOT_DEFER_MAX_OPS = 250_000;
+/** Most ops of one origin kept behind the snapshot for a peer that lacks them; further behind, it gets the snapshot. */
+export const LOG_KEEP_OPS = 200_000;
 /** First wait before redialing a peer tracker. */
 export const RECONNECT_INITIAL_MS = 100;
 /** Longest wait between redials of a peer tracker. */
@@ -57,10 +59,18 @@ export const DIGEST_CHECK_INTERVAL_MS = 2000;
 export const MAX_CLOCK_SKEW_MS = 60_000;
 /** The largest `--max-clock-skew` accepted: a year, in seconds. */
 export const MAX_CLOCK_SKEW_FLAG_SECS = 365 * 24 * 3600;
-/** Longest control line: one op may carry a manifest as large as a client's request. */
-export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES + 256 * 1024;
-/** Control connections served at once; more are told so and closed. */
-export const MAX_CONNECTIONS = 4096;
+/**
+ * Longest control line, the same as every program's: a manifest is at most
+ * about 1.1 MiB (MAX_PIECES hashes), so a request, a reply or a replication
+ * batch (1 MiB plus one op) that carries one fits with room to spare.
+ */
+export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES;
+/** Most seeders one download reply lists, so that the reply stays far below the line limit. */
+export const MAX_OFFERED_PEERS = 200;
+/** Control connections served at once; more are told so and closed (`--max-connections`). */
+export const MAX_CONNECTIONS = 20_000;
+/** The largest `--max-connections` accepted. */
+export const MAX_CONNECTIONS_FLAG = 1_000_000;
 /** Control connections served at once from one address (IPv4, or IPv6 /64): no one address takes every slot. */
 export const MAX_CONNECTIONS_PER_SOURCE = 256;
 /**
@@ -151,6 +161,8 @@ export interface TrackerConfig {
   maxBufferedBytes: number;
   /** Ops between snapshots. @default SNAPSHOT_EVERY_OPS */
   snapshotEveryOps: number;
+  /** Most ops of one origin kept behind the snapshot for a lagging peer. @default LOG_KEEP_OPS */
+  logKeepOps: number;
   /** First redial wait. @default RECONNECT_INITIAL_MS */
   reconnectInitialMs: number;
   /** Longest redial wait. @default RECONNECT_MAX_MS */
@@ -208,6 +220,7 @@ export function defaultConfig(): TrackerConfig {
     writeRetryMs: WRITE_RETRY_MS,
     maxBufferedBytes: MAX_BUFFERED_BYTES,
     snapshotEveryOps: SNAPSHOT_EVERY_OPS,
+    logKeepOps: LOG_KEEP_OPS,
     reconnectInitialMs: RECONNECT_INITIAL_MS,
     reconnectMaxMs: RECONNECT_MAX_MS,
     replicationBatchOps: REPLICATION_BATCH_OPS,
@@ -357,6 +370,13 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     env: "TRACKER_TICKET_LIFETIME_MS",
     help: "how long a download ticket is good for",
     shownDefault: String(TICKET_LIFETIME_MS),
+  },
+  {
+    name: "max-connections",
+    arg: "N",
+    env: "TRACKER_MAX_CONNECTIONS",
+    help: "client connections served at once; more are told so and closed",
+    shownDefault: String(MAX_CONNECTIONS),
   },
   {
     name: "status",

@@ -10,7 +10,8 @@ import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import { credentialsOf, sessionUser } from "./decide.ts";
 import type { Op } from "./ops.ts";
-import { applyOp, createState, digestState } from "./state.ts";
+import { applyOp, createState, digestState, mergeState } from "./state.ts";
+import { compactState } from "./state_compaction.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
 import { groupView, sharedBy, visibleGroups } from "./state_view.ts";
 import {
@@ -83,7 +84,8 @@ function deliverSome(random: () => number, trackers: SimTracker[]): void {
   for (const op of from.log) if (random() < 0.7) to.receive(op);
 }
 
-function buildHistory(seed: number) {
+/** Runs a random history; with `compactions`, trackers compact at random points and count it. */
+function buildHistory(seed: number, compactions?: { manifests: number }) {
   const random = seededRandom(seed);
   const trackers = [1, 2, 3].map((origin) =>
     new SimTracker(origin, 1_700_000_000_000 + origin * 37)
@@ -102,6 +104,9 @@ function buildHistory(seed: number) {
     t.nowMs += Math.floor(random() * 3);
     step(random, t, tokens);
     if (random() < 0.15) deliverSome(random, trackers);
+    if (compactions !== undefined && random() < 0.05) {
+      compactions.manifests += compactState(pick(trackers, random).state).manifests.length;
+    }
   }
   syncAll(trackers);
   return trackers;
@@ -167,4 +172,77 @@ Deno.test("serializeState() round-trips a converged history", () => {
   const copy = deserializeState(serializeState(state));
   assert.equal(digestState(copy), digestState(state));
   assert.equal(serializeState(copy), serializeState(state));
+});
+
+Deno.test("compaction at random points on each tracker keeps convergence with the same ops uncompacted", () => {
+  for (const seed of [3, 2024, 77]) {
+    const compactions = { manifests: 0 };
+    const trackers = buildHistory(seed, compactions);
+    const digests = trackers.map((t) => digestState(t.state));
+    assert.equal(new Set(digests).size, 1, `seed ${seed}`);
+    // The same ops applied without any compaction see the same.
+    const plain = createState();
+    for (const op of uniqueOps(trackers)) applyOp(plain, op);
+    assert.equal(digestState(plain), digests[0], `seed ${seed}`);
+    assert.ok(compactions.manifests > 0, `seed ${seed}: compaction dropped no manifest`);
+  }
+});
+
+Deno.test("compaction at random points during shuffled delivery with duplicates keeps the digest", () => {
+  const trackers = buildHistory(7);
+  const ops = uniqueOps(trackers);
+  const expected = digestState(trackers[0]?.state ?? createState());
+  const random = seededRandom(4242);
+  let dropped = 0;
+  for (let i = 0; i < ORDERS; i++) {
+    const dupes = ops.filter(() => random() < 0.2).map((op) => structuredClone(op));
+    const state = createState();
+    for (const op of shuffled([...ops, ...dupes], random)) {
+      applyOp(state, op);
+      if (random() < 0.02) dropped += compactState(state).manifests.length;
+    }
+    compactState(state);
+    assert.equal(digestState(state), expected, `order ${i}`);
+    // A compacted state also survives a snapshot round trip unchanged.
+    assert.equal(serializeState(deserializeState(serializeState(state))), serializeState(state));
+  }
+  assert.ok(dropped > 0, "compaction dropped no manifest");
+});
+
+Deno.test("compaction leaves only what a view can use: ended epochs and unreferenced manifests go", () => {
+  const trackers = buildHistory(99);
+  const state = trackers[0]?.state ?? createState();
+  compactState(state);
+  for (const group of state.groups.values()) {
+    for (const epoch of group.removals.keys()) assert.equal(group.epochs.has(epoch), false);
+  }
+  const used = new Set<string>();
+  for (const group of state.groups.values()) {
+    for (const epoch of group.epochs.values()) {
+      for (const seeds of epoch.files.values()) {
+        for (const { value } of seeds.values()) if (value.active) used.add(value.piecesKey ?? "");
+      }
+    }
+  }
+  assert.deepEqual([...state.manifests.keys()].sort(), [...used].sort());
+});
+
+Deno.test("mergeState() of two partial replicas equals the replica of all their ops", () => {
+  const trackers = buildHistory(5);
+  const ops = uniqueOps(trackers);
+  const expected = digestState(trackers[0]?.state ?? createState());
+  const random = seededRandom(99);
+  for (let i = 0; i < 20; i++) {
+    // Two replicas that each saw some ops (many in common), compacted at random.
+    const [a, b] = [createState(), createState()];
+    for (const op of shuffled(ops, random)) {
+      const roll = random();
+      if (roll < 0.7) applyOp(a, op);
+      if (roll > 0.3) applyOp(b, op);
+      if (random() < 0.01) compactState(random() < 0.5 ? a : b);
+    }
+    const snapshot = deserializeState(serializeState(b)); // b arrives as a snapshot
+    mergeState(a, snapshot);
+    assert.equal(digestState(a), expected, `merge ${i}`);
+  }
 });

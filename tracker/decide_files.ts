@@ -7,10 +7,12 @@ import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import type { OpBody } from "./ops.ts";
-import { compareManifests } from "./state.ts";
+import { manifestFor } from "./state_manifests.ts";
+import { compareSummaries, type ManifestSummary, summarize } from "./piece_hashes.ts";
 import type { TrackerState } from "./state_types.ts";
 import { fileView, visibleFiles } from "./state_view.ts";
 import { type Decision, requireGroup, requireMember } from "./decide_common.ts";
+import { MAX_OFFERED_PEERS } from "./config.ts";
 
 /** The fields of an upload_file request this decision reads. */
 export interface ShareRequest {
@@ -45,8 +47,8 @@ export function shareFile(
         `(content ${file.fileHash.slice(0, 12)}, yours ${fileHash.slice(0, 12)})`,
     );
   }
-  const known = state.manifests.get(fileHash);
-  if (known !== undefined && compareManifests(known, manifest) !== 0) {
+  const known = manifestFor(state, fileHash);
+  if (known !== undefined && compareSummaries(known, summarize(manifest).summary) !== 0) {
     throw new AppError(
       "CONFLICT",
       `Cannot ${action}: that content is already shared with another piece layout ` +
@@ -61,7 +63,9 @@ export function shareFile(
   const body: OpBody = { type: "share_file", group, epoch: view.epoch, name, user, addr, fileHash };
   if (cert !== undefined) body.cert = cert;
   if (same) body.since = seed.since;
-  if (known === undefined) body.manifest = manifest;
+  // Every share carries its manifest, so a manifest can leave the state as
+  // soon as no active share refers to it (state_compaction.ts).
+  body.manifest = manifest;
   return { bodies: [body], data };
 }
 
@@ -109,8 +113,13 @@ export function listFiles(
   return { group, files };
 }
 
-/** What `download_file` decides; the server adds the ticket, signed with its key. */
-export type FileOffer = Omit<TrackerReplies["download_file"], "ticket">;
+/**
+ * What `download_file` decides; the server adds the ticket, signed with its
+ * key, and the piece hashes, read from disk.
+ */
+export type FileOffer = Omit<TrackerReplies["download_file"], "ticket" | "manifest"> & {
+  manifest: ManifestSummary;
+};
 
 /**
  * A file's manifest and the peers sharing it now; only members may fetch it.
@@ -132,5 +141,7 @@ export function downloadFile(
     }
     throw new AppError("UNAVAILABLE", `Cannot ${action}: nobody is sharing it now`);
   }
-  return { group, name, manifest: file.manifest, peers: file.seeders };
+  // Certificates make a seeder up to 4 KiB: a few hundred are plenty to download from.
+  const peers = file.seeders.slice(0, MAX_OFFERED_PEERS);
+  return { group, name, manifest: file.manifest, peers };
 }

@@ -122,6 +122,23 @@ export class DialedLink {
     await this.#client.request("ping", {}, timeoutMs);
   }
 
+  /**
+   * Sends one part of a snapshot and waits until the peer took it (and, for
+   * the last part, merged the whole snapshot durably).
+   * @returns the peer's committed version vector
+   */
+  async sendSnapshotPart(
+    part: { part: number; lines: string[]; done: boolean; versionVector: Record<string, number> },
+    timeoutMs: number,
+  ): Promise<VersionVector> {
+    const reply = await this.#request<PeerReplies["peer_snapshot"]>(
+      "peer_snapshot",
+      part,
+      timeoutMs,
+    );
+    return parseVersionVector(reply.versionVector);
+  }
+
   async #request<T extends { mac: string }>(
     cmd: string,
     payload: Record<string, unknown>,

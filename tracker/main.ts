@@ -30,6 +30,7 @@ import {
   defaultConfig,
   defaultDataDir,
   MAX_CLOCK_SKEW_FLAG_SECS,
+  MAX_CONNECTIONS_FLAG,
   MAX_ID,
   MAX_SESSION_TTL_MS,
   MAX_TICKET_LIFETIME_MS,
@@ -37,6 +38,7 @@ import {
   TRACKER_FLAGS,
   type TrackerConfig,
 } from "./config.ts";
+import { openFilesWarning, RESERVED_FILES, roomForFiles } from "./open_files.ts";
 import { startTracker } from "./tracker_server.ts";
 import { pickSelf } from "./tracker_info.ts";
 import { parseTrackerList } from "../protocol/tracker_list.ts";
@@ -139,6 +141,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   config.idleTimeoutMs = flags.int("idle-timeout", 100, 3_600_000) ?? config.idleTimeoutMs;
   config.advertiseAddr = flags.addr("advertise");
   config.balancers = flags.addrs("balancer");
+  config.maxConnections = flags.int("max-connections", 1, MAX_CONNECTIONS_FLAG) ??
+    config.maxConnections;
   const skewSecs = flags.int("max-clock-skew", 1, MAX_CLOCK_SKEW_FLAG_SECS);
   if (skewSecs !== undefined) config.maxClockSkewMs = skewSecs * 1000;
   const tls = await tlsSettings(tlsFlagValues(flags), {
@@ -236,6 +240,10 @@ async function main(args: string[]): Promise<number> {
     console.error(errorLine("tracker", text));
     return EXIT_FAILURE;
   }
+  const room = roomForFiles(config.maxConnections + RESERVED_FILES);
+  const fewFiles = openFilesWarning(room, config.maxConnections);
+  // deno-lint-ignore no-console
+  if (fewFiles !== undefined) console.error(`tracker: ${fewFiles}`);
   let tracker: Awaited<ReturnType<typeof startTracker>>;
   try {
     tracker = await startTracker(config);

@@ -18,6 +18,11 @@ export class PeerKnowledge {
     return known;
   }
 
+  /** @returns every peer's version vector */
+  all(): VersionVector[] {
+    return [...this.#known.values()];
+  }
+
   /** Forgets what a peer held (it may have lost data); the next handshake tells again. */
   reset(peer: number, vv: VersionVector): void {
     this.#known.set(peer, new Map(vv));

@@ -18,12 +18,12 @@
  */
 import { clearImmediate, setImmediate } from "node:timers";
 import {
+  LOG_KEEP_OPS,
   REMEMBERED_RETRIES,
   SNAPSHOT_DEFER_MAX_OPS,
   WRITE_PROBE_BYTES,
   WRITE_RETRY_MS,
 } from "./config.ts";
-import { loadFromLog } from "./replica_load.ts";
 import {
   formatStamp,
   initialClock,
@@ -33,9 +33,15 @@ import {
   type Stamp,
   tick,
 } from "./hlc.ts";
-import type { Op, OpBody, RetryRecord } from "./ops.ts";
-import { applyOp, createState, digestState, pruneSessions, type TrackerState } from "./state.ts";
-import { serializeState } from "./state_snapshot.ts";
+import type { Op, OpBody } from "./ops.ts";
+import { type ManifestSummary, unpackPieceHashes } from "./piece_hashes.ts";
+import { applyOp, createState, digestState, mergeState, type TrackerState } from "./state.ts";
+import { needsSnapshot, truncationPoint } from "./log_truncation.ts";
+import { type LogView, missingOps, opsBehind } from "./replica_feed.ts";
+import { RetryMemory } from "./retry_memory.ts";
+import { loadReplica } from "./replica_load.ts";
+import { compactState } from "./state_compaction.ts";
+import { snapshotLines } from "./state_snapshot.ts";
 import { commitFailure, OpStore, type VersionVector } from "./storage.ts";
 import { WriteGate } from "./write_gate.ts";
 import { PeerKnowledge } from "./peer_knowledge.ts";
@@ -54,6 +60,8 @@ export interface ReplicaOptions {
   writeRetryMs?: number;
   /** Opens the op log (tests inject storage faults here). @default new OpStore(dataDir) */
   openStore?: (dataDir: string) => OpStore;
+  /** Most ops kept behind the snapshot for a peer that lacks them. @default LOG_KEEP_OPS */
+  logKeepOps?: number;
   /** The wall clock in milliseconds. @default Date.now */
   nowMs?: () => number;
   /** A received stamp further ahead of the wall clock is refused. @default no limit */
@@ -81,8 +89,10 @@ export class Replica {
   #options: ReplicaOptions;
   #waiters = new Set<() => void>();
   #peers = new PeerKnowledge();
-  /** Replies already given to commands sent with a retry id, by retry key; oldest first. */
-  #retries = new Map<string, Record<string, unknown>>();
+  /** Per origin, the last seq deleted from the log (behind the snapshot). */
+  #base: VersionVector = new Map();
+  /** Replies already given to commands sent with a retry id, by retry key. */
+  #retries = new RetryMemory(REMEMBERED_RETRIES);
 
   private constructor(options: ReplicaOptions, store: OpStore) {
     this.id = options.id;
@@ -104,13 +114,14 @@ export class Replica {
 
   /** Sets state, version vectors and retry replies from what the op log holds. */
   #load(): void {
-    const loaded = loadFromLog(this.#store);
+    const loaded = loadReplica(this.#store);
     this.#state = loaded.state;
-    this.#vv = loaded.versionVector;
+    this.#vv = loaded.vv;
+    this.#base = loaded.base;
     this.#committed = new Map(this.#vv);
     this.#sinceSnapshot = loaded.sinceSnapshot;
-    this.#retries.clear();
-    for (const record of loaded.retries) this.#remember(record);
+    this.#retries = new RetryMemory(REMEMBERED_RETRIES);
+    for (const record of loaded.retries) this.#retries.remember(record);
   }
 
   /**
@@ -157,6 +168,47 @@ export class Replica {
     }
     const [op] = this.#store.readAfter(origin, seq - 1, 1);
     return op?.seq === seq ? op : undefined;
+  }
+
+  /**
+   * The piece hashes of a manifest the state holds, read from disk.
+   * @returns lowercase hex hashes, or undefined when they are not held
+   */
+  async pieceHashesOf(manifest: ManifestSummary): Promise<string[] | undefined> {
+    let packed = this.#store.readPieces(manifest.piecesKey);
+    if (packed === undefined) {
+      await this.#enqueue([]); // the op that carries them may wait for its commit
+      packed = this.#store.readPieces(manifest.piecesKey);
+    }
+    return packed === undefined ? undefined : unpackPieceHashes(packed);
+  }
+
+  /** Whether a peer lacks ops that have left the log: it must be sent the snapshot. */
+  needsSnapshot(peer: number): boolean {
+    return needsSnapshot(this.#peers.of(peer), this.#base);
+  }
+
+  /** The op log, for reading the saved snapshot and piece hashes to send a peer. */
+  get store(): Pick<OpStore, "snapshotPage" | "readPieces" | "putPieces"> {
+    return this.#store;
+  }
+
+  /** Merges a peer's snapshot (covering `vv`) and saves one at once: the log lacks its ops. */
+  installSnapshot(state: TrackerState, vv: VersionVector, fromPeer: number): void {
+    // What is queued is committed first, in this same turn: the snapshot saved below covers only
+    // committed ops and the peer's.
+    this.#flush();
+    mergeState(this.#state, state);
+    const ahead: VersionVector = new Map();
+    for (const [origin, seq] of vv) if (seq > (this.#vv.get(origin) ?? 0)) ahead.set(origin, seq);
+    for (const [origin, seq] of ahead) {
+      this.#vv.set(origin, seq);
+      this.#committed.set(origin, seq);
+    }
+    const known = this.#peers.of(fromPeer);
+    for (const [origin, seq] of vv) if (seq > (known.get(origin) ?? 0)) known.set(origin, seq);
+    this.#snapshot(ahead);
+    this.wakeAll();
   }
 
   /** Total ops committed. */
@@ -211,7 +263,7 @@ export class Replica {
     }
     if (retryKey !== undefined && ops.length > 0) {
       ops[0]!.retry = { key: retryKey, reply: data as Record<string, unknown> };
-      this.#remember(ops[0]!.retry);
+      this.#retries.remember(ops[0]!.retry);
     }
     // Even with no ops, wait for queued ones: the answer may rest on them.
     await this.#enqueue(ops);
@@ -241,7 +293,7 @@ export class Replica {
       }
       this.#vv.set(op.origin, op.seq);
       applyOp(this.#state, op);
-      if (op.retry !== undefined) this.#remember(op.retry);
+      if (op.retry !== undefined) this.#retries.remember(op.retry);
       fresh.push(op);
     }
     await this.#enqueue(fresh);
@@ -255,7 +307,7 @@ export class Replica {
   }
 
   /**
-   * Reads committed ops a peer lacks, in per-origin seq order.
+   * Reads committed ops a peer lacks, in per-origin seq order (this tracker's own first).
    * @param skipOrigins origins the peer will not take now
    * @returns at most `maxOps` ops, stopping early after `maxBytes` of JSON
    */
@@ -265,31 +317,13 @@ export class Replica {
     maxBytes: number,
     skipOrigins: ReadonlySet<number> = new Set(),
   ): Op[] {
-    const known = this.#peers.of(peer);
-    const batch: Op[] = [];
-    let bytes = 0;
-    for (const origin of this.#sendOrder()) {
-      if (skipOrigins.has(origin)) continue;
-      const max = this.#committed.get(origin) ?? 0;
-      let after = known.get(origin) ?? 0;
-      while (after < max && batch.length < maxOps && bytes < maxBytes) {
-        const page = this.#store.readAfter(origin, after, Math.min(256, maxOps - batch.length));
-        if (page.length === 0) break;
-        for (const op of page) {
-          if (bytes >= maxBytes && batch.length > 0) break;
-          bytes += JSON.stringify(op.body).length + 64;
-          batch.push(op);
-          after = op.seq;
-        }
-      }
-      if (batch.length >= maxOps || bytes >= maxBytes) break;
-    }
-    return batch;
+    const limits = { maxOps, maxBytes, skipOrigins };
+    return missingOps(this.#store, this.#logView(), this.#peers.of(peer), limits);
   }
 
   /** Ops committed here that a peer is not known to have. */
   behindFor(peer: number): number {
-    return this.#peers.behind(peer, this.#committed);
+    return opsBehind(this.#committed, this.#peers.of(peer));
   }
 
   /** Resolves at the next commit of new ops (or when {@link wakeAll} is called). */
@@ -321,23 +355,8 @@ export class Replica {
     return (this.#options.nowMs ?? Date.now)();
   }
 
-  /**
-   * Origins in the order their ops are sent: this tracker's own first. When
-   * several peers feed a restarted tracker at once, each starts on a
-   * different origin; in the same order they sent it the same ops in
-   * lockstep, and about half of all ops arrived twice.
-   */
-  #sendOrder(): number[] {
-    const others = [...this.#committed.keys()].filter((origin) => origin !== this.id);
-    return this.#committed.has(this.id) ? [this.id, ...others] : others;
-  }
-
-  #remember(record: RetryRecord): void {
-    this.#retries.delete(record.key);
-    this.#retries.set(record.key, record.reply);
-    if (this.#retries.size > REMEMBERED_RETRIES) {
-      this.#retries.delete(this.#retries.keys().next().value!);
-    }
+  #logView(): LogView {
+    return { id: this.id, committed: this.#committed, base: this.#base };
   }
 
   #enqueue(ops: Op[]): Promise<void> {
@@ -387,14 +406,26 @@ export class Replica {
     return this.#sinceSnapshot >= every + SNAPSHOT_DEFER_MAX_OPS || !this.#peers.ahead(this.#vv);
   }
 
-  #snapshot(): void {
-    pruneSessions(this.#state); // expired sessions leave memory here, as they leave the snapshot
+  /** Saves a snapshot, then cuts the log behind it (at least up to `cut`). */
+  #snapshot(cut: VersionVector = new Map()): void {
+    compactState(this.#state); // what no view can need leaves memory here, and the snapshot
     try {
-      this.#store.saveSnapshot(serializeState(this.#state), this.#vv);
+      this.#store.saveSnapshot(snapshotLines(this.#state), this.#vv);
+      this.#store.sweepPieces(this.#state.manifests);
     } catch (error) {
       // The log is whole without it: a restart replays more. Try again later.
       this.#options.log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);
+      return;
     }
     this.#sinceSnapshot = 0;
+    const peers = this.#peers.all();
+    const keepOps = this.#options.logKeepOps ?? LOG_KEEP_OPS;
+    const upTo = truncationPoint(this.#vv, this.#base, peers, keepOps);
+    for (const [origin, seq] of cut) upTo.set(origin, Math.max(seq, upTo.get(origin) ?? 0));
+    if (upTo.size === 0) return;
+    this.#store.truncateLog(upTo, REMEMBERED_RETRIES);
+    for (const [origin, seq] of upTo) {
+      this.#base.set(origin, Math.max(seq, this.#base.get(origin) ?? 0));
+    }
   }
 }

@@ -1,19 +1,21 @@
 /**
- * What a replica starts from, read back from its op log: the snapshot, then
- * every op after it replayed in per-origin order. Also how a replica undoes
- * the ops of a commit that failed: it loads again what the log holds.
+ * A replica's start: the saved snapshot, read line by line, then the ops of
+ * the log that are newer than it, replayed in pages. Also how a replica
+ * undoes the ops of a commit that failed: it loads again what the log holds.
  */
 import { REMEMBERED_RETRIES, REPLAY_PAGE_OPS } from "./config.ts";
 import type { RetryRecord } from "./ops.ts";
 import { applyOp, createState, type TrackerState } from "./state.ts";
-import { deserializeState } from "./state_snapshot.ts";
+import { stateFromLines } from "./state_snapshot.ts";
 import type { OpStore, VersionVector } from "./storage.ts";
 
-/** The durable state of a replica. */
-export interface Loaded {
+/** What a replica starts from. */
+export interface LoadedReplica {
   state: TrackerState;
-  /** Highest seq per origin held in the log. */
-  versionVector: VersionVector;
+  /** Highest seq held per origin, in the log or (for a peer's installed snapshot) only in the snapshot. */
+  vv: VersionVector;
+  /** Per origin, the last seq deleted from the log. */
+  base: VersionVector;
   /** Ops replayed on top of the snapshot. */
   sinceSnapshot: number;
   /** The latest retry records, oldest first. */
@@ -21,15 +23,18 @@ export interface Loaded {
 }
 
 /**
- * Reads the snapshot and replays the newer ops.
- * @returns the state the log holds
+ * Loads the snapshot and replays newer ops.
+ * @returns the state and what it covers
  */
-export function loadFromLog(store: OpStore): Loaded {
-  const snapshot = store.loadSnapshot();
-  const state = snapshot === undefined ? createState() : deserializeState(snapshot.state);
-  const versionVector = store.versionVector();
+export function loadReplica(store: OpStore): LoadedReplica {
+  const snapshot = store.snapshotReader();
+  const state = snapshot === undefined ? createState() : stateFromLines(snapshot.lines);
+  const vv = store.versionVector();
+  for (const [origin, seq] of snapshot?.versionVector ?? []) {
+    if (seq > (vv.get(origin) ?? 0)) vv.set(origin, seq);
+  }
   let sinceSnapshot = 0;
-  for (const [origin, max] of versionVector) {
+  for (const [origin, max] of vv) {
     let after = snapshot?.versionVector.get(origin) ?? 0;
     while (after < max) {
       const page = store.readAfter(origin, after, REPLAY_PAGE_OPS);
@@ -39,5 +44,6 @@ export function loadFromLog(store: OpStore): Loaded {
       after = page[page.length - 1]!.seq;
     }
   }
-  return { state, versionVector, sinceSnapshot, retries: store.recentRetries(REMEMBERED_RETRIES) };
+  const retries = store.recentRetries(REMEMBERED_RETRIES);
+  return { state, vv, base: store.logBase(), sinceSnapshot, retries };
 }

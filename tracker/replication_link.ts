@@ -28,6 +28,7 @@ import {
 import { DialedLink } from "./link_dialer.ts";
 import type { Op } from "./ops.ts";
 import type { Replica } from "./replica.ts";
+import { shipSnapshot } from "./snapshot_transfer.ts";
 
 /** Options of {@link startPeerLink}. */
 export interface PeerLinkOptions {
@@ -183,6 +184,14 @@ async function pump(
       continue;
     }
     for (const [origin, until] of sync.paused) if (until <= now) sync.paused.delete(origin);
+    if (replica.needsSnapshot(peerId)) {
+      log(
+        `cluster link to ${peer}: the peer lacks ops this log no longer holds; sending the snapshot`,
+      );
+      replica.resetKnown(peerId, await shipSnapshot(link, replica, PEER_REQUEST_TIMEOUT_MS));
+      if (replica.needsSnapshot(peerId)) throw new Error("the peer did not take the snapshot");
+      continue;
+    }
     const skip = new Set(sync.paused.keys());
     const batch = replica.missingFor(peerId, options.batchOps, REPLICATION_BATCH_BYTES, skip);
     if (batch.length > 0) {

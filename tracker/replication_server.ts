@@ -17,6 +17,7 @@ import {
 import type { OpScreen } from "./op_screen.ts";
 import { parseOp } from "./ops.ts";
 import type { Replica } from "./replica.ts";
+import { SnapshotIntake } from "./snapshot_transfer.ts";
 import { vvToObject } from "./storage.ts";
 
 /** Options of {@link ReplicationSession}. */
@@ -41,6 +42,7 @@ export class ReplicationSession {
   #options: ReplicationSessionOptions;
   #hello: { input: HandshakeInput; addr: string | undefined } | undefined;
   #link: { peerId: number; channel: LinkChannel; seq: number } | undefined;
+  #intake = new SnapshotIntake();
 
   /** @param options the replica, the secret and a logger */
   constructor(options: ReplicationSessionOptions) {
@@ -62,6 +64,8 @@ export class ReplicationSession {
         return await this.#ops(req.ops, req.seq, req.mac);
       case "peer_digest":
         return this.#digest(req.seq, req.mac);
+      case "peer_snapshot":
+        return this.#snapshot(req);
     }
   }
 
@@ -127,6 +131,21 @@ export class ReplicationSession {
       paused,
     };
     return { ...reply, mac: link.channel.mac("acceptor", seq, "peer_ops", reply) };
+  }
+
+  #snapshot(req: PeerRequest & { cmd: "peer_snapshot" }): PeerReplies["peer_snapshot"] {
+    const { part, lines, done, versionVector } = req;
+    const link = this.#open("peer_snapshot", req.seq, req.mac, {
+      part,
+      lines,
+      done,
+      versionVector,
+    });
+    const { replica } = this.#options;
+    const received = this.#intake.take(replica, link.peerId, req);
+    if (done) this.#options.log(`took in the snapshot of tracker ${link.peerId}`);
+    const reply = { received, versionVector: vvToObject(replica.committed) };
+    return { ...reply, mac: link.channel.mac("acceptor", req.seq, "peer_snapshot", reply) };
   }
 
   #digest(seq: number, mac: string): PeerReplies["peer_digest"] {

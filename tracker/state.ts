@@ -15,9 +15,10 @@
  * leaves too) are resolved when the state is read, by pure functions of it
  * (state_view.ts).
  */
-import type { Manifest } from "../protocol/manifest.ts";
 import type { Stamp } from "./hlc.ts";
 import type { Op } from "./ops.ts";
+import { summarize } from "./piece_hashes.ts";
+import { addManifest } from "./state_manifests.ts";
 import type { EpochRecord, GroupRecord, Register, TrackerState } from "./state_types.ts";
 
 export type * from "./state_types.ts";
@@ -35,6 +36,7 @@ export function createState(): TrackerState {
     horizonMs: 0,
     groups: new Map(),
     manifests: new Map(),
+    fileManifests: new Map(),
     userTokens: new Map(),
   };
 }
@@ -69,16 +71,32 @@ export function applyOp(state: TrackerState, op: Op): void {
     case "create_group":
       createGroup(groupOf(state, b.group), at, b.owner);
       return;
-    case "remove_group":
-      keepFirstStamp(groupOf(state, b.group).removals, b.epoch, at);
+    case "remove_group": {
+      // An ended epoch never comes back (state_view.ts): its registers leave
+      // at once, and later ops about it are ignored, so every order agrees.
+      const group = groupOf(state, b.group);
+      keepFirstStamp(group.removals, b.epoch, at);
+      group.epochs.delete(b.epoch);
       return;
+    }
+  }
+  if (state.groups.get(b.group)?.removals.has(b.epoch)) return;
+  applyEpochOp(state, op);
+}
+
+// Ops about the registers of one group epoch that has not ended.
+function applyEpochOp(state: TrackerState, op: Op): void {
+  const b = op.body;
+  const at = op.stamp;
+  switch (b.type) {
     case "set_member":
       keepLast(epochOf(state, b.group, b.epoch).members, b.user, { stamp: at, value: b.status });
       return;
     case "set_owner":
       setOwner(epochOf(state, b.group, b.epoch), { stamp: at, value: b.user });
       return;
-    case "share_file":
+    case "share_file": {
+      const summary = b.manifest === undefined ? undefined : summarize(b.manifest).summary;
       keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
         stamp: at,
         value: {
@@ -87,10 +105,12 @@ export function applyOp(state: TrackerState, op: Op): void {
           ...(b.cert === undefined ? {} : { cert: b.cert }),
           fileHash: b.fileHash,
           since: b.since ?? at,
+          ...(summary === undefined ? {} : { piecesKey: summary.piecesKey }),
         },
       });
-      if (b.manifest !== undefined) addManifest(state.manifests, b.manifest);
+      if (summary !== undefined) addManifest(state, summary);
       return;
+    }
     case "unshare_file":
       keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
         stamp: at,
@@ -198,6 +218,7 @@ function setOwner(epoch: EpochRecord, next: Register<string>): void {
 function createGroup(group: GroupRecord, epochStamp: Stamp, owner: string): void {
   const creator = group.creates.get(epochStamp);
   if (creator === undefined || owner < creator) group.creates.set(epochStamp, owner);
+  if (group.removals.has(epochStamp)) return; // ended before its creation arrived
   const epoch = epochRecordOf(group, epochStamp);
   setOwner(epoch, { stamp: epochStamp, value: owner });
   keepLast(epoch.members, owner, { stamp: epochStamp, value: "member" });
@@ -236,23 +257,44 @@ function seedsOf(state: TrackerState, group: string, epochStamp: Stamp, name: st
 }
 
 /**
- * Orders two manifests of the same file hash, so a conflict keeps the same one everywhere.
- * @returns negative, zero or positive like a sort comparator
+ * Merges another replica's state into this one, as if this one had applied
+ * every op the other did too: each register keeps the same winner it would
+ * have then (a tracker installs a peer's snapshot this way).
+ * @param into the state to change in place
+ * @param from the state to take in (not changed)
  */
-export function compareManifests(a: Manifest, b: Manifest): number {
-  if (a.size !== b.size) return a.size - b.size;
-  if (a.pieceSize !== b.pieceSize) return a.pieceSize - b.pieceSize;
-  for (let i = 0; i < a.pieceHashes.length; i++) {
-    const x = a.pieceHashes[i] ?? "";
-    const y = b.pieceHashes[i] ?? "";
-    if (x !== y) return x < y ? -1 : 1;
+export function mergeState(into: TrackerState, from: TrackerState): void {
+  into.horizonMs = Math.max(into.horizonMs, from.horizonMs);
+  for (const [name, user] of from.users) keepFirst(into.users, name, user);
+  for (const [tokenHash, expiresMs] of from.closedSessions) {
+    closeSession(into, tokenHash, expiresMs);
   }
-  return a.pieceHashes.length - b.pieceHashes.length;
-}
-
-function addManifest(manifests: Map<string, Manifest>, manifest: Manifest): void {
-  const current = manifests.get(manifest.fileHash);
-  if (current === undefined || compareManifests(manifest, current) < 0) {
-    manifests.set(manifest.fileHash, manifest);
+  for (const [tokenHash, session] of from.sessions) {
+    if (session.expiresMs <= into.horizonMs || into.closedSessions.has(tokenHash)) continue;
+    keepFirst(into.sessions, tokenHash, session);
+    indexToken(into, session.user, tokenHash);
   }
+  for (const [name, theirs] of from.groups) {
+    const group = groupOf(into, name);
+    for (const [epoch, owner] of theirs.creates) {
+      const creator = group.creates.get(epoch);
+      if (creator === undefined || owner < creator) group.creates.set(epoch, owner);
+    }
+    for (const [epoch, at] of theirs.removals) {
+      keepFirstStamp(group.removals, epoch, at);
+      group.epochs.delete(epoch);
+    }
+    for (const [stamp, epoch] of theirs.epochs) {
+      if (group.removals.has(stamp)) continue;
+      const mine = epochRecordOf(group, stamp);
+      if (epoch.owner !== undefined) setOwner(mine, epoch.owner);
+      for (const [user, reg] of epoch.members) keepLast(mine.members, user, reg);
+      for (const [file, seeds] of epoch.files) {
+        let kept = mine.files.get(file);
+        if (kept === undefined) mine.files.set(file, kept = new Map());
+        for (const [user, reg] of seeds) keepLast(kept, user, reg);
+      }
+    }
+  }
+  for (const manifest of from.manifests.values()) addManifest(into, manifest);
 }

@@ -39,7 +39,9 @@ export function digestState(state: TrackerState): string {
     for (const file of visibleFiles(state, group)) {
       put(["file", file.name, file.fileHash, file.since, file.seeders]);
       const m = file.manifest;
-      if (m !== undefined) put(["manifest", m.fileHash, m.size, m.pieceSize, m.pieceHashes]);
+      if (m !== undefined) {
+        put(["manifest", m.fileHash, m.size, m.pieceSize, m.pieces, m.piecesKey]);
+      }
     }
   }
   hash.update(chunk);

@@ -1,13 +1,16 @@
 /**
- * Snapshots of the tracker state as JSON text, with every map written in
- * sorted key order: the same state always gives the same text. Sessions are
+ * Snapshots of the tracker state as JSON lines: a header, then one line per
+ * user, session, group and manifest, every map in sorted key order, so the
+ * same state always gives the same lines and no one string holds them all. Sessions are
  * written as token hashes, and only while neither closed nor expired.
+ * Manifests are written without their piece hashes, which stay on disk.
  */
 import { AppError } from "../protocol/errors.ts";
-import type { Manifest } from "../protocol/manifest.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
+import type { ManifestSummary } from "./piece_hashes.ts";
 import { createState, indexToken } from "./state.ts";
+import { addManifest } from "./state_manifests.ts";
 import type {
   EpochRecord,
   GroupRecord,
@@ -18,8 +21,8 @@ import type {
   UserRecord,
 } from "./state_types.ts";
 
-// 2: token hashes, session expiry and the horizon.
-const SNAPSHOT_VERSION = 2;
+// 2: token hashes, session expiry and the horizon. 3: lines; manifests without piece hashes.
+const SNAPSHOT_VERSION = 3;
 
 type Entries<T> = Array<[string, T]>;
 
@@ -33,16 +36,6 @@ interface GroupJson {
   creates: Entries<string>;
   removals: Entries<Stamp>;
   epochs: Entries<EpochJson>;
-}
-
-interface SnapshotJson {
-  version: number;
-  users: Entries<UserRecord>;
-  sessions: Entries<SessionRecord>;
-  closedSessions: Entries<number>;
-  horizonMs: number;
-  groups: Entries<GroupJson>;
-  manifests: Entries<Manifest>;
 }
 
 function sorted<T, U>(map: Map<string, T>, f: (value: T) => U): Entries<U> {
@@ -65,24 +58,57 @@ function groupJson(group: GroupRecord): GroupJson {
   };
 }
 
+/** The first line of a snapshot. */
+interface HeaderJson {
+  version: number;
+  horizonMs: number;
+}
+
+/** One record line after the header. */
+type RecordJson =
+  | ["user", string, UserRecord]
+  | ["session", string, SessionRecord]
+  | ["closed", string, number]
+  | ["group", string, GroupJson]
+  | ["manifest", string, ManifestSummary];
+
 /**
- * Writes a snapshot of the state.
+ * Writes a snapshot of the state as lines, one record each, so that neither
+ * writer nor reader ever holds the whole text.
  * @param state the state
- * @returns JSON text that {@link deserializeState} reads back
+ * @returns JSON lines that {@link stateFromLines} reads back
+ */
+export function* snapshotLines(state: TrackerState): Generator<string> {
+  const header: HeaderJson = { version: SNAPSHOT_VERSION, horizonMs: state.horizonMs };
+  yield JSON.stringify(header);
+  const line = (record: RecordJson) => JSON.stringify(record);
+  for (const name of sortedKeys(state.users)) yield line(["user", name, state.users.get(name)!]);
+  for (const key of sortedKeys(state.sessions)) {
+    const session = state.sessions.get(key)!;
+    if (session.expiresMs > state.horizonMs) yield line(["session", key, session]);
+  }
+  for (const key of sortedKeys(state.closedSessions)) {
+    const expiresMs = state.closedSessions.get(key)!;
+    if (expiresMs > state.horizonMs) yield line(["closed", key, expiresMs]);
+  }
+  for (const name of sortedKeys(state.groups)) {
+    yield line(["group", name, groupJson(state.groups.get(name)!)]);
+  }
+  for (const key of sortedKeys(state.manifests)) {
+    yield line(["manifest", key, state.manifests.get(key)!]);
+  }
+}
+
+/**
+ * Writes a snapshot of the state as one text (for tests and small states).
+ * @returns the lines of {@link snapshotLines}, joined by newlines
  */
 export function serializeState(state: TrackerState): string {
-  const snapshot: SnapshotJson = {
-    version: SNAPSHOT_VERSION,
-    users: sorted(state.users, (u) => u),
-    sessions: sorted(state.sessions, (s) => s)
-      .filter(([, s]) => s.expiresMs > state.horizonMs),
-    closedSessions: sorted(state.closedSessions, (expiresMs) => expiresMs)
-      .filter(([, expiresMs]) => expiresMs > state.horizonMs),
-    horizonMs: state.horizonMs,
-    groups: sorted(state.groups, groupJson),
-    manifests: sorted(state.manifests, (m) => m),
-  };
-  return JSON.stringify(snapshot);
+  return [...snapshotLines(state)].join("\n");
+}
+
+function sortedKeys(map: Map<string, unknown>): string[] {
+  return [...map.keys()].sort();
 }
 
 function toMap<T, U>(entries: Entries<T>, f: (value: T) => U): Map<string, U> {
@@ -106,28 +132,90 @@ function groupFrom(json: GroupJson): GroupRecord {
   };
 }
 
+/** Builds a state from a snapshot's lines as they arrive (from disk or from a peer). */
+export class SnapshotBuilder {
+  #state = createState();
+  #header: HeaderJson | undefined;
+
+  /**
+   * Takes the next line.
+   * @throws {AppError} BAD_REQUEST when it is not a line of a snapshot of this version
+   */
+  add(text: string): void {
+    try {
+      if (this.#header === undefined) {
+        const header = JSON.parse(text) as HeaderJson;
+        if (header?.version !== SNAPSHOT_VERSION) throw new TypeError("unknown snapshot version");
+        if (!Number.isSafeInteger(header.horizonMs)) throw new TypeError("horizonMs");
+        this.#header = header;
+        this.#state.horizonMs = header.horizonMs;
+        return;
+      }
+      readRecord(this.#state, JSON.parse(text) as RecordJson);
+    } catch (error) {
+      throw unreadable(error);
+    }
+  }
+
+  /**
+   * The state read, once every line was taken.
+   * @throws {AppError} BAD_REQUEST when no header came
+   */
+  finish(): TrackerState {
+    if (this.#header === undefined) throw unreadable(new TypeError("no header"));
+    const state = this.#state;
+    for (const [tokenHash, session] of state.sessions) indexToken(state, session.user, tokenHash);
+    return state;
+  }
+}
+
+function unreadable(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const why = error instanceof Error ? error.message : String(error);
+  return new AppError("BAD_REQUEST", `Cannot read the state snapshot: ${why}`);
+}
+
+/**
+ * Reads a snapshot written by {@link snapshotLines}, one line at a time.
+ * @param lines its lines, in order
+ * @returns the state it holds
+ * @throws {AppError} BAD_REQUEST when the lines are not a snapshot of this version
+ */
+export function stateFromLines(lines: Iterable<string>): TrackerState {
+  const builder = new SnapshotBuilder();
+  for (const line of lines) builder.add(line);
+  return builder.finish();
+}
+
+function readRecord(state: TrackerState, record: RecordJson): void {
+  if (!Array.isArray(record) || typeof record[1] !== "string") throw new TypeError("a bad line");
+  switch (record[0]) {
+    case "user":
+      state.users.set(record[1], record[2]);
+      return;
+    case "session":
+      state.sessions.set(record[1], record[2]);
+      return;
+    case "closed":
+      state.closedSessions.set(record[1], record[2]);
+      return;
+    case "group":
+      state.groups.set(record[1], groupFrom(record[2]));
+      return;
+    case "manifest":
+      addManifest(state, record[2]);
+      return;
+    default:
+      throw new TypeError(`an unknown record "${String(record[0]).slice(0, 20)}"`);
+  }
+}
+
 /**
  * Reads a snapshot written by {@link serializeState}.
- * @param text the snapshot's JSON text
+ * @param text the snapshot's text
  * @returns the state it holds
  * @throws {AppError} BAD_REQUEST when the text is not a snapshot of this version
  */
 export function deserializeState(text: string): TrackerState {
-  try {
-    const json = JSON.parse(text) as SnapshotJson;
-    if (json.version !== SNAPSHOT_VERSION) throw new TypeError("unknown snapshot version");
-    const state = createState();
-    state.users = toMap(json.users, (u) => u);
-    state.sessions = toMap(json.sessions, (s) => s);
-    state.closedSessions = toMap(json.closedSessions, (expiresMs) => expiresMs);
-    if (!Number.isSafeInteger(json.horizonMs)) throw new TypeError("horizonMs");
-    state.horizonMs = json.horizonMs;
-    state.groups = toMap(json.groups, groupFrom);
-    state.manifests = toMap(json.manifests, (m) => m);
-    for (const [tokenHash, session] of state.sessions) indexToken(state, session.user, tokenHash);
-    return state;
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new AppError("BAD_REQUEST", `Cannot read the state snapshot: ${why}`);
-  }
+  return stateFromLines(text.split("\n"));
 }

@@ -3,9 +3,9 @@
  * registers keyed by name, so applying ops in any order gives the same value;
  * what users see is derived from these at read time (see state_view.ts).
  */
-import type { Manifest } from "../protocol/manifest.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
+import type { ManifestSummary } from "./piece_hashes.ts";
 
 /** A value with the stamp of the op that wrote it. */
 export interface Register<T> {
@@ -28,9 +28,19 @@ export interface SessionRecord {
   expiresMs: number;
 }
 
-/** One user's sharing of one file name in a group epoch. */
+/**
+ * One user's sharing of one file name in a group epoch. `piecesKey` names the
+ * manifest its op carried (absent for ops from before every share carried one).
+ */
 export type Seed =
-  | { active: true; addr: string; cert?: string; fileHash: string; since: Stamp }
+  | {
+    active: true;
+    addr: string;
+    cert?: string;
+    fileHash: string;
+    since: Stamp;
+    piecesKey?: string;
+  }
   | { active: false };
 
 /** Everything said about one epoch of a group. */
@@ -67,8 +77,13 @@ export interface TrackerState {
    */
   horizonMs: number;
   groups: Map<string, GroupRecord>;
-  /** fileHash -> its manifest (content-addressed). */
-  manifests: Map<string, Manifest>;
+  /**
+   * piecesKey -> a manifest without its piece hashes (those are on disk, see
+   * piece_hashes.ts), kept while an active seed refers to it (state_compaction.ts).
+   */
+  manifests: Map<string, ManifestSummary>;
+  /** Index derived from `manifests`: fileHash -> the pieces keys of its manifests. Not serialized. */
+  fileManifests: Map<string, Set<string>>;
   /** Index derived from `sessions`: user -> token hashes opened for them. Not serialized. */
   userTokens: Map<string, Set<string>>;
 }

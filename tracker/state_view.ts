@@ -17,11 +17,12 @@
  *   user's last session write `unshare_file` ops, so an old seed never comes
  *   back to life and displaces content shared since.)
  */
-import type { Manifest } from "../protocol/manifest.ts";
+import type { ManifestSummary } from "./piece_hashes.ts";
 import type { PeerInfo } from "../protocol/tracker_messages.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
 import type { EpochRecord, GroupRecord, TrackerState } from "./state_types.ts";
+import { manifestFor } from "./state_manifests.ts";
 
 /**
  * The user a session belongs to.
@@ -166,7 +167,7 @@ export interface FileView {
   name: string;
   fileHash: string;
   /** Undefined while the op carrying it has not arrived. */
-  manifest: Manifest | undefined;
+  manifest: ManifestSummary | undefined;
   /** Active seeders of the winning content, sorted by user. */
   seeders: PeerInfo[];
   /** When its earliest seeder began sharing this content. */
@@ -181,12 +182,18 @@ export function fileView(state: TrackerState, view: GroupView, name: string): Fi
   const seeds = view.record.files.get(name);
   if (seeds === undefined) return undefined;
   let win: { fileHash: string; since: Stamp } | undefined;
-  const active: Array<PeerInfo & { fileHash: string }> = [];
+  const active: Array<PeerInfo & { fileHash: string; piecesKey: string | undefined }> = [];
   for (const [user, reg] of seeds) {
     const seed = reg.value;
     if (!seed.active || memberStatus(view, user) !== "member") continue;
     const cert = seed.cert === undefined ? {} : { cert: seed.cert };
-    active.push({ user, addr: seed.addr, ...cert, fileHash: seed.fileHash });
+    active.push({
+      user,
+      addr: seed.addr,
+      ...cert,
+      fileHash: seed.fileHash,
+      piecesKey: seed.piecesKey,
+    });
     if (
       win === undefined || seed.since < win.since ||
       (seed.since === win.since && seed.fileHash < win.fileHash)
@@ -194,10 +201,16 @@ export function fileView(state: TrackerState, view: GroupView, name: string): Fi
   }
   if (win === undefined) return undefined;
   const fileHash = win.fileHash;
-  const seeders = active.filter((p) => p.fileHash === fileHash)
+  const winners = active.filter((p) => p.fileHash === fileHash);
+  const seeders = winners
     .map((p) => ({ user: p.user, addr: p.addr, ...(p.cert === undefined ? {} : { cert: p.cert }) }))
     .sort((a, b) => (a.user < b.user ? -1 : 1));
-  return { name, fileHash, manifest: state.manifests.get(fileHash), seeders, since: win.since };
+  // The manifests these seeders' ops carried (all of the file's, if one predates that).
+  const keys = winners.every((p) => p.piecesKey !== undefined)
+    ? new Set(winners.map((p) => p.piecesKey as string))
+    : undefined;
+  const manifest = manifestFor(state, fileHash, keys);
+  return { name, fileHash, manifest, seeders, since: win.since };
 }
 
 /**

@@ -9,7 +9,7 @@ import { startBalancerLink } from "./balancer_link.ts";
 import { formatAddr } from "../protocol/conn_io.ts";
 import { listenConn } from "../protocol/tls.ts";
 import { acceptConnections } from "../protocol/accept_loop.ts";
-import { describeError } from "../protocol/errors.ts";
+import { AppError, describeError } from "../protocol/errors.ts";
 import { isPeerCommand, parsePeerRequest } from "../protocol/cluster_messages.ts";
 import { BufferBudget, serveControlConn } from "../protocol/rpc_server.ts";
 import { encodeLine } from "../protocol/framing.ts";
@@ -34,7 +34,6 @@ import { PeerLinks } from "./replication_links.ts";
 import { ReplicationSession } from "./replication_server.ts";
 import { OpScreen } from "./op_screen.ts";
 import { vvToObject } from "./storage.ts";
-import { AppError } from "../protocol/errors.ts";
 import { commandLabel } from "../protocol/prom_text.ts";
 import { TrackerActivity } from "./tracker_activity.ts";
 import { startTrackerDashboard } from "./tracker_dashboard.ts";
@@ -76,6 +75,7 @@ export async function startTracker(
     id: config.id,
     dataDir: config.dataDir,
     snapshotEveryOps: config.snapshotEveryOps,
+    logKeepOps: config.logKeepOps,
     nowMs: config.nowMs,
     maxClockSkewMs: config.maxClockSkewMs,
     writeRetryMs: config.writeRetryMs,
@@ -192,13 +192,22 @@ export async function startTracker(
     if (req.cmd === "download_file") {
       // Signed here, where the key is: a member's fetch comes with its proof for the seeders.
       const offer = data as FileOffer;
+      const pieceHashes = await replica.pieceHashesOf(offer.manifest);
+      if (pieceHashes === undefined) {
+        throw new AppError("UNAVAILABLE", `The piece hashes of "${offer.name}" are not here yet`);
+      }
+      const { fileHash, size, pieceSize } = offer.manifest;
       const ticket = signTicket(clusterKey, {
         user: sessionUser(replica.state, req.token),
         group: offer.group,
-        fileHash: offer.manifest.fileHash,
+        fileHash,
         notAfterMs: Date.now() + config.ticketLifetimeMs,
       });
-      return { ...offer, ticket } satisfies TrackerReplies["download_file"];
+      return {
+        ...offer,
+        manifest: { fileHash, size, pieceSize, pieceHashes },
+        ticket,
+      } satisfies TrackerReplies["download_file"];
     }
     const withKey = req.cmd === "login" || req.cmd === "whoami";
     return withKey ? { ...data as object, clusterKey: clusterKey.publicKey } : data;

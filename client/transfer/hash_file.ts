@@ -9,8 +9,9 @@ import { AppError } from "../../protocol/errors.ts";
 import {
   fileHashOf,
   type Manifest,
+  MAX_FILE_BYTES,
   MAX_PIECES,
-  PIECE_SIZE_BYTES,
+  pieceSizeFor,
 } from "../../protocol/manifest.ts";
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -18,23 +19,34 @@ const CHUNK_BYTES = 1024 * 1024;
 /**
  * Hashes a file into its manifest.
  * @param path the file to share
- * @param pieceSize bytes per piece @default PIECE_SIZE_BYTES
+ * @param pieceSize bytes per piece @default pieceSizeFor(the file's size)
  * @param shownAs how error messages name the file, e.g. as the user typed it @default path
  * @returns its size, piece hashes and id
  * @throws {AppError} NOT_FOUND when it does not exist, BAD_REQUEST when it is not a
- *   regular file or has too many pieces, FORBIDDEN when it cannot be read
+ *   regular file, is larger than MAX_FILE_BYTES or has too many pieces, FORBIDDEN when it cannot be read
  */
 export async function hashFile(
   path: string,
-  pieceSize: number = PIECE_SIZE_BYTES,
+  chosenPieceSize: number | undefined = undefined,
   shownAs: string = path,
 ): Promise<Manifest> {
-  if (!Number.isSafeInteger(pieceSize) || pieceSize <= 0) {
-    throw new AppError("BAD_REQUEST", `Piece size ${pieceSize} must be a positive integer`);
+  if (
+    chosenPieceSize !== undefined &&
+    (!Number.isSafeInteger(chosenPieceSize) || chosenPieceSize <= 0)
+  ) {
+    throw new AppError("BAD_REQUEST", `Piece size ${chosenPieceSize} must be a positive integer`);
   }
   // The one stat of an upload: these checks and the open happen here only.
   const file = await openForHashing(path, shownAs);
   try {
+    const { size: statSize } = await file.stat();
+    if (statSize > MAX_FILE_BYTES) {
+      throw new AppError(
+        "BAD_REQUEST",
+        `Cannot share "${shownAs}": it is larger than 1 TiB, the largest file a manifest can describe`,
+      );
+    }
+    const pieceSize = chosenPieceSize ?? pieceSizeFor(statSize);
     const pieceHashes: string[] = [];
     const buffer = new Uint8Array(Math.max(CHUNK_BYTES, pieceSize));
     let piece: Hash = createHash("sha256");

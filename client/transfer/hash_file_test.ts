@@ -59,3 +59,23 @@ Deno.test("hashFile() refuses a missing path and a directory with clear errors",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("hashFile() picks the piece size from the file size and refuses past 1 TiB", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/small`, new Uint8Array(10));
+    assertEquals((await hashFile(`${dir}/small`)).pieceSize, 512 * 1024);
+    // A sparse file: refused from its size, before a byte is read.
+    const huge = await Deno.open(`${dir}/huge`, { write: true, create: true });
+    await huge.truncate(1024 ** 4 + 1);
+    huge.close();
+    await assertRejects(
+      hashFile(`${dir}/huge`, undefined, "huge.iso"),
+      (e) =>
+        e instanceof AppError && e.code === "BAD_REQUEST" &&
+        /"huge\.iso": it is larger than 1 TiB/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
