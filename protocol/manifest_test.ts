@@ -99,7 +99,7 @@ function syntheticManifest(size: number) {
     { length: pieceCount(size, pieceSize) },
     (_, i) => i.toString(16).padStart(64, "a"),
   );
-  return { fileHash: H, size, pieceSize, pieceHashes };
+  return { fileHash: fileHashOf({ size, pieceSize, pieceHashes }), size, pieceSize, pieceHashes };
 }
 
 Deno.test("a 1 TiB manifest is accepted and fits a request line with room for a reply", () => {
@@ -113,10 +113,12 @@ Deno.test("a 1 TiB manifest is accepted and fits a request line with room for a 
 });
 
 Deno.test("a manifest past 1 TiB or past MAX_PIECES is refused with a clear message", () => {
-  const tooBig = { ...syntheticManifest(TiB), size: TiB + 1 };
+  const past = { ...syntheticManifest(TiB), size: TiB + 1 };
+  const tooBig = { ...past, fileHash: fileHashOf(past) };
   assert.throws(() => parseManifest(tooBig), /larger than 1099511627776 bytes \(1 TiB\)/);
   const size = (MAX_PIECES + 1) * 512 * KiB;
   const tooMany = { ...syntheticManifest(size), pieceSize: 512 * KiB };
   tooMany.pieceHashes = Array.from({ length: MAX_PIECES + 1 }, () => H);
+  tooMany.fileHash = fileHashOf(tooMany);
   assert.throws(() => parseManifest(tooMany), /at most 16384 pieces/);
 });

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import type { Manifest } from "../protocol/manifest.ts";
+import { fileHashOf, type Manifest } from "../protocol/manifest.ts";
 import { OpStore } from "../tracker/storage.ts";
 import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
@@ -17,7 +17,8 @@ const SECRET = "truncation-test-secret";
 function manifest(content: string, pieces: number): Manifest {
   const sha = (text: string) => createHash("sha256").update(text).digest("hex");
   const pieceHashes = Array.from({ length: pieces }, (_, i) => sha(`${content}/${i}`));
-  return { fileHash: sha(content), size: pieces * 4, pieceSize: 4, pieceHashes };
+  const shape = { size: pieces * 4, pieceSize: 4, pieceHashes };
+  return { fileHash: fileHashOf(shape), ...shape };
 }
 
 function opsInLog(dir: string): { base: number; stored: number } {

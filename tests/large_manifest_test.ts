@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { type Manifest, MAX_PIECES, pieceCount, pieceSizeFor } from "../protocol/manifest.ts";
+import {
+  fileHashOf,
+  type Manifest,
+  MAX_PIECES,
+  pieceCount,
+  pieceSizeFor,
+} from "../protocol/manifest.ts";
 import { RpcClient } from "../protocol/rpc_client.ts";
 import { tempDir } from "./harness.ts";
 import { converged, startPeer } from "./cluster_helpers.ts";
@@ -16,7 +22,7 @@ const TiB = 1024 ** 4;
 function syntheticManifest(size: number, pieceSize = pieceSizeFor(size)): Manifest {
   const sha = (text: string) => createHash("sha256").update(text).digest("hex");
   const pieceHashes = Array.from({ length: pieceCount(size, pieceSize) }, (_, i) => sha(`p${i}`));
-  return { fileHash: sha(`file of ${size}`), size, pieceSize, pieceHashes };
+  return { fileHash: fileHashOf({ size, pieceSize, pieceHashes }), size, pieceSize, pieceHashes };
 }
 
 Deno.test("a 1 TiB file's manifest is accepted, replicated and served; an oversized one is refused", async () => {
@@ -49,7 +55,8 @@ Deno.test("a 1 TiB file's manifest is accepted, replicated and served; an oversi
     assert.deepEqual(offer.manifest, big);
 
     // Past 1 TiB, and too many pieces for the size: refused at upload, with why.
-    const huge = { ...syntheticManifest(TiB), size: TiB + 1 };
+    const past = { ...syntheticManifest(TiB), size: TiB + 1 };
+    const huge = { ...past, fileHash: fileHashOf(past) };
     const error = await rejectsWith(
       c1.request("upload_file", { ...share, name: "huge.img", manifest: huge }),
       "BAD_REQUEST",

@@ -242,8 +242,6 @@ async function main(args: string[]): Promise<number> {
   }
   const room = roomForFiles(config.maxConnections + RESERVED_FILES);
   const fewFiles = openFilesWarning(room, config.maxConnections);
-  // deno-lint-ignore no-console
-  if (fewFiles !== undefined) console.error(`tracker: ${fewFiles}`);
   let tracker: Awaited<ReturnType<typeof startTracker>>;
   try {
     tracker = await startTracker(config);
@@ -262,6 +260,8 @@ async function main(args: string[]): Promise<number> {
   const dashboard = tracker.dashboardUrl;
   // deno-lint-ignore no-console
   if (dashboard !== undefined) console.log(dashboardLine("tracker", dashboard));
+  // deno-lint-ignore no-console
+  if (fewFiles !== undefined) console.error(`tracker: ${fewFiles}`);
   config.log(`tracker ${config.id} serving ${tracker.addr} with data in ${config.dataDir}`);
   const reason = await stopped;
   await tracker.close();

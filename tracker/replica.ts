@@ -8,17 +8,13 @@
  * so a tracker that crashes never reuses a seq a peer has already seen.
  *
  * Each origin's ops are kept contiguous (1..n): an op whose seq is not the
- * next one for its origin is a duplicate (dropped) or arrived early (dropped,
- * it comes again in order), so the version vector is simply the highest seq.
- *
- * A commit that fails (a full disk) never leaves a gap: the state, version
- * vector and retry replies are reloaded from what the log holds, so the ops
- * of the failed transaction are undone, and writes are refused until the log
- * commits again (write_gate.ts).
+ * next one is a duplicate or early (dropped; it comes again in order), so the
+ * version vector is simply the highest seq. A commit that fails (a full disk)
+ * never leaves a gap: what the log holds is loaded again, undoing the failed
+ * transaction, and writes are refused until the log commits (write_gate.ts).
  */
 import { clearImmediate, setImmediate } from "node:timers";
 import {
-  LOG_KEEP_OPS,
   REMEMBERED_RETRIES,
   SNAPSHOT_DEFER_MAX_OPS,
   WRITE_PROBE_BYTES,
@@ -36,37 +32,17 @@ import {
 import type { Op, OpBody } from "./ops.ts";
 import { type ManifestSummary, unpackPieceHashes } from "./piece_hashes.ts";
 import { applyOp, createState, digestState, mergeState, type TrackerState } from "./state.ts";
-import { needsSnapshot, truncationPoint } from "./log_truncation.ts";
+import { needsSnapshot } from "./log_truncation.ts";
+import { saveSnapshot } from "./replica_snapshot.ts";
 import { type LogView, missingOps, opsBehind } from "./replica_feed.ts";
 import { RetryMemory } from "./retry_memory.ts";
 import { loadReplica } from "./replica_load.ts";
-import { compactState } from "./state_compaction.ts";
-import { snapshotLines } from "./state_snapshot.ts";
-import { commitFailure, OpStore, type VersionVector } from "./storage.ts";
+import { OpStore, type VersionVector } from "./storage.ts";
 import { WriteGate } from "./write_gate.ts";
 import { PeerKnowledge } from "./peer_knowledge.ts";
+import type { ReplicaOptions } from "./replica_options.ts";
 
-/** Options of {@link Replica.open}. */
-export interface ReplicaOptions {
-  /** This tracker's id, the origin of its own ops. */
-  id: number;
-  /** Data directory of the op log. */
-  dataDir: string;
-  /** Ops between snapshots. */
-  snapshotEveryOps: number;
-  /** Receives log lines: a failed commit with its SQLite error, writes resuming. @default nothing */
-  log?: (line: string) => void;
-  /** Time between tries to commit again after a failed commit. @default WRITE_RETRY_MS */
-  writeRetryMs?: number;
-  /** Opens the op log (tests inject storage faults here). @default new OpStore(dataDir) */
-  openStore?: (dataDir: string) => OpStore;
-  /** Most ops kept behind the snapshot for a peer that lacks them. @default LOG_KEEP_OPS */
-  logKeepOps?: number;
-  /** The wall clock in milliseconds. @default Date.now */
-  nowMs?: () => number;
-  /** A received stamp further ahead of the wall clock is refused. @default no limit */
-  maxClockSkewMs?: number;
-}
+export type { ReplicaOptions } from "./replica_options.ts";
 
 interface Pending {
   ops: Op[];
@@ -408,24 +384,16 @@ export class Replica {
 
   /** Saves a snapshot, then cuts the log behind it (at least up to `cut`). */
   #snapshot(cut: VersionVector = new Map()): void {
-    compactState(this.#state); // what no view can need leaves memory here, and the snapshot
-    try {
-      this.#store.saveSnapshot(snapshotLines(this.#state), this.#vv);
-      this.#store.sweepPieces(this.#state.manifests);
-    } catch (error) {
-      // The log is whole without it: a restart replays more. Try again later.
-      this.#options.log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);
-      return;
-    }
-    this.#sinceSnapshot = 0;
-    const peers = this.#peers.all();
-    const keepOps = this.#options.logKeepOps ?? LOG_KEEP_OPS;
-    const upTo = truncationPoint(this.#vv, this.#base, peers, keepOps);
-    for (const [origin, seq] of cut) upTo.set(origin, Math.max(seq, upTo.get(origin) ?? 0));
-    if (upTo.size === 0) return;
-    this.#store.truncateLog(upTo, REMEMBERED_RETRIES);
-    for (const [origin, seq] of upTo) {
-      this.#base.set(origin, Math.max(seq, this.#base.get(origin) ?? 0));
-    }
+    const saved = saveSnapshot({
+      store: this.#store,
+      state: this.#state,
+      held: this.#vv,
+      base: this.#base,
+      peers: this.#peers.all(),
+      cut,
+      logKeepOps: this.#options.logKeepOps,
+      log: this.#options.log,
+    });
+    if (saved) this.#sinceSnapshot = 0;
   }
 }

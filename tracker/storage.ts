@@ -57,7 +57,7 @@ const SCHEMA = `
 `;
 
 const PIECES_SCHEMA = `
-  CREATE TABLE piece_hashes (
+  CREATE TABLE IF NOT EXISTS piece_hashes (
     key TEXT PRIMARY KEY,
     hashes BLOB NOT NULL
   ) WITHOUT ROWID;
@@ -127,11 +127,13 @@ export class OpStore {
     }
     hashLegacyTokens(this.#db); // a log from before tokens were hashed
     // A log from before file ids were hashes of piece hashes: its snapshot goes too.
-    if (renameLegacyFileIds(this.#db) > 0) this.#db.exec("DELETE FROM snapshot_lines");
+    const renamed = renameLegacyFileIds(this.#db) > 0;
+    if (renamed) this.#db.exec("DELETE FROM snapshot_lines");
     const hasPieces = this.#db.prepare(
       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'piece_hashes'",
     ).get();
-    if (hasPieces === undefined) this.#movePiecesOutOfState();
+    // A log from before piece hashes left the state (or whose old ops were just renamed).
+    if (hasPieces === undefined || renamed) this.#movePiecesOutOfState();
     this.#insertPieces = this.#db.prepare(INSERT_PIECES);
     this.#readPieces = this.#db.prepare("SELECT hashes FROM piece_hashes WHERE key = ?");
     this.#insert = this.#db.prepare(

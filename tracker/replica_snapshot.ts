@@ -1,0 +1,51 @@
+/**
+ * A replica's snapshot: the compacted state saved as lines, the piece hashes
+ * no manifest needs swept, then the op log cut behind the snapshot as far as
+ * every known peer allows (log_truncation.ts).
+ */
+import { LOG_KEEP_OPS, REMEMBERED_RETRIES } from "./config.ts";
+import { truncationPoint } from "./log_truncation.ts";
+import type { TrackerState } from "./state.ts";
+import { compactState } from "./state_compaction.ts";
+import { snapshotLines } from "./state_snapshot.ts";
+import { commitFailure, type OpStore, type VersionVector } from "./storage.ts";
+
+/** What a snapshot reads and moves. */
+export interface SnapshotInput {
+  store: OpStore;
+  state: TrackerState;
+  /** Highest seq held per origin: what the snapshot covers. */
+  held: VersionVector;
+  /** Per origin, the last seq already cut from the log; raised here. */
+  base: VersionVector;
+  /** What each peer is known to hold. */
+  peers: VersionVector[];
+  /** Cut at least this far (a peer's installed snapshot covers it). */
+  cut: VersionVector;
+  /** Most ops kept behind the snapshot for a lagging peer. @default LOG_KEEP_OPS */
+  logKeepOps?: number | undefined;
+  log?: ((line: string) => void) | undefined;
+}
+
+/**
+ * Saves a snapshot and cuts the log behind it. A snapshot that cannot be
+ * saved is logged and skipped: the log is whole without it.
+ * @returns whether the snapshot was saved
+ */
+export function saveSnapshot(input: SnapshotInput): boolean {
+  const { store, state, held, base } = input;
+  compactState(state); // what no view can need leaves memory here, and the snapshot
+  try {
+    store.saveSnapshot(snapshotLines(state), held);
+    store.sweepPieces(state.manifests);
+  } catch (error) {
+    input.log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);
+    return false;
+  }
+  const upTo = truncationPoint(held, base, input.peers, input.logKeepOps ?? LOG_KEEP_OPS);
+  for (const [origin, seq] of input.cut) upTo.set(origin, Math.max(seq, upTo.get(origin) ?? 0));
+  if (upTo.size === 0) return true;
+  store.truncateLog(upTo, REMEMBERED_RETRIES);
+  for (const [origin, seq] of upTo) base.set(origin, Math.max(seq, base.get(origin) ?? 0));
+  return true;
+}
