@@ -13,12 +13,11 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
-import { packPieceHashes, piecesKeyOf } from "./piece_hashes.ts";
+import { INSERT_PIECES, movePiecesOutOfOps, savePieces } from "./piece_store.ts";
+import { piecesKeyOf } from "./piece_hashes.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
 import { renameLegacyFileIds } from "./file_id_migration.ts";
-
-/** Highest contiguous seq held per origin. */
-export type VersionVector = Map<number, number>;
+import { type VersionVector, vvFromObject, vvToObject } from "./version_vector.ts";
 
 /** A saved state and the version vector it covers. */
 export interface StoredSnapshot {
@@ -56,15 +55,8 @@ const SCHEMA = `
   );
 `;
 
-const PIECES_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS piece_hashes (
-    key TEXT PRIMARY KEY,
-    hashes BLOB NOT NULL
-  ) WITHOUT ROWID;
-`;
 /** Characters of snapshot lines stored in one row. */
 const SNAPSHOT_ROW_CHARS = 64 * 1024;
-const INSERT_PIECES = "INSERT OR IGNORE INTO piece_hashes (key, hashes) VALUES (?, ?)";
 
 interface OpRow {
   origin: number;
@@ -74,33 +66,8 @@ interface OpRow {
   retry: string | null;
 }
 
-/** Converts a version vector to a JSON-friendly object keyed by origin. */
-export function vvToObject(vv: VersionVector): Record<string, number> {
-  return Object.fromEntries([...vv].sort(([a], [b]) => a - b).map(([k, v]) => [String(k), v]));
-}
-
-/** Reads a version vector from its JSON object form, skipping malformed entries. */
-export function vvFromObject(raw: Record<string, unknown>): VersionVector {
-  const vv: VersionVector = new Map();
-  for (const [key, value] of Object.entries(raw)) {
-    const origin = Number(key);
-    if (Number.isSafeInteger(origin) && Number.isSafeInteger(value) && (value as number) > 0) {
-      vv.set(origin, value as number);
-    }
-  }
-  return vv;
-}
-
-/**
- * Says why a commit failed, naming a full disk as such.
- * @param error what SQLite threw
- * @returns e.g. "the disk is full (SQLite: database or disk is full)"
- */
-export function commitFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const full = /disk is full|SQLITE_FULL|no space left/i.test(message);
-  return `${full ? "the disk is full" : "the op log cannot be written"} (SQLite: ${message})`;
-}
+export { type VersionVector, vvFromObject, vvToObject } from "./version_vector.ts";
+export { commitFailure } from "./commit_failure.ts";
 
 /** The SQLite op log of one tracker. */
 export class OpStore {
@@ -133,7 +100,7 @@ export class OpStore {
       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'piece_hashes'",
     ).get();
     // A log from before piece hashes left the state (or whose old ops were just renamed).
-    if (hasPieces === undefined || renamed) this.#movePiecesOutOfState();
+    if (hasPieces === undefined || renamed) movePiecesOutOfOps(this.#db);
     this.#insertPieces = this.#db.prepare(INSERT_PIECES);
     this.#readPieces = this.#db.prepare("SELECT hashes FROM piece_hashes WHERE key = ?");
     this.#insert = this.#db.prepare(
@@ -400,32 +367,8 @@ export class OpStore {
    * manifest in it and drops the snapshot that held them (the state is
    * replayed from the log, which is whole).
    */
-  #movePiecesOutOfState(): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      this.#db.exec(PIECES_SCHEMA);
-      const insert = this.#db.prepare(INSERT_PIECES);
-      const rows = this.#db.prepare(
-        `SELECT json_extract(body, '$.manifest.pieceHashes') AS hashes FROM ops
-         WHERE json_extract(body, '$.manifest') IS NOT NULL`,
-      ).iterate() as Iterable<{ hashes: string }>;
-      for (const row of rows) savePieces(insert, JSON.parse(row.hashes));
-      this.#db.exec("DELETE FROM snapshot");
-      this.#db.exec("DELETE FROM snapshot_lines");
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
-  }
-
   /** Closes the database. */
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }
-}
-
-function savePieces(insert: StatementSync, hashes: readonly string[]): void {
-  const packed = packPieceHashes(hashes);
-  insert.run(piecesKeyOf(packed), packed);
 }
