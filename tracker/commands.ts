@@ -18,6 +18,7 @@ import {
   LOGIN_FAILURES_FORGET_MS,
   LOGIN_FAILURES_MAX_ENTRIES,
   LOGIN_FREE_FAILURES,
+  PEER_LEASE_MS,
   SALT_BYTES,
   SCRYPT_CONCURRENCY,
   TOKEN_BYTES,
@@ -171,10 +172,18 @@ export async function sessionCommand(
   req: SessionRequest,
   rid?: string,
 ): Promise<unknown> {
-  const user = sessionUser(replica.state, req.token, Date.now());
-  if (!isWriteRequest(req)) return answerQuery(replica.state, req, user);
-  const retryKey = rid === undefined ? undefined : `${req.cmd}:${user}:${rid}`;
-  return await replica.write(() => decideWrite(replica.state, req, user), retryKey);
+  const nowMs = Date.now();
+  const user = sessionUser(replica.state, req.token, nowMs);
+  if (!isWriteRequest(req)) return answerQuery(replica.state, req, user, nowMs);
+  // Lease renewals are not retried: the next one comes in a few seconds.
+  const retryKey = rid === undefined || req.cmd === "keep_alive"
+    ? undefined
+    : `${req.cmd}:${user}:${rid}`;
+  const clock = { nowMs: Date.now(), ttlMs: PEER_LEASE_MS };
+  return await replica.write(
+    () => decideWrite(replica.state, req, user, undefined, clock),
+    retryKey,
+  );
 }
 
 /**

@@ -69,6 +69,12 @@ export const SALT_BYTES = 16;
 export const TOKEN_BYTES = 32;
 /** How long a session lasts after its login (30 days). */
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * How long a client counts as a live peer after its last lease op: four
+ * client heartbeat timeouts. Clients renew every few seconds; the tracker
+ * writes a lease op only once half of it has run.
+ */
+export const PEER_LEASE_MS = 10_000;
 /** The longest `--session-ttl` accepted: ten years. */
 export const MAX_SESSION_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 /** Password hashes waiting or running at once, over all connections; more are refused at once. */

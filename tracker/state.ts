@@ -18,6 +18,7 @@
 import type { Manifest } from "../protocol/manifest.ts";
 import type { Stamp } from "./hlc.ts";
 import type { Op } from "./ops.ts";
+import { peerKey } from "./peer_key.ts";
 import type { EpochRecord, GroupRecord, Register, TrackerState } from "./state_types.ts";
 
 export type * from "./state_types.ts";
@@ -35,6 +36,7 @@ export function createState(): TrackerState {
     horizonMs: 0,
     groups: new Map(),
     manifests: new Map(),
+    peerLeases: new Map(),
     userTokens: new Map(),
   };
 }
@@ -79,22 +81,37 @@ export function applyOp(state: TrackerState, op: Op): void {
       setOwner(epochOf(state, b.group, b.epoch), { stamp: at, value: b.user });
       return;
     case "share_file":
-      keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
-        stamp: at,
-        value: {
-          active: true,
-          addr: b.addr,
-          ...(b.cert === undefined ? {} : { cert: b.cert }),
-          fileHash: b.fileHash,
-          since: b.since ?? at,
+      keepLast(
+        seedsOf(state, b.group, b.epoch, b.name),
+        b.perClient ? peerKey(b.user, b.addr) : b.user,
+        {
+          stamp: at,
+          value: {
+            active: true,
+            addr: b.addr,
+            ...(b.cert === undefined ? {} : { cert: b.cert }),
+            fileHash: b.fileHash,
+            since: b.since ?? at,
+            ...(b.partial ? { partial: true as const } : {}),
+          },
         },
-      });
+      );
       if (b.manifest !== undefined) addManifest(state.manifests, b.manifest);
       return;
     case "unshare_file":
-      keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
+      keepLast(
+        seedsOf(state, b.group, b.epoch, b.name),
+        b.addr === undefined ? b.user : peerKey(b.user, b.addr),
+        {
+          stamp: at,
+          value: { active: false },
+        },
+      );
+      return;
+    case "peer_lease":
+      keepLast(state.peerLeases, peerKey(b.user, b.addr), {
         stamp: at,
-        value: { active: false },
+        value: b.ttlMs === 0 ? 0 : atMs + b.ttlMs,
       });
       return;
   }

@@ -18,8 +18,8 @@ import type {
   UserRecord,
 } from "./state_types.ts";
 
-// 2: token hashes, session expiry and the horizon.
-const SNAPSHOT_VERSION = 2;
+// 2: token hashes, session expiry and the horizon. 3: peer leases.
+const SNAPSHOT_VERSION = 3;
 
 type Entries<T> = Array<[string, T]>;
 
@@ -43,6 +43,8 @@ interface SnapshotJson {
   horizonMs: number;
   groups: Entries<GroupJson>;
   manifests: Entries<Manifest>;
+  /** Absent in version 2. */
+  peerLeases?: Entries<Register<number>>;
 }
 
 function sorted<T, U>(map: Map<string, T>, f: (value: T) => U): Entries<U> {
@@ -81,6 +83,7 @@ export function serializeState(state: TrackerState): string {
     horizonMs: state.horizonMs,
     groups: sorted(state.groups, groupJson),
     manifests: sorted(state.manifests, (m) => m),
+    peerLeases: sorted(state.peerLeases, (r) => r),
   };
   return JSON.stringify(snapshot);
 }
@@ -115,7 +118,9 @@ function groupFrom(json: GroupJson): GroupRecord {
 export function deserializeState(text: string): TrackerState {
   try {
     const json = JSON.parse(text) as SnapshotJson;
-    if (json.version !== SNAPSHOT_VERSION) throw new TypeError("unknown snapshot version");
+    if (json.version !== SNAPSHOT_VERSION && json.version !== 2) {
+      throw new TypeError("unknown snapshot version");
+    }
     const state = createState();
     state.users = toMap(json.users, (u) => u);
     state.sessions = toMap(json.sessions, (s) => s);
@@ -124,6 +129,7 @@ export function deserializeState(text: string): TrackerState {
     state.horizonMs = json.horizonMs;
     state.groups = toMap(json.groups, groupFrom);
     state.manifests = toMap(json.manifests, (m) => m);
+    state.peerLeases = toMap(json.peerLeases ?? [], (r) => r);
     for (const [tokenHash, session] of state.sessions) indexToken(state, session.user, tokenHash);
     return state;
   } catch (error) {

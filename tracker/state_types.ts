@@ -28,9 +28,12 @@ export interface SessionRecord {
   expiresMs: number;
 }
 
-/** One user's sharing of one file name in a group epoch. */
+/**
+ * One peer's sharing of one file name in a group epoch; `partial` while its
+ * download is in progress. Keyed by user (older ops) or by peerKey(user, addr).
+ */
 export type Seed =
-  | { active: true; addr: string; cert?: string; fileHash: string; since: Stamp }
+  | { active: true; addr: string; cert?: string; fileHash: string; since: Stamp; partial?: true }
   | { active: false };
 
 /** Everything said about one epoch of a group. */
@@ -69,6 +72,8 @@ export interface TrackerState {
   groups: Map<string, GroupRecord>;
   /** fileHash -> its manifest (content-addressed). */
   manifests: Map<string, Manifest>;
+  /** peerKey(user, addr) -> last-writer-wins lease: live until `value` (ms). */
+  peerLeases: Map<string, Register<number>>;
   /** Index derived from `sessions`: user -> token hashes opened for them. Not serialized. */
   userTokens: Map<string, Set<string>>;
 }

@@ -11,7 +11,8 @@
  * - a group with no member is not there; its owner is the owner register
  *   while that user is a member, else the member who joined first (then by
  *   name), so concurrent leaves never leave a group ownerless;
- * - a seeder counts while its seed is active and it is a member; a file's
+ * - a peer (a client: user and address) is listed while its seed is active,
+ *   its user a member and its lease live (see peer_key.ts); a file's
  *   content is the file hash shared the longest (smallest `since`), and
  *   seeds of any other content are ignored. (Leaving a group and closing a
  *   user's last session write `unshare_file` ops, so an old seed never comes
@@ -22,6 +23,7 @@ import type { PeerInfo } from "../protocol/tracker_messages.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
 import type { EpochRecord, GroupRecord, TrackerState } from "./state_types.ts";
+import { peerKey, userOfKey } from "./peer_key.ts";
 
 /**
  * The user a session belongs to.
@@ -67,7 +69,12 @@ export function hasOtherSession(
 export function sharedBy(record: EpochRecord, user: string): string[] {
   const names: string[] = [];
   for (const [name, seeds] of record.files) {
-    if (seeds.get(user)?.value.active === true) names.push(name);
+    for (const [key, reg] of seeds) {
+      if (reg.value.active && userOfKey(key) === user) {
+        names.push(name);
+        break;
+      }
+    }
   }
   return names.sort();
 }
@@ -167,47 +174,83 @@ export interface FileView {
   fileHash: string;
   /** Undefined while the op carrying it has not arrived. */
   manifest: Manifest | undefined;
-  /** Active seeders of the winning content, sorted by user. */
+  /** Live peers of the winning content, full seeders first, each group sorted by user then address. */
   seeders: PeerInfo[];
   /** When its earliest seeder began sharing this content. */
   since: Stamp;
 }
 
 /**
- * A file of a visible group.
- * @returns the view, or undefined when no member shares it now
+ * Tells whether a client's lease runs past the reader's clock (or the
+ * state's horizon, whichever is later), like a session's expiry.
+ * @returns true while the client at `addr` counts as live
  */
-export function fileView(state: TrackerState, view: GroupView, name: string): FileView | undefined {
+export function leaseLive(state: TrackerState, user: string, addr: string, nowMs = 0): boolean {
+  const lease = state.peerLeases.get(peerKey(user, addr));
+  return lease !== undefined && lease.value > Math.max(nowMs, state.horizonMs);
+}
+
+/**
+ * A file of a visible group. Its content is decided by every active seed,
+ * live or not, so a peer going offline never changes what the name means;
+ * only live peers are listed.
+ * @param nowMs the reader's clock for peer leases (0: only the horizon)
+ * @returns the view, or undefined when no member shares it
+ */
+export function fileView(
+  state: TrackerState,
+  view: GroupView,
+  name: string,
+  nowMs = 0,
+): FileView | undefined {
   const seeds = view.record.files.get(name);
   if (seeds === undefined) return undefined;
   let win: { fileHash: string; since: Stamp } | undefined;
   const active: Array<PeerInfo & { fileHash: string }> = [];
-  for (const [user, reg] of seeds) {
+  for (const [key, reg] of seeds) {
     const seed = reg.value;
+    const user = userOfKey(key);
     if (!seed.active || memberStatus(view, user) !== "member") continue;
-    const cert = seed.cert === undefined ? {} : { cert: seed.cert };
-    active.push({ user, addr: seed.addr, ...cert, fileHash: seed.fileHash });
+    // An unshare of the whole user (leave, last logout) after this seed ends it.
+    const userWide = key === user ? undefined : seeds.get(user);
+    if (userWide !== undefined && !userWide.value.active && userWide.stamp > reg.stamp) continue;
     if (
       win === undefined || seed.since < win.since ||
       (seed.since === win.since && seed.fileHash < win.fileHash)
     ) win = { fileHash: seed.fileHash, since: seed.since };
+    if (!leaseLive(state, user, seed.addr, nowMs)) continue;
+    const cert = seed.cert === undefined ? {} : { cert: seed.cert };
+    const partial = seed.partial ? { partial: true } : {};
+    active.push({ user, addr: seed.addr, ...cert, ...partial, fileHash: seed.fileHash });
   }
   if (win === undefined) return undefined;
   const fileHash = win.fileHash;
-  const seeders = active.filter((p) => p.fileHash === fileHash)
-    .map((p) => ({ user: p.user, addr: p.addr, ...(p.cert === undefined ? {} : { cert: p.cert }) }))
-    .sort((a, b) => (a.user < b.user ? -1 : 1));
+  // One client may be listed under an old per-user key and its own key: once.
+  const byAddr = new Map<string, PeerInfo>();
+  for (const p of active) {
+    if (p.fileHash !== fileHash) continue;
+    const { fileHash: _, ...peer } = p;
+    const seen = byAddr.get(`${p.user} ${p.addr}`);
+    if (seen === undefined || (seen.partial && !peer.partial)) {
+      byAddr.set(`${p.user} ${p.addr}`, peer);
+    }
+  }
+  const seeders = [...byAddr.values()].sort((a, b) =>
+    (a.partial ? 1 : 0) - (b.partial ? 1 : 0) ||
+    (a.user < b.user ? -1 : a.user > b.user ? 1 : a.addr < b.addr ? -1 : 1)
+  );
   return { name, fileHash, manifest: state.manifests.get(fileHash), seeders, since: win.since };
 }
 
 /**
  * Every file of a visible group that has a seeder and a manifest, sorted by name.
+ * @param nowMs the reader's clock for peer leases (0: only the horizon)
  * @returns the file views
  */
-export function visibleFiles(state: TrackerState, view: GroupView): FileView[] {
+export function visibleFiles(state: TrackerState, view: GroupView, nowMs = 0): FileView[] {
   const files: FileView[] = [];
   for (const name of [...view.record.files.keys()].sort()) {
-    const file = fileView(state, view, name);
+    const file = fileView(state, view, name, nowMs);
     if (file !== undefined && file.manifest !== undefined) files.push(file);
   }
   return files;
