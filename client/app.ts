@@ -12,6 +12,7 @@ import { startSeeder } from "./transfer/mod.ts";
 import { LocalCatalog } from "./local/share_catalog.ts";
 import { makePeerIdentity } from "./local/peer_identity.ts";
 import { ShareManager } from "./local/share_manager.ts";
+import { PeerPresence } from "./local/peer_presence.ts";
 import { runLine, type ShellResult } from "./shell/shell.ts";
 import { TrackerSession } from "./session/tracker_session.ts";
 import type { ClientConfig } from "./config.ts";
@@ -52,6 +53,7 @@ export async function startClient(
   const { onNotice, cwd } = options;
   // The session calls this only once started (below), after the managers exist.
   const restore = (user: string) => {
+    presence.renew();
     // In the background: a failure here must reach the user, never crash the client.
     shares.announceAll(user)
       .then(() => downloads.resumePending(user))
@@ -103,13 +105,17 @@ export async function startClient(
     workers: config.workers,
     cwd,
     onNotice,
+    giveUpAfterMs: config.giveUpAfterMs,
+    banAfterCorrupt: config.banAfterCorrupt,
   });
+  const presence = new PeerPresence({ session, seederAddr, onTick: () => shares.checkFiles() });
   session.start();
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
     await downloads.close();
+    await presence.close();
     session.close();
     await seeder.close();
     registry.close();

@@ -33,6 +33,10 @@ export interface ClientConfig extends SessionTimings {
   workers: number;
   /** Upload limit of the seeder in bytes per second; 0 for none. */
   uploadBytesPerSec: number;
+  /** A download waiting this long for peers fails; 0: it waits until cancelled. */
+  giveUpAfterMs: number;
+  /** Corrupt pieces that ban a peer from a download. */
+  banAfterCorrupt: number;
   /** Print one JSON object per command result. */
   json: boolean;
   /** PEM file of the cluster CA: trackers and balancers are dialed with TLS and must prove a certificate from it. */
@@ -42,6 +46,9 @@ export interface ClientConfig extends SessionTimings {
   /** Allow plain TCP to trackers and balancers beyond loopback. */
   insecure: boolean;
 }
+
+/** The longest `--give-up-after`: a year. */
+const MAX_GIVE_UP_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** Tracker used when nothing else is configured. */
 export const DEFAULT_TRACKER = "127.0.0.1:7000";
@@ -86,6 +93,8 @@ export function defaultClientConfig(): ClientConfig {
     port: DEFAULT_PORT,
     workers: defaultWorkerCount(),
     uploadBytesPerSec: 0,
+    giveUpAfterMs: 0,
+    banAfterCorrupt: 3,
     json: false,
     tlsCaFile: undefined,
     tlsCaCerts: undefined,
@@ -184,6 +193,20 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
     shownDefault: "0 (no cap)",
   },
   {
+    name: "give-up-after",
+    arg: "DURATION",
+    env: "CLIENT_GIVE_UP_AFTER",
+    help: "a download that waits this long for peers fails, e.g. 90s or 10m",
+    shownDefault: "never",
+  },
+  {
+    name: "ban-after",
+    arg: "N",
+    env: "CLIENT_BAN_AFTER",
+    help: "corrupt pieces that ban a peer from a download",
+    shownDefault: "3",
+  },
+  {
     name: "json",
     kind: "boolean",
     env: "CLIENT_JSON",
@@ -243,6 +266,8 @@ export function parseClientArgs(args: string[], env: Env): { config: ClientConfi
   c.port = flags.int("port", 0, 65535) ?? c.port;
   c.workers = flags.int("workers", 1, MAX_WORKERS) ?? c.workers;
   c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
+  c.giveUpAfterMs = flags.duration("give-up-after", MAX_GIVE_UP_MS) ?? c.giveUpAfterMs;
+  c.banAfterCorrupt = flags.int("ban-after", 1, 1000) ?? c.banAfterCorrupt;
   c.json = flags.bool("json");
   c.tlsCaFile = flags.string("tls-ca");
   c.insecure = flags.bool("insecure");

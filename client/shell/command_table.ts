@@ -45,6 +45,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     "Download a file (to a directory or a new file path)",
   ),
   spec("stop_share", ["group", "name"], true, "Stop sharing a file"),
+  spec("cancel_download", ["group", "name"], true, "Stop a running download for good"),
   spec("show_downloads", [], false, "Show downloads with progress, rate and peers"),
   spec("wait", [], false, "Wait until every running download has finished"),
   spec("help", [], false, "List the commands"),

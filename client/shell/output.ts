@@ -81,6 +81,7 @@ const RENDERERS: Record<string, Renderer> = {
     `Downloading ${q(d["name"])} from ${q(d["group"])} to ${d["dest"]} ` +
     `(${formatBytes(Number(d["size"]))}); see show_downloads`,
   stop_share: (d) => `Stopped sharing ${q(d["name"])} in ${q(d["group"])}`,
+  cancel_download: (d) => `Cancelled the download of ${q(d["name"])} from ${q(d["group"])}`,
   show_downloads: (d, tty) => downloads(d["downloads"] as DownloadView[], tty),
   wait: (d) => waited(d["downloads"] as DownloadView[]),
   help: (d) => help(d["commands"] as { usage: string; summary: string }[]),
@@ -103,12 +104,19 @@ function groups(list: GroupInfo[]): string {
 function files(group: string, list: FileInfo[]): string {
   if (list.length === 0) return `No files shared in ${q(group)}`;
   return table(
-    ["NAME", "SIZE", "SEEDERS", "SHA-256"],
-    list.map((f) => [f.name, formatBytes(f.size), String(f.seeders), f.fileHash.slice(0, 16)]),
+    ["NAME", "SIZE", "SEEDERS", "PARTIAL", "SHA-256"],
+    list.map((f) => [
+      f.name,
+      formatBytes(f.size),
+      String(f.seeders),
+      String(f.partials ?? 0),
+      f.fileHash.slice(0, 16),
+    ]),
   );
 }
 
 function stateText(v: DownloadView): string {
+  if (v.state === "running" && v.waiting) return "waiting for peers";
   return v.state === "failed" ? `failed: ${v.error ?? "unknown error"}` : v.state;
 }
 
@@ -124,7 +132,8 @@ function downloads(list: DownloadView[], tty: boolean): string {
       v.state === "running" ? formatRate(v.rateBytesPerSec) : "-",
       v.peers.length === 0
         ? "-"
-        : v.peers.map((p) => `${p.addr}${p.state === "dropped" ? " (dropped)" : ""}`).join(", "),
+        : v.peers.map((p) => `${p.addr}${p.state === "active" ? "" : ` (${p.reason ?? p.state})`}`)
+          .join(", "),
     ]),
   );
   if (!tty) return rows;

@@ -91,6 +91,7 @@ Deno.test("liveProgressLines() draws a bar for each running download only", () =
     percent: 25,
     piecesResumed: 0,
     rateBytesPerSec: 1024 * 1024,
+    waiting: false,
     peers: [],
   };
   const lines = liveProgressLines([

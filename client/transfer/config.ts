@@ -11,6 +11,8 @@ export const MAX_DEFAULT_WORKERS = 8;
 export const MAX_TRIES_PER_PIECE = 5;
 /** Consecutive failures after which a peer is dropped. */
 export const PEER_MAX_FAILURES = 3;
+/** Pieces failing their hash that ban the peer that sent them, for one download. */
+export const BAN_AFTER_CORRUPT_PIECES = 3;
 /** Peers fetching one piece at once in end-game. */
 export const END_GAME_FETCHERS_PER_PIECE = 2;
 /** Fewest request slots a peer's share may be. */
@@ -19,8 +21,10 @@ export const MIN_PEER_SHARE_SLOTS = 2;
 export const PIECE_TIMEOUT_MS = 15_000;
 /** How often peers that hold only part of the file are asked again what they have. */
 export const PEER_REFRESH_MS = 2000;
-/** A download with nothing to fetch from anyone for this long fails. */
+/** A download with nothing to fetch from anyone for this long asks for fresh peers. */
 export const STALL_TIMEOUT_MS = 30_000;
+/** An unreachable peer the tracker still lists is tried again after this long. */
+export const PEER_RETRY_MS = 5_000;
 /** Verified pieces held in memory for the whole-file hash while earlier ones arrive. */
 export const HOLD_BYTES = 16 * 1024 * 1024;
 /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
@@ -68,9 +72,11 @@ export interface TransferConfig {
   pieceTimeoutMs: number;
   /** Consecutive failures after which a peer is dropped. */
   peerMaxFailures: number;
+  /** Corrupt pieces that ban a peer for one download. */
+  banAfterCorrupt: number;
   /** How often peers that hold only part of the file are asked again what they have. */
   peerRefreshMs: number;
-  /** A download with nothing to fetch from anyone for this long fails. */
+  /** A download with nothing to fetch from anyone for this long asks for fresh peers. */
   stallTimeoutMs: number;
   /** Verified pieces held in memory for the whole-file hash while earlier ones arrive. */
   holdBytes: number;
@@ -93,6 +99,7 @@ export function defaultTransferConfig(): TransferConfig {
     maxTries: MAX_TRIES_PER_PIECE,
     pieceTimeoutMs: PIECE_TIMEOUT_MS,
     peerMaxFailures: PEER_MAX_FAILURES,
+    banAfterCorrupt: BAN_AFTER_CORRUPT_PIECES,
     peerRefreshMs: PEER_REFRESH_MS,
     stallTimeoutMs: STALL_TIMEOUT_MS,
     holdBytes: HOLD_BYTES,

@@ -9,12 +9,16 @@ import { pieceLength } from "../../protocol/manifest.ts";
 import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types.ts";
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
+import { PeerWait } from "./peer_wait.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { TicketKeeper } from "./ticket_keeper.ts";
 import { WholeFileHasher } from "./whole_file_hasher.ts";
 import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
-import { DOWNLOAD_RATE_WINDOW_MS } from "./config.ts";
+import { DOWNLOAD_RATE_WINDOW_MS, PEER_RETRY_MS } from "./config.ts";
+
+/** Fewer usable peers than this: ask the tracker for more at once. */
+const LOW_PEERS = 2;
 
 type TaskInfo =
   | { kind: "fetch"; index: number; peer: string }
@@ -53,7 +57,7 @@ export class DownloadRun {
   #startMs = 0;
   #endMs = 0;
   #refreshTimer: ReturnType<typeof setInterval> | undefined;
-  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  #wait: PeerWait;
   #tickets: TicketKeeper;
 
   /** @param options every option resolved */
@@ -65,6 +69,7 @@ export class DownloadRun {
       pieceCount,
       maxTries: options.maxTries,
       peerMaxFailures: options.peerMaxFailures,
+      banAfterCorrupt: options.banAfterCorrupt,
     });
     this.#hasher = new WholeFileHasher({
       pieceCount,
@@ -75,6 +80,12 @@ export class DownloadRun {
         if (this.#part === null) return Promise.reject(new Error(NO_FILE));
         return Promise.resolve(this.#part.readPiece(options.manifest, i));
       },
+    });
+    this.#wait = new PeerWait({
+      stallMs: options.stallTimeoutMs,
+      giveUpMs: options.giveUpAfterMs,
+      onPeersLow: options.onPeersLow,
+      onGiveUp: (message) => this.#fail(message),
     });
     this.#tickets = new TicketKeeper(options.ticket, options.renewTicket, (m) => this.#fail(m));
     this.addPeers(options.peers, options.peerCerts);
@@ -110,7 +121,8 @@ export class DownloadRun {
   progress(): DownloadProgress {
     const peers = this.#picker.peers().map((p) => ({
       addr: p.id,
-      state: p.dropped ? "dropped" as const : "active" as const,
+      state: this.#picker.dropReasonOf(p.id) ?? "active" as const,
+      ...(p.reason === undefined ? {} : { reason: p.reason }),
       bytes: p.bytes,
     }));
     return {
@@ -122,6 +134,7 @@ export class DownloadRun {
       bytesDone: this.#bytesDone,
       size: this.#o.manifest.size,
       rateBytesPerSec: this.#rate(),
+      waiting: this.#state === "running" && this.#wait.waiting,
       peers,
     };
   }
@@ -134,6 +147,25 @@ export class DownloadRun {
   /** Stops the download; `run()` then cleans up and resolves as failed. */
   cancel(): void {
     this.#fail("Download cancelled");
+  }
+
+  /**
+   * Takes the peers the tracker lists now: new ones join, unreachable ones
+   * listed again are tried again after a while, and the others have left.
+   */
+  setPeers(addrs: string[], peerCerts: Record<string, string> = {}): void {
+    const listed = new Set(addrs);
+    const now = performance.now();
+    for (const peer of this.#picker.peers()) {
+      if (!listed.has(peer.id)) {
+        if (!peer.dropped) this.#pool?.dropPeer(peer.id);
+        this.#picker.dropPeer(peer.id, "left", now);
+      } else if (peer.dropped && this.#picker.revivePeer(peer.id, now, PEER_RETRY_MS)) {
+        if (this.#fetchStarted) this.#probe(peer.id);
+      }
+    }
+    this.addPeers(addrs, peerCerts);
+    this.#schedule();
   }
 
   /** Adds peers not known yet and, once fetching, asks them what they hold. */
@@ -187,7 +219,6 @@ export class DownloadRun {
     this.#startMs = performance.now();
     if (this.#picker.isComplete()) return this.#stopped.resolve();
     this.#tickets.start();
-    if (this.#peers.length === 0) return this.#fail("No peers to download from");
     for (const peer of this.#peers) this.#probe(peer);
     this.#refreshTimer = setInterval(() => this.#refresh(), this.#o.peerRefreshMs);
     this.#schedule();
@@ -214,6 +245,7 @@ export class DownloadRun {
     for (const peer of this.#picker.peers()) {
       if (!peer.dropped && !peer.holdsAll) this.#probe(peer.id);
     }
+    if (this.#wait.waiting || this.#picker.activePeerCount() < LOW_PEERS) this.#o.onPeersLow?.();
   }
 
   #slots(): number {
@@ -255,22 +287,24 @@ export class DownloadRun {
     this.#watchStall();
   }
 
+  /**
+   * Nothing in flight and nobody to ask: the download waits for peers (and
+   * asks for fresh ones) instead of failing; only `giveUpAfterMs` ends it.
+   */
   #watchStall(): void {
-    if (this.#fetching > 0) {
-      clearTimeout(this.#stallTimer);
-      this.#stallTimer = undefined;
+    if (this.#fetching > 0 || this.#probing.size > 0) {
+      if (this.#fetching > 0) this.#wait.set(false);
       return;
     }
-    if (this.#probing.size > 0) return;
-    if (this.#picker.activePeerCount() === 0) {
-      return this.#fail("No peer left to download from: every peer failed or was dropped");
-    }
-    this.#stallTimer ??= setTimeout(() => {
-      this.#fail(`Download stalled: no peer sent a piece for ${this.#o.stallTimeoutMs} ms`);
-    }, this.#o.stallTimeoutMs);
+    this.#wait.set(true);
   }
 
   #onReply(reply: TaskReply, giveBack: (buffer: ArrayBuffer) => void): void {
+    if (reply.type === "peer_have") {
+      if (this.#state !== "running") return;
+      this.#picker.peerHas(reply.peer, reply.index);
+      return this.#schedule();
+    }
     const info = this.#tasks.get(reply.taskId);
     this.#tasks.delete(reply.taskId);
     const release = reply.type === "piece" ? () => giveBack(reply.buffer) : () => {};
@@ -284,16 +318,23 @@ export class DownloadRun {
     const now = performance.now();
     if (reply.type === "piece") {
       const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
-      if (this.#picker.pieceDone(info.index, info.peer, data.length, now)) {
+      const outcome = this.#picker.pieceDone(info.index, info.peer, data.length, now);
+      this.#cancelCopies(info.index, outcome.cancel);
+      if (outcome.fresh) {
         this.#bytesDone += data.length;
         this.#meter.add(now, data.length);
         this.#hasher.offer(info.index, data, release);
+        this.#o.onPieceVerified?.(info.index);
       } else {
         release();
       }
     } else if (reply.type === "failed") {
       const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind, now);
       if (outcome.peerDropped) this.#pool!.dropPeer(info.peer);
+      if (outcome.peerBanned) {
+        const reason = this.#picker.peers().find((p) => p.id === info.peer)?.reason ?? "banned";
+        this.#o.onPeerBanned?.(info.peer, reason);
+      }
       if (outcome.exhausted) {
         return this.#fail(
           `Piece ${info.index} failed ${this.#o.maxTries} times; last: ${reply.message}`,
@@ -305,7 +346,7 @@ export class DownloadRun {
 
   #onVerified(index: number, reply: TaskReply, release: () => void): void {
     this.#verifying--;
-    if (reply.type === "piece" && this.#picker.pieceDone(index, null, reply.dataLength, 0)) {
+    if (reply.type === "piece" && this.#picker.pieceDone(index, null, reply.dataLength, 0).fresh) {
       this.#piecesResumed++;
       this.#bytesDone += reply.dataLength;
       this.#resumedBytes += reply.dataLength;
@@ -324,10 +365,20 @@ export class DownloadRun {
       this.#picker.setPeerPieces(peer, reply.bits);
     } else if (reply.type === "have") {
       this.#picker.dropPeer(peer);
-    } else if (this.#picker.peerFailed(peer)) {
+    } else if (this.#picker.peerFailed(peer, performance.now())) {
       this.#pool!.dropPeer(peer);
     }
     this.#schedule();
+  }
+
+  /** The end-game's other copies of a piece just verified: cancelled on the wire, never counted. */
+  #cancelCopies(index: number, peers: string[]): void {
+    if (peers.length === 0) return;
+    for (const [taskId, info] of this.#tasks) {
+      if (info.kind === "fetch" && info.index === index && peers.includes(info.peer)) {
+        this.#pool!.cancel(this.#jobId, taskId);
+      }
+    }
   }
 
   async #complete(): Promise<void> {
@@ -357,7 +408,7 @@ export class DownloadRun {
   async #cleanup(): Promise<void> {
     this.#tickets.stop();
     clearInterval(this.#refreshTimer);
-    clearTimeout(this.#stallTimer);
+    this.#wait.stop();
     if (this.#pool !== null) {
       await this.#pool.closeJob(this.#jobId);
       if (this.#o.pool === undefined) await this.#pool.close();

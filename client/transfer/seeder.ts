@@ -25,6 +25,7 @@ import { pieceLength } from "../../protocol/manifest.ts";
 import {
   encodeError,
   encodeHave,
+  encodeHavePiece,
   encodeHello,
   makeBitfield,
   MAX_REQUEST_BODY_BYTES,
@@ -154,6 +155,8 @@ async function servePeerConn(
 ): Promise<void> {
   const session = new PeerSession(conn, options, stats, bucket);
   const inbox = new FrameInbox<Admitted>(INBOX_FRAMES);
+  // Requests the peer withdrew before their turn: never answered.
+  const withdrawn = session.withdrawn;
   const gate = new TicketGate(options);
   const ticketWaitMs = options.ticketWaitMs ?? defaultTransferConfig().seederTicketWaitMs;
   const stranger = setTimeout(() => {
@@ -162,7 +165,7 @@ async function servePeerConn(
   let reading: Promise<void> | undefined;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
-    reading = readFrames(conn, gate, inbox, options);
+    reading = readFrames(conn, gate, inbox, options, withdrawn);
     for (let item = await inbox.next(); item !== undefined; item = await inbox.next()) {
       if (item.refusal !== null) {
         await session.sendError(0, item.refusal);
@@ -187,6 +190,7 @@ async function readFrames(
   gate: TicketGate,
   inbox: FrameInbox<Admitted>,
   options: SeederOptions,
+  withdrawn: Set<number>,
 ): Promise<void> {
   const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
   const buffer = new Uint8Array(READ_BUFFER_BYTES);
@@ -202,6 +206,10 @@ async function readFrames(
         return;
       }
       for (const frame of frames) {
+        if (frame.type === "cancel" && gate.hasTicket) {
+          if (withdrawn.size < INBOX_FRAMES) withdrawn.add(frame.reqId);
+          continue;
+        }
         const refusal = gate.admit(frame, Date.now());
         if (!(await inbox.push({ frame, refusal })) || refusal !== null) return;
       }
@@ -221,6 +229,11 @@ class PeerSession {
   #reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
   #greeted = false;
   #bucket: TokenBucket | undefined;
+  /** Every write goes through this chain, so pushed haves never split a piece frame. */
+  #writes: Promise<void> = Promise.resolve();
+  #unwatch: (() => void) | undefined;
+  /** Ids of requests withdrawn by a cancel frame and not reached yet. */
+  readonly withdrawn = new Set<number>();
 
   constructor(
     conn: Deno.Conn,
@@ -238,19 +251,36 @@ class PeerSession {
   async handle(frame: PeerFrame): Promise<void> {
     if (frame.type === "hello" && !this.#greeted) {
       this.#greeted = true; // the gate let it in first: answer it in kind
-      return await writeAll(this.#conn, encodeHello());
+      return await this.#write(encodeHello());
     }
     if (frame.type === "ticket") return;
+    if (frame.type === "request" && this.withdrawn.delete(frame.reqId)) return;
     const sentBefore = this.#stats.bytesServed;
     try {
-      await answer(this.#conn, frame, this.#options.catalog, this.#reader, this.#stats);
+      const write = (bytes: Uint8Array) => this.#write(bytes);
+      await answer(write, frame, this.#options.catalog, this.#reader, this.#stats);
+      if (frame.type === "have_request") this.#watch(frame.fileHash);
       await this.#pace(this.#stats.bytesServed - sentBefore);
     } catch (error) {
       if (isConnectionError(error)) throw error;
       if (!(error instanceof AppError)) this.#options.onInternalError?.(error);
       const reply = error instanceof AppError ? error : new AppError("INTERNAL", "Internal error");
-      await this.sendError(frame.type === "hello" ? 0 : frame.reqId, reply);
+      await this.sendError("reqId" in frame ? frame.reqId : 0, reply);
     }
+  }
+
+  #write(bytes: Uint8Array): Promise<void> {
+    const next = this.#writes.then(() => writeAll(this.#conn, bytes));
+    this.#writes = next.catch(() => {});
+    return next;
+  }
+
+  /** A peer that asked what we hold of a file in progress hears of each new piece. */
+  #watch(fileHash: string): void {
+    if (this.#unwatch !== undefined) return;
+    this.#unwatch = this.#options.catalog.watchPieces?.(fileHash, (index) => {
+      this.#write(encodeHavePiece(index)).catch(() => {});
+    });
   }
 
   /** Waits as long as the upload limit asks after sending `bytes`. */
@@ -263,10 +293,11 @@ class PeerSession {
   /** Sends an error frame. */
   sendError(reqId: number, error: AppError): Promise<void> {
     this.#stats.errorsSent++;
-    return writeAll(this.#conn, encodeError(reqId, error.code, error.message));
+    return this.#write(encodeError(reqId, error.code, error.message));
   }
 
   close(): void {
+    this.#unwatch?.();
     this.#reader.close();
   }
 }
@@ -279,7 +310,7 @@ function isConnectionError(error: unknown): boolean {
 
 /** Answers one frame after the hello; throws AppError for a bad request. */
 async function answer(
-  conn: Deno.Conn,
+  write: (bytes: Uint8Array) => Promise<void>,
   frame: PeerFrame,
   catalog: ShareCatalog,
   reader: PieceReader,
@@ -300,7 +331,7 @@ async function answer(
       }
       const length = pieceLength(manifest, frame.index);
       const bytes = await reader.readFrame(shared, frame.reqId, frame.index, length);
-      await writeAll(conn, bytes);
+      await write(bytes);
       stats.piecesServed++;
       stats.bytesServed += length;
       return;
@@ -309,7 +340,7 @@ async function answer(
       const shared = sharedFile(catalog, frame.fileHash);
       const count = shared.manifest.pieceHashes.length;
       const bits = makeBitfield(count, (i) => shared.hasPiece(i));
-      return await writeAll(conn, encodeHave(frame.reqId, count, bits));
+      return await write(encodeHave(frame.reqId, count, bits));
     }
     case "invalid":
       throw new AppError("BAD_REQUEST", frame.message);
