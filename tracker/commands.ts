@@ -81,6 +81,8 @@ export interface CommandContext {
   caller: Caller;
   /** The request's retry id, if it has one. */
   rid?: string | undefined;
+  /** How long a peer lease runs. @default PEER_LEASE_MS */
+  peerLeaseMs?: number;
 }
 
 /**
@@ -171,6 +173,7 @@ export async function sessionCommand(
   replica: Replica,
   req: SessionRequest,
   rid?: string,
+  peerLeaseMs = PEER_LEASE_MS,
 ): Promise<unknown> {
   const nowMs = Date.now();
   const user = sessionUser(replica.state, req.token, nowMs);
@@ -179,7 +182,7 @@ export async function sessionCommand(
   const retryKey = rid === undefined || req.cmd === "keep_alive"
     ? undefined
     : `${req.cmd}:${user}:${rid}`;
-  const clock = { nowMs: Date.now(), ttlMs: PEER_LEASE_MS };
+  const clock = { nowMs: Date.now(), ttlMs: peerLeaseMs };
   return await replica.write(
     () => decideWrite(replica.state, req, user, undefined, clock),
     retryKey,
@@ -209,6 +212,6 @@ export async function runCommand(
     case "login":
       return await login(replica, req, context);
     default:
-      return await sessionCommand(replica, req, rid);
+      return await sessionCommand(replica, req, rid, context.peerLeaseMs);
   }
 }

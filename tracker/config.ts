@@ -116,6 +116,8 @@ export interface TrackerConfig {
   clusterSecret: string | undefined;
   /** How long a session lasts after its login. @default SESSION_TTL_MS (30 days) */
   sessionTtlMs: number;
+  /** How long a client stays a live peer after its last lease op. @default PEER_LEASE_MS */
+  peerLeaseMs: number;
   /** Balancers to register with, host:port. @default [] */
   balancers: string[];
   /** Address announced to balancers; the listening address when undefined. @default undefined */
@@ -176,6 +178,7 @@ export function defaultConfig(): TrackerConfig {
     peers: [],
     clusterSecret: undefined,
     sessionTtlMs: SESSION_TTL_MS,
+    peerLeaseMs: PEER_LEASE_MS,
     balancers: [],
     advertiseAddr: undefined,
     maxConnections: MAX_CONNECTIONS,

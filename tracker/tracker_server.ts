@@ -136,7 +136,12 @@ export function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
       source: sourceKey((info.conn.remoteAddr as Deno.NetAddr).hostname),
       conn: info,
     };
-    const data = await runCommand(replica, req, { logins, caller, rid: parseRetryId(raw) });
+    const data = await runCommand(replica, req, {
+      logins,
+      caller,
+      rid: parseRetryId(raw),
+      peerLeaseMs: config.peerLeaseMs,
+    });
     if (req.cmd === "download_file") {
       // Signed here, where the key is: a member's fetch comes with its proof for the seeders.
       const offer = data as FileOffer;

@@ -196,7 +196,17 @@ export class DownloadManager {
       a.record.group === group && a.record.name === name && a.record.user === user
     );
     if (active === undefined) {
-      throw new AppError("NOT_FOUND", `No download of ${group}/${name} is running`);
+      // One still waiting to be resumed (no live peer yet) ends here too.
+      const waiting = this.#o.registry.downloads().find((d) =>
+        d.state === "running" && d.group === group && d.name === name && d.user === user
+      );
+      if (waiting === undefined) {
+        throw new AppError("NOT_FOUND", `No download of ${group}/${name} is running`);
+      }
+      this.#o.registry.finishDownload(waiting.id, "failed", "cancelled by the user");
+      await Deno.remove(`${waiting.dest}.part`).catch(() => {});
+      this.#o.onNotice(`notice: download of ${group}/${name} cancelled`);
+      return this.#view(this.#o.registry.downloads().find((d) => d.id === waiting.id)!);
     }
     this.#cancelled.add(active.record.id);
     await active.download.cancel();
