@@ -49,8 +49,10 @@ export class ShareManager {
   ): Promise<TrackerReplies["upload_file"] & { path: string; size: number }> {
     const user = this.#requireUser();
     const full = resolve(this.#o.cwd, path);
+    const before = await fileStamp(full);
     const manifest = await hashFile(full, undefined, path);
     const name = basename(full);
+    if (before !== null) this.#stamps.set(`${group}\n${name}`, before);
     const reply = await this.#announce(group, name, manifest);
     this.#o.registry.putShare({ user, group, name, path: full, manifest });
     this.#refreshCatalog();
@@ -62,6 +64,8 @@ export class ShareManager {
    * @throws never: a failed announcement becomes a notice
    */
   async addCompleted(share: ShareRecord): Promise<void> {
+    const stamp = await fileStamp(share.path);
+    if (stamp !== null) this.#stamps.set(`${share.group}\n${share.name}`, stamp);
     this.#o.registry.putShare(share);
     this.#refreshCatalog();
     if (this.#o.session.user !== share.user) return;
