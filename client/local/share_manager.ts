@@ -144,8 +144,10 @@ export class ShareManager {
         this.#stamps.set(key, stamp);
         continue;
       }
-      if (stamp !== null && known !== undefined && stamp.size === known.size &&
-        stamp.mtimeMs === known.mtimeMs) continue;
+      if (
+        stamp !== null && known !== undefined && stamp.size === known.size &&
+        stamp.mtimeMs === known.mtimeMs
+      ) continue;
       this.#stamps.delete(key);
       this.#o.onNotice(
         `notice: ${share.path} changed on disk; no longer sharing ${share.group}/${share.name}`,

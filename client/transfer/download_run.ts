@@ -10,6 +10,7 @@ import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
 import { PeerWait } from "./peer_wait.ts";
+import { fetchesOf, peerTaskFields, pieceTaskFields, relist, type TaskInfo } from "./run_tasks.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { TicketKeeper } from "./ticket_keeper.ts";
 import { WholeFileHasher } from "./whole_file_hasher.ts";
@@ -19,11 +20,6 @@ import { DOWNLOAD_RATE_WINDOW_MS, PEER_RETRY_MS } from "./config.ts";
 
 /** Fewer usable peers than this: ask the tracker for more at once. */
 const LOW_PEERS = 2;
-
-type TaskInfo =
-  | { kind: "fetch"; index: number; peer: string }
-  | { kind: "verify"; index: number }
-  | { kind: "probe"; peer: string };
 
 const NO_FILE = "The .part file is not open";
 
@@ -149,21 +145,11 @@ export class DownloadRun {
     this.#fail("Download cancelled");
   }
 
-  /**
-   * Takes the peers the tracker lists now: new ones join, unreachable ones
-   * listed again are tried again after a while, and the others have left.
-   */
+  /** The tracker's current peers: new ones join, listed unreachable ones retry, others left. */
   setPeers(addrs: string[], peerCerts: Record<string, string> = {}): void {
-    const listed = new Set(addrs);
-    const now = performance.now();
-    for (const peer of this.#picker.peers()) {
-      if (!listed.has(peer.id)) {
-        if (!peer.dropped) this.#pool?.dropPeer(peer.id);
-        this.#picker.dropPeer(peer.id, "left", now);
-      } else if (peer.dropped && this.#picker.revivePeer(peer.id, now, PEER_RETRY_MS)) {
-        if (this.#fetchStarted) this.#probe(peer.id);
-      }
-    }
+    const { left, revived } = relist(this.#picker, addrs, performance.now(), PEER_RETRY_MS);
+    for (const peer of left) this.#pool?.dropPeer(peer);
+    for (const peer of revived) this.#probe(peer);
     this.addPeers(addrs, peerCerts);
     this.#schedule();
   }
@@ -201,13 +187,7 @@ export class DownloadRun {
       this.#verifying++;
       this.#submit({ kind: "verify", index }, (taskId) => ({
         type: "verify",
-        jobId: this.#jobId,
-        taskId,
-        path: this.#partPath,
-        index,
-        offset: index * manifest.pieceSize,
-        length: pieceLength(manifest, index),
-        pieceHash: manifest.pieceHashes[index]!,
+        ...this.#pieceTask(taskId, index),
       }));
     }
     if (this.#verifying === 0 || this.#state !== "running") this.#verified.resolve();
@@ -225,19 +205,14 @@ export class DownloadRun {
   }
 
   #probe(peer: string): void {
-    if (this.#state !== "running" || this.#probing.has(peer) || this.#picker.isDropped(peer)) {
-      return;
-    }
+    const busy = this.#probing.has(peer) || this.#picker.isDropped(peer);
+    if (this.#state !== "running" || !this.#fetchStarted || busy) return;
     this.#probing.add(peer);
     this.#submit({ kind: "probe", peer }, (taskId) => ({
       type: "probe",
       jobId: this.#jobId,
       taskId,
-      peer,
-      peerCert: this.#peerCerts.get(peer),
-      fileHash: this.#o.manifest.fileHash,
-      ticket: this.#tickets.current,
-      timeoutMs: this.#o.pieceTimeoutMs,
+      ...this.#peerOf(peer),
     }));
   }
 
@@ -246,6 +221,15 @@ export class DownloadRun {
       if (!peer.dropped && !peer.holdsAll) this.#probe(peer.id);
     }
     if (this.#wait.waiting || this.#picker.activePeerCount() < LOW_PEERS) this.#o.onPeersLow?.();
+  }
+
+  #pieceTask = (taskId: number, index: number) =>
+    pieceTaskFields(this.#jobId, taskId, this.#partPath, this.#o.manifest, index);
+
+  #peerOf(peer: string) {
+    const { fileHash } = this.#o.manifest;
+    const cert = this.#peerCerts.get(peer);
+    return peerTaskFields(peer, cert, fileHash, this.#tickets.current, this.#o.pieceTimeoutMs);
   }
 
   #slots(): number {
@@ -270,18 +254,8 @@ export class DownloadRun {
       this.#fetching++;
       this.#submit({ kind: "fetch", index, peer }, (taskId) => ({
         type: "fetch",
-        jobId: this.#jobId,
-        taskId,
-        path: this.#partPath,
-        peer,
-        peerCert: this.#peerCerts.get(peer),
-        fileHash: manifest.fileHash,
-        ticket: this.#tickets.current,
-        index,
-        offset: index * manifest.pieceSize,
-        length: pieceLength(manifest, index),
-        pieceHash: manifest.pieceHashes[index]!,
-        timeoutMs: this.#o.pieceTimeoutMs,
+        ...this.#pieceTask(taskId, index),
+        ...this.#peerOf(peer),
       }));
     }
     this.#watchStall();
@@ -361,10 +335,10 @@ export class DownloadRun {
   #onProbed(peer: string, reply: TaskReply): void {
     this.#probing.delete(peer);
     if (this.#state !== "running") return;
-    if (reply.type === "have" && reply.pieceCount === this.#picker.pieceCount) {
-      this.#picker.setPeerPieces(peer, reply.bits);
-    } else if (reply.type === "have") {
-      this.#picker.dropPeer(peer);
+    const fits = reply.type === "have" && reply.pieceCount === this.#picker.pieceCount;
+    if (reply.type === "have") {
+      if (fits) this.#picker.setPeerPieces(peer, reply.bits);
+      else this.#picker.dropPeer(peer);
     } else if (this.#picker.peerFailed(peer, performance.now())) {
       this.#pool!.dropPeer(peer);
     }
@@ -373,11 +347,8 @@ export class DownloadRun {
 
   /** The end-game's other copies of a piece just verified: cancelled on the wire, never counted. */
   #cancelCopies(index: number, peers: string[]): void {
-    if (peers.length === 0) return;
-    for (const [taskId, info] of this.#tasks) {
-      if (info.kind === "fetch" && info.index === index && peers.includes(info.peer)) {
-        this.#pool!.cancel(this.#jobId, taskId);
-      }
+    for (const taskId of fetchesOf(this.#tasks, index, peers)) {
+      this.#pool!.cancel(this.#jobId, taskId);
     }
   }
 
@@ -417,11 +388,11 @@ export class DownloadRun {
   }
 
   #rate(): number {
-    if (this.#state === "complete") {
-      const seconds = Math.max(1e-3, (this.#endMs - this.#startMs) / 1000);
-      return Math.round((this.#bytesDone - this.#resumedBytes) / seconds);
+    if (this.#state !== "complete") {
+      const live = this.#state === "running" && this.#fetchStarted;
+      return live ? this.#meter.bytesPerSec(performance.now(), this.#startMs) : 0;
     }
-    if (this.#state !== "running" || !this.#fetchStarted) return 0;
-    return this.#meter.bytesPerSec(performance.now(), this.#startMs);
+    const seconds = Math.max(1e-3, (this.#endMs - this.#startMs) / 1000);
+    return Math.round((this.#bytesDone - this.#resumedBytes) / seconds);
   }
 }

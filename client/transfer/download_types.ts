@@ -92,7 +92,10 @@ export interface DownloadOptions {
 /** The options with every default filled in. */
 export type ResolvedDownloadOptions =
   & Required<
-    Omit<DownloadOptions, "pool" | "renewTicket" | "onPeerBanned" | "onPeersLow" | "onPieceVerified">
+    Omit<
+      DownloadOptions,
+      "pool" | "renewTicket" | "onPeerBanned" | "onPeersLow" | "onPieceVerified"
+    >
   >
   & Pick<DownloadOptions, "onPeerBanned" | "onPeersLow" | "onPieceVerified">
   & {

@@ -54,81 +54,23 @@ import {
   PEER_MAX_FAILURES,
 } from "./config.ts";
 import { bitfieldHas } from "../../protocol/peer_frames.ts";
+import { bestPeerFor } from "./peer_choice.ts";
 
 export { type DropReason, peerShares } from "./peer_meter.ts";
+export * from "./picker_types.ts";
+import {
+  type Assignment,
+  comparePieces,
+  type DoneOutcome,
+  type FailureOutcome,
+  type PeerSummary,
+  type PickerOptions,
+  type PieceRank,
+} from "./picker_types.ts";
 
 function reasonText(p: PeerState): string {
   if (p.dropReason === "banned") return `banned: ${p.corruptPieces} corrupt pieces`;
   return p.dropReason ?? "";
-}
-
-/** Options of {@link PiecePicker}. */
-export interface PickerOptions {
-  pieceCount: number;
-  /** Tries per piece before it is exhausted. @default MAX_TRIES_PER_PIECE */
-  maxTries?: number;
-  /** Consecutive failures that drop a peer. @default PEER_MAX_FAILURES */
-  peerMaxFailures?: number;
-  /** Peers fetching one piece at once in end-game. @default END_GAME_FETCHERS_PER_PIECE */
-  maxFetchersPerPiece?: number;
-  /** Fewest slots a peer's share may be. @default MIN_PEER_SHARE_SLOTS */
-  minShare?: number;
-  /** Corrupt pieces that ban a peer. @default BAN_AFTER_CORRUPT_PIECES */
-  banAfterCorrupt?: number;
-}
-
-/** A piece to fetch and the peer to fetch it from. */
-export interface Assignment {
-  index: number;
-  peer: string;
-  /** True when another peer is already fetching this piece. */
-  endgame: boolean;
-}
-
-/** What a failure led to. */
-export interface FailureOutcome {
-  /** The piece has used up its tries. */
-  exhausted: boolean;
-  /** The peer was dropped by this failure. */
-  peerDropped: boolean;
-  /** The peer was banned by this failure (also `peerDropped`). */
-  peerBanned: boolean;
-}
-
-/** What a verified piece led to. */
-export interface DoneOutcome {
-  /** The piece was not done before: its bytes are used. */
-  fresh: boolean;
-  /** Other peers still fetching it: their requests are wasted, cancel them. */
-  cancel: string[];
-}
-
-/** The fields of a piece that order it. */
-export interface PieceRank {
-  retried: boolean;
-  availability: number;
-  index: number;
-}
-
-/**
- * The picker's total order on pieces: retried first, then rarest, then lowest index.
- * @returns negative when `a` comes first
- */
-export function comparePieces(a: PieceRank, b: PieceRank): number {
-  if (a.retried !== b.retried) return a.retried ? -1 : 1;
-  if (a.availability !== b.availability) return a.availability - b.availability;
-  return a.index - b.index;
-}
-
-/** Per-peer figures the downloader shows. */
-export interface PeerSummary {
-  id: string;
-  dropped: boolean;
-  /** Why it was dropped, e.g. "banned: 3 corrupt pieces". */
-  reason?: string;
-  bytes: number;
-  inFlight: number;
-  holdsAll: boolean;
 }
 
 /** Which pieces are needed, who holds them, and who is fetching what. See the module comment. */
@@ -413,34 +355,8 @@ export class PiecePicker {
     return state;
   }
 
-  /**
-   * The free peer holding `index` with the fewest requests per unit of rate.
-   * A peer that failed this piece is used only when no other live peer holds it.
-   */
-  #bestPeer(
-    index: number,
-    free: Map<PeerState, number>,
-    live: PeerState[],
-  ): PeerState | undefined {
-    const fetching = this.#fetchers.get(index);
-    const failed = this.#failedBy.get(index);
-    const rates = [...free.values()].filter((r) => r > 0);
-    const mean = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length : 1;
-    const fresh = (p: PeerState) =>
-      !failed?.has(p.id) && bitfieldHas(p.have, index) && !fetching?.has(p.id);
-    const avoidFailed = failed !== undefined && live.some(fresh);
-    let best: PeerState | undefined;
-    let bestScore = Infinity;
-    for (const [p, rate] of free) {
-      if (!bitfieldHas(p.have, index) || fetching?.has(p.id)) continue;
-      if (avoidFailed && failed.has(p.id)) continue;
-      const score = (p.inFlight + 1) / (rate > 0 ? rate : mean);
-      if (score < bestScore) {
-        best = p;
-        bestScore = score;
-      }
-    }
-    return best;
+  #bestPeer(index: number, free: Map<PeerState, number>, live: PeerState[]) {
+    return bestPeerFor(index, free, live, this.#fetchers.get(index), this.#failedBy.get(index));
   }
 
   #rank(index: number): PieceRank {
