@@ -43,7 +43,7 @@ export interface DownloadManagerOptions {
 }
 
 /** How often running downloads ask the tracker for its current peers. */
-const PEER_REFRESH_FROM_TRACKER_MS = 5000;
+const PEER_REFRESH_FROM_TRACKER_MS = 2000;
 /** A download asks for fresh peers on its own at most this often. */
 const PEERS_LOW_MIN_GAP_MS = 1000;
 
@@ -289,6 +289,7 @@ export class DownloadManager {
       destPath: record.dest,
       pool: this.#pool ??= createWorkerPool(this.#o.workers),
       giveUpAfterMs: this.#o.giveUpAfterMs ?? 0,
+      spread: true,
       banAfterCorrupt: this.#o.banAfterCorrupt ?? 3,
       onPeerBanned: (addr, reason) => this.#o.onNotice(`notice: ${what}: peer ${addr} ${reason}`),
       onPeersLow: () => {

@@ -19,7 +19,7 @@ import type { TaskReply, WorkerTask } from "./worker_messages.ts";
 import { DOWNLOAD_RATE_WINDOW_MS, PEER_RETRY_MS } from "./config.ts";
 
 /** Fewer usable peers than this: ask the tracker for more at once. */
-const LOW_PEERS = 2;
+const LOW_PEERS = 4;
 
 const NO_FILE = "The .part file is not open";
 
@@ -66,6 +66,7 @@ export class DownloadRun {
       maxTries: options.maxTries,
       peerMaxFailures: options.peerMaxFailures,
       banAfterCorrupt: options.banAfterCorrupt,
+      startAt: options.spread ? Math.floor(Math.random() * pieceCount) : 0,
     });
     this.#hasher = new WholeFileHasher({
       pieceCount,

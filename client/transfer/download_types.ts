@@ -75,6 +75,11 @@ export interface DownloadOptions {
   peerRefreshMs?: number;
   /** Ask for fresh peers (`onPeersLow`) when nothing could be fetched for this long. @default 30000 */
   stallTimeoutMs?: number;
+  /**
+   * Start among equally rare pieces at a random place in the file, so that
+   * leechers starting together spread the seeder's pieces. @default false (in order)
+   */
+  spread?: boolean;
   /** Give up after waiting this long for peers (0: never). @default 0 */
   giveUpAfterMs?: number;
   /** Corrupt pieces that ban a peer for this download. @default 3 */

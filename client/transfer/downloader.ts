@@ -50,6 +50,7 @@ export function startDownload(options: DownloadOptions): Download {
     stallTimeoutMs: options.stallTimeoutMs ?? defaults.stallTimeoutMs,
     holdBytes: options.holdBytes ?? defaults.holdBytes,
     giveUpAfterMs: options.giveUpAfterMs ?? 0,
+    spread: options.spread ?? false,
     banAfterCorrupt: options.banAfterCorrupt ?? defaults.banAfterCorrupt,
   };
   if (options.onPeerBanned) resolved.onPeerBanned = options.onPeerBanned;

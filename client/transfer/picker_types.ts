@@ -13,6 +13,8 @@ export interface PickerOptions {
   minShare?: number;
   /** Corrupt pieces that ban a peer. @default BAN_AFTER_CORRUPT_PIECES */
   banAfterCorrupt?: number;
+  /** Among equally rare pieces, start from this index (and wrap). @default 0 */
+  startAt?: number;
 }
 
 /** A piece to fetch and the peer to fetch it from. */

@@ -81,6 +81,7 @@ export class PiecePicker {
   #maxFetchers: number;
   #minShare: number;
   #banAfter: number;
+  #startAt: number;
   #done: Uint8Array;
   #doneCount = 0;
   #tries: Uint8Array;
@@ -102,6 +103,7 @@ export class PiecePicker {
     this.#maxFetchers = options.maxFetchersPerPiece ?? END_GAME_FETCHERS_PER_PIECE;
     this.#minShare = options.minShare ?? MIN_PEER_SHARE_SLOTS;
     this.#banAfter = options.banAfterCorrupt ?? BAN_AFTER_CORRUPT_PIECES;
+    this.#startAt = n > 0 ? (options.startAt ?? 0) % n : 0;
     this.#done = new Uint8Array(n);
     this.#tries = new Uint8Array(n);
     this.#retried = new Uint8Array(n);
@@ -363,7 +365,8 @@ export class PiecePicker {
     return {
       retried: this.#retried[index] === 1,
       availability: this.#availability[index]!,
-      index,
+      // Ties go in file order from `startAt`, so leechers that start together ask for different pieces.
+      index: (index - this.#startAt + this.pieceCount) % this.pieceCount,
     };
   }
 
