@@ -360,3 +360,20 @@ Deno.test("decideWrite() leave_group and a last logout stop the user's shares", 
   const again = t.login("alice");
   assert.deepEqual(t.run(again, { cmd: "list_files", group: "g1" }).files, []);
 });
+
+Deno.test("decideWrite() keep_alive only ever touches the caller's own client", () => {
+  const { t, tok } = fixture();
+  t.run(tok.alice, upload("a.txt", HELLO, ADDR_A));
+  // Bob cannot end alice's lease by naming her address: his key is his own.
+  t.run(tok.bob, { cmd: "keep_alive", addr: ADDR_A, leaving: true });
+  const reply = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
+  assert.deepEqual(reply.peers, [{ user: "alice", addr: ADDR_A }]);
+  // Nor make his never-shared address a peer; leaving an address never leased writes nothing.
+  t.run(tok.bob, { cmd: "keep_alive", addr: ADDR_B });
+  assert.deepEqual(t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" }).peers, [
+    { user: "alice", addr: ADDR_A },
+  ]);
+  const user = sessionUser(t.state, tok.carol);
+  const leave = { cmd: "keep_alive", token: tok.carol, addr: ADDR_B, leaving: true } as const;
+  assert.deepEqual(decideWrite(t.state, leave, user).bodies, []);
+});
