@@ -12,7 +12,7 @@
 import { randomFillSync } from "node:crypto";
 import { join } from "node:path";
 import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
-import { type ClientProc, setUpGroup, startClientProc } from "../tests/client_helpers.ts";
+import { type ClientProc, startClientProc } from "../tests/client_helpers.ts";
 
 const MIB = 1024 * 1024;
 const SEEDER_CAP_MIB = 16;
@@ -81,7 +81,17 @@ async function round(dir: string, source: string, sizeMib: number, count: number
       const cap = i === 0 ? ["--upload-limit", `${SEEDER_CAP_MIB}M`] : [];
       clients.push(await startClientProc(join(dir, `${name}-${count}`), [...t, ...cap]));
     }
-    await setUpGroup(clients, names, "g");
+    // One after another: a tracker hashes only so many passwords at once.
+    for (const [i, c] of clients.entries()) {
+      await c.ok(`create_user ${names[i]} pw-${names[i]}`);
+      await c.ok(`login ${names[i]} pw-${names[i]}`);
+    }
+    await clients[0]!.ok("create_group g");
+    for (const [i, c] of clients.entries()) {
+      if (i === 0) continue;
+      await c.ok("join_group g");
+      await clients[0]!.ok(`accept_request g ${names[i]}`);
+    }
     const [seeder, ...leechers] = clients as [ClientProc, ...ClientProc[]];
     await seeder.ok(`upload_file ${source} g`, 300_000);
     const procs: ProgramHandle[] = [tracker, ...clients.map((c) => c.proc)];

@@ -15,6 +15,8 @@ export const PEER_MAX_FAILURES = 3;
 export const BAN_AFTER_CORRUPT_PIECES = 3;
 /** Peers fetching one piece at once in end-game. */
 export const END_GAME_FETCHERS_PER_PIECE = 2;
+/** End-game duplicates a piece only once it is this much (and twice its expected time) late. */
+export const END_GAME_GRACE_MS = 200;
 /** Fewest request slots a peer's share may be. */
 export const MIN_PEER_SHARE_SLOTS = 2;
 /** A piece request (or connect) unanswered this long fails with TIMEOUT. */

@@ -18,8 +18,7 @@ import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
 import { DOWNLOAD_RATE_WINDOW_MS, PEER_RETRY_MS } from "./config.ts";
 
-/** Fewer usable peers than this: ask the tracker for more at once. */
-const LOW_PEERS = 4;
+const LOW_PEERS = 4; // fewer usable peers than this: ask the tracker for more at once
 
 const NO_FILE = "The .part file is not open";
 
@@ -67,6 +66,7 @@ export class DownloadRun {
       peerMaxFailures: options.peerMaxFailures,
       banAfterCorrupt: options.banAfterCorrupt,
       startAt: options.spread ? Math.floor(Math.random() * pieceCount) : 0,
+      pieceBytes: options.manifest.pieceSize,
     });
     this.#hasher = new WholeFileHasher({
       pieceCount,
@@ -222,6 +222,7 @@ export class DownloadRun {
       if (!peer.dropped && !peer.holdsAll) this.#probe(peer.id);
     }
     if (this.#wait.waiting || this.#picker.activePeerCount() < LOW_PEERS) this.#o.onPeersLow?.();
+    this.#schedule(); // a late piece may now be worth a second copy
   }
 
   #pieceTask = (taskId: number, index: number) =>

@@ -22,6 +22,8 @@ export interface PeerState {
   dropped: boolean;
   /** Why it was dropped: banned for corrupt pieces, unreachable, or left the swarm. */
   dropReason?: DropReason;
+  /** True when its last bitfield held every piece (a full seeder, as far as we know). */
+  full: boolean;
   /** Pieces it sent that failed their hash; never reset. */
   corruptPieces: number;
   /** When it was dropped (ms), to try an unreachable peer again later. */
@@ -47,6 +49,7 @@ export function newPeerState(id: string, pieceCount: number): PeerState {
     windowMs: 0,
     consecutiveFailures: 0,
     dropped: false,
+    full: false,
     corruptPieces: 0,
     droppedAtMs: 0,
     bytes: 0,

@@ -15,6 +15,8 @@ export interface PickerOptions {
   banAfterCorrupt?: number;
   /** Among equally rare pieces, start from this index (and wrap). @default 0 */
   startAt?: number;
+  /** Bytes of a piece, to tell how long a fetch should take. @default 512 KiB */
+  pieceBytes?: number;
 }
 
 /** A piece to fetch and the peer to fetch it from. */

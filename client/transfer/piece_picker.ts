@@ -49,12 +49,13 @@ import type { FailureKind } from "./worker_messages.ts";
 import {
   BAN_AFTER_CORRUPT_PIECES,
   END_GAME_FETCHERS_PER_PIECE,
+  END_GAME_GRACE_MS,
   MAX_TRIES_PER_PIECE,
   MIN_PEER_SHARE_SLOTS,
   PEER_MAX_FAILURES,
 } from "./config.ts";
 import { bitfieldHas } from "../../protocol/peer_frames.ts";
-import { bestPeerFor } from "./peer_choice.ts";
+import { bestPeerFor, holdsAll, isLate } from "./peer_choice.ts";
 
 export { type DropReason, peerShares } from "./peer_meter.ts";
 export * from "./picker_types.ts";
@@ -82,6 +83,7 @@ export class PiecePicker {
   #minShare: number;
   #banAfter: number;
   #startAt: number;
+  #pieceBytes: number;
   #done: Uint8Array;
   #doneCount = 0;
   #tries: Uint8Array;
@@ -103,6 +105,7 @@ export class PiecePicker {
     this.#maxFetchers = options.maxFetchersPerPiece ?? END_GAME_FETCHERS_PER_PIECE;
     this.#minShare = options.minShare ?? MIN_PEER_SHARE_SLOTS;
     this.#banAfter = options.banAfterCorrupt ?? BAN_AFTER_CORRUPT_PIECES;
+    this.#pieceBytes = options.pieceBytes ?? 512 * 1024;
     this.#startAt = n > 0 ? (options.startAt ?? 0) % n : 0;
     this.#done = new Uint8Array(n);
     this.#tries = new Uint8Array(n);
@@ -163,6 +166,7 @@ export class PiecePicker {
       if (before !== after) this.#availability[i]! += after ? 1 : -1;
     }
     state.have = bits.slice(0, state.have.length);
+    state.full = this.#holdsAll(state);
     this.#resort();
   }
 
@@ -264,7 +268,9 @@ export class PiecePicker {
     }
     if (this.#queue.length > 0) return null;
     const inFlight = [...this.#fetchers.entries()]
-      .filter(([, f]) => f.size < this.#maxFetchers)
+      .filter(([, f]) =>
+        f.size < this.#maxFetchers && isLate(f, this.#peers, nowMs, this.#pieceBytes)
+      )
       .sort(([a, fa], [b, fb]) => fa.size - fb.size || a - b);
     for (const [index] of inFlight) {
       const peer = this.#bestPeer(index, freeRates, live);
@@ -318,6 +324,7 @@ export class PiecePicker {
     if (kind === "missing") {
       if (state !== undefined && bitfieldHas(state.have, index)) {
         clearBit(state.have, index);
+        state.full = false;
         if (!state.dropped) this.#availability[index]!--;
       }
     } else if (this.#done[index] === 0) {
@@ -388,8 +395,5 @@ export class PiecePicker {
     this.#queued[index] = 1;
   }
 
-  #holdsAll(p: PeerState): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (!bitfieldHas(p.have, i)) return false;
-    return true;
-  }
+  #holdsAll = (p: PeerState) => holdsAll(p.have, this.pieceCount);
 }
