@@ -65,7 +65,7 @@ export class DownloadRun {
       maxTries: options.maxTries,
       peerMaxFailures: options.peerMaxFailures,
       banAfterCorrupt: options.banAfterCorrupt,
-      startAt: options.spread ? Math.floor(Math.random() * pieceCount) : 0,
+      shuffle: options.spread,
       pieceBytes: options.manifest.pieceSize,
     });
     this.#hasher = new WholeFileHasher({

@@ -76,8 +76,8 @@ export interface DownloadOptions {
   /** Ask for fresh peers (`onPeersLow`) when nothing could be fetched for this long. @default 30000 */
   stallTimeoutMs?: number;
   /**
-   * Start among equally rare pieces at a random place in the file, so that
-   * leechers starting together spread the seeder's pieces. @default false (in order)
+   * Take equally rare pieces in a random order, so that leechers starting
+   * together ask the seeder for different pieces. @default false (in order)
    */
   spread?: boolean;
   /** Give up after waiting this long for peers (0: never). @default 0 */

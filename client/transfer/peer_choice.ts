@@ -69,3 +69,13 @@ export function holdsAll(have: Uint8Array, count: number): boolean {
   for (let i = 0; i < count; i++) if (!bitfieldHas(have, i)) return false;
   return true;
 }
+
+/** @returns a random rank for each of `count` pieces (a permutation of 0..count-1) */
+export function shuffledRanks(count: number): Uint32Array {
+  const ranks = Uint32Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [ranks[i], ranks[j]] = [ranks[j]!, ranks[i]!];
+  }
+  return ranks;
+}

@@ -13,8 +13,8 @@ export interface PickerOptions {
   minShare?: number;
   /** Corrupt pieces that ban a peer. @default BAN_AFTER_CORRUPT_PIECES */
   banAfterCorrupt?: number;
-  /** Among equally rare pieces, start from this index (and wrap). @default 0 */
-  startAt?: number;
+  /** Take equally rare pieces in a random order, not by index. @default false */
+  shuffle?: boolean;
   /** Bytes of a piece, to tell how long a fetch should take. @default 512 KiB */
   pieceBytes?: number;
 }

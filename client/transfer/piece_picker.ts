@@ -55,7 +55,7 @@ import {
   PEER_MAX_FAILURES,
 } from "./config.ts";
 import { bitfieldHas } from "../../protocol/peer_frames.ts";
-import { bestPeerFor, holdsAll, isLate } from "./peer_choice.ts";
+import { bestPeerFor, holdsAll, isLate, shuffledRanks } from "./peer_choice.ts";
 
 export { type DropReason, peerShares } from "./peer_meter.ts";
 export * from "./picker_types.ts";
@@ -82,7 +82,7 @@ export class PiecePicker {
   #maxFetchers: number;
   #minShare: number;
   #banAfter: number;
-  #startAt: number;
+  #order: Uint32Array | null;
   #pieceBytes: number;
   #done: Uint8Array;
   #doneCount = 0;
@@ -106,7 +106,7 @@ export class PiecePicker {
     this.#minShare = options.minShare ?? MIN_PEER_SHARE_SLOTS;
     this.#banAfter = options.banAfterCorrupt ?? BAN_AFTER_CORRUPT_PIECES;
     this.#pieceBytes = options.pieceBytes ?? 512 * 1024;
-    this.#startAt = n > 0 ? (options.startAt ?? 0) % n : 0;
+    this.#order = options.shuffle ? shuffledRanks(n) : null;
     this.#done = new Uint8Array(n);
     this.#tries = new Uint8Array(n);
     this.#retried = new Uint8Array(n);
@@ -372,8 +372,8 @@ export class PiecePicker {
     return {
       retried: this.#retried[index] === 1,
       availability: this.#availability[index]!,
-      // Ties go in file order from `startAt`, so leechers that start together ask for different pieces.
-      index: (index - this.#startAt + this.pieceCount) % this.pieceCount,
+      // Ties in a shuffled order when asked, so that leechers ask the seeder for different pieces.
+      index: this.#order === null ? index : this.#order[index]!,
     };
   }
 
