@@ -13,7 +13,6 @@
 import { resolve } from "node:path";
 import { certsOf, resolveDestination } from "./download_dest.ts";
 import { AppError } from "../../protocol/errors.ts";
-import type { Manifest } from "../../protocol/manifest.ts";
 import {
   createWorkerPool,
   type Download,

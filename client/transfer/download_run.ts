@@ -180,7 +180,6 @@ export class DownloadRun {
   }
 
   #pumpVerify(): void {
-    const { manifest } = this.#o;
     while (
       this.#state === "running" && this.#verifying < this.#slots() && this.#verifyQueue.length > 0
     ) {
@@ -247,7 +246,6 @@ export class DownloadRun {
   #schedule(): void {
     if (this.#state !== "running" || !this.#fetchStarted) return;
     if (this.#picker.isComplete()) return this.#stopped.resolve();
-    const { manifest } = this.#o;
     const slots = this.#slots();
     while (this.#fetching < slots) {
       const next = this.#picker.pick(slots, performance.now());

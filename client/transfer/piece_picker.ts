@@ -49,7 +49,6 @@ import type { FailureKind } from "./worker_messages.ts";
 import {
   BAN_AFTER_CORRUPT_PIECES,
   END_GAME_FETCHERS_PER_PIECE,
-  END_GAME_GRACE_MS,
   MAX_TRIES_PER_PIECE,
   MIN_PEER_SHARE_SLOTS,
   PEER_MAX_FAILURES,

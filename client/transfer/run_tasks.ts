@@ -23,6 +23,26 @@ export function fetchesOf(tasks: Map<number, TaskInfo>, index: number, peers: st
   return ids;
 }
 
+/** The fields every task on one piece of the `.part` file carries. */
+export interface PieceTaskFields {
+  jobId: number;
+  taskId: number;
+  path: string;
+  index: number;
+  offset: number;
+  length: number;
+  pieceHash: string;
+}
+
+/** The fields every task that talks to a peer carries. */
+export interface PeerTaskFields {
+  peer: string;
+  peerCert: string | undefined;
+  fileHash: string;
+  ticket: string;
+  timeoutMs: number;
+}
+
 /** @returns the fields of a task on piece `index` of the `.part` file */
 export function pieceTaskFields(
   jobId: number,
@@ -30,7 +50,7 @@ export function pieceTaskFields(
   path: string,
   manifest: Manifest,
   index: number,
-) {
+): PieceTaskFields {
   return {
     jobId,
     taskId,
@@ -49,7 +69,7 @@ export function peerTaskFields(
   fileHash: string,
   ticket: string,
   timeoutMs: number,
-) {
+): PeerTaskFields {
   return { peer, peerCert, fileHash, ticket, timeoutMs };
 }
 
