@@ -9,7 +9,7 @@ import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import type { OpBody } from "./ops.ts";
 import { compareManifests } from "./state.ts";
 import type { TrackerState } from "./state_types.ts";
-import { fileView, sharedBy, visibleFiles } from "./state_view.ts";
+import { fileView, seedActive, sharedBy, visibleFiles } from "./state_view.ts";
 import { peerKey } from "./peer_key.ts";
 import { renewLease } from "./decide_peers.ts";
 import { PEER_LEASE_MS } from "./config.ts";
@@ -74,8 +74,13 @@ export function shareFile(
       .length;
   const data = { group, name, fileHash, seeders: others + (partial ? 0 : 1) };
   const lease = renewLease(state, user, addr, clock);
-  const seed = view.record.files.get(name)?.get(peerKey(user, addr))?.value;
-  const same = seed !== undefined && seed.active && seed.fileHash === fileHash;
+  const seeds = view.record.files.get(name);
+  const key = peerKey(user, addr);
+  const reg = seeds?.get(key);
+  const seed = reg?.value;
+  // A seed that a later unshare of the whole user ended must be written again.
+  const live = seeds !== undefined && reg !== undefined && seedActive(seeds, key, reg);
+  const same = live && seed !== undefined && seed.active && seed.fileHash === fileHash;
   if (same && seed.cert === cert && (seed.partial === true) === partial) {
     return { bodies: lease, data };
   }

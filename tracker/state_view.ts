@@ -22,7 +22,7 @@ import type { Manifest } from "../protocol/manifest.ts";
 import type { PeerInfo } from "../protocol/tracker_messages.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
-import type { EpochRecord, GroupRecord, TrackerState } from "./state_types.ts";
+import type { EpochRecord, GroupRecord, Register, Seed, TrackerState } from "./state_types.ts";
 import { peerKey, userOfKey } from "./peer_key.ts";
 
 /**
@@ -70,13 +70,29 @@ export function sharedBy(record: EpochRecord, user: string): string[] {
   const names: string[] = [];
   for (const [name, seeds] of record.files) {
     for (const [key, reg] of seeds) {
-      if (reg.value.active && userOfKey(key) === user) {
+      if (seedActive(seeds, key, reg) && userOfKey(key) === user) {
         names.push(name);
         break;
       }
     }
   }
   return names.sort();
+}
+
+/**
+ * Tells whether a seed is active: its own register says so, and no unshare of
+ * the whole user (leave, last logout, an older tracker's stop) came after it.
+ * @returns true when the seed at `key` counts
+ */
+export function seedActive(
+  seeds: Map<string, Register<Seed>>,
+  key: string,
+  reg: Register<Seed>,
+): boolean {
+  if (!reg.value.active) return false;
+  const user = userOfKey(key);
+  const userWide = key === user ? undefined : seeds.get(user);
+  return userWide === undefined || userWide.value.active || userWide.stamp < reg.stamp;
 }
 
 /**
@@ -210,10 +226,8 @@ export function fileView(
   for (const [key, reg] of seeds) {
     const seed = reg.value;
     const user = userOfKey(key);
-    if (!seed.active || memberStatus(view, user) !== "member") continue;
-    // An unshare of the whole user (leave, last logout) after this seed ends it.
-    const userWide = key === user ? undefined : seeds.get(user);
-    if (userWide !== undefined && !userWide.value.active && userWide.stamp > reg.stamp) continue;
+    if (!seed.active || !seedActive(seeds, key, reg)) continue;
+    if (memberStatus(view, user) !== "member") continue;
     if (
       win === undefined || seed.since < win.since ||
       (seed.since === win.since && seed.fileHash < win.fileHash)
