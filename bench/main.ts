@@ -1,11 +1,11 @@
 // deno-lint-ignore-file no-console -- a program entry point: it prints its figures.
 /**
  * `deno task bench [part...]`: prints throughput, latency and memory figures.
- * Parts: tracker, transfer, cluster, failover (default: all, in that order).
+ * Parts: tracker, transfer, cluster, failover, swarm (default: all, in that order).
  * A benchmark, not a test: it asserts nothing about speed.
  */
 
-const PARTS = ["tracker", "transfer", "cluster", "failover"] as const;
+const PARTS = ["tracker", "transfer", "cluster", "failover", "swarm"] as const;
 type Part = typeof PARTS[number];
 
 /** The modules of each part and the function each runs, in order. */
@@ -19,6 +19,7 @@ const STEPS: Record<Part, [module: string, run: string][]> = {
   transfer: [["./transfer.ts", "run"]],
   cluster: [["./cluster_bench.ts", "run"], ["./restart_bench.ts", "runCatchUp"]],
   failover: [["./failover.ts", "run"]],
+  swarm: [["./swarm.ts", "run"]],
 };
 
 async function main(args: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { LocalCatalog } from "./local/share_catalog.ts";
 import { makePeerIdentity } from "./local/peer_identity.ts";
 import { isLoopbackHost } from "../protocol/tls.ts";
 import { ShareManager } from "./local/share_manager.ts";
+import { PeerPresence } from "./local/peer_presence.ts";
 import { runLine, type ShellResult } from "./shell/shell.ts";
 import { TrackerSession } from "./session/tracker_session.ts";
 import type { ClientConfig } from "./config.ts";
@@ -56,6 +57,7 @@ export async function startClient(
   const { onNotice, cwd } = options;
   // The session calls this only once started (below), after the managers exist.
   const restore = (user: string) => {
+    presence.renew();
     // In the background: a failure here must reach the user, never crash the client.
     shares.announceAll(user)
       .then(() => downloads.resumePending(user))
@@ -110,7 +112,10 @@ export async function startClient(
     workers: config.workers,
     cwd,
     onNotice,
+    giveUpAfterMs: config.giveUpAfterMs,
+    banAfterCorrupt: config.banAfterCorrupt,
   });
+  const presence = new PeerPresence({ session, seederAddr, onTick: () => shares.checkFiles() });
   let dashboard: ReturnType<typeof startClientDashboard> | undefined;
   try {
     dashboard = config.httpPort === undefined ? undefined : startClientDashboard(
@@ -137,6 +142,7 @@ export async function startClient(
       },
     );
   } catch (error) {
+    await presence.close();
     session.close();
     await seeder.close();
     registry.close();
@@ -149,6 +155,7 @@ export async function startClient(
     closed = true;
     await dashboard?.close();
     await downloads.close();
+    await presence.close();
     session.close();
     await seeder.close();
     registry.close();

@@ -43,6 +43,10 @@ export interface ClientConfig extends SessionTimings {
   uploadBytesPerSec: number;
   /** Connections the seeder serves at once from one address. */
   seederMaxConnsPerAddress: number;
+  /** A download waiting this long for peers fails; 0: it waits until cancelled. */
+  giveUpAfterMs: number;
+  /** Corrupt pieces that ban a peer from a download. */
+  banAfterCorrupt: number;
   /** Print one JSON object per command result. */
   json: boolean;
   /** Serve and fetch pieces over TLS even when the seeder listens on loopback (always beyond it). */
@@ -54,6 +58,9 @@ export interface ClientConfig extends SessionTimings {
   /** Allow plain TCP to trackers and balancers beyond loopback. */
   insecure: boolean;
 }
+
+/** The longest `--give-up-after`: a year. */
+const MAX_GIVE_UP_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** Tracker used when nothing else is configured. */
 export const DEFAULT_TRACKER = "127.0.0.1:7000";
@@ -99,6 +106,8 @@ export function defaultClientConfig(): ClientConfig {
     workers: defaultWorkerCount(),
     uploadBytesPerSec: 0,
     seederMaxConnsPerAddress: SEEDER_MAX_CONNECTIONS_PER_SOURCE,
+    giveUpAfterMs: 0,
+    banAfterCorrupt: 3,
     json: false,
     peerTls: false,
     tlsCaFile: undefined,
@@ -212,6 +221,20 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
     shownDefault: String(SEEDER_MAX_CONNECTIONS_PER_SOURCE),
   },
   {
+    name: "give-up-after",
+    arg: "DURATION",
+    env: "CLIENT_GIVE_UP_AFTER",
+    help: "a download that waits this long for peers fails, e.g. 90s or 10m",
+    shownDefault: "never",
+  },
+  {
+    name: "ban-after",
+    arg: "N",
+    env: "CLIENT_BAN_AFTER",
+    help: "corrupt pieces that ban a peer from a download",
+    shownDefault: "3",
+  },
+  {
     name: "json",
     kind: "boolean",
     env: "CLIENT_JSON",
@@ -303,6 +326,8 @@ export function parseClientArgs(
   c.uploadBytesPerSec = parseRate("--upload-limit", flags.string("upload-limit"));
   c.seederMaxConnsPerAddress = flags.int("max-conns-per-address", 1, 1_000_000) ??
     c.seederMaxConnsPerAddress;
+  c.giveUpAfterMs = flags.duration("give-up-after", MAX_GIVE_UP_MS) ?? c.giveUpAfterMs;
+  c.banAfterCorrupt = flags.int("ban-after", 1, 1000) ?? c.banAfterCorrupt;
   c.json = flags.bool("json");
   c.peerTls = flags.bool("peer-tls");
   c.tlsCaFile = flags.string("tls-ca");

@@ -19,11 +19,19 @@
  * have_request 05 reqId:u32 fileHash:32
  * have         06 reqId:u32 pieceCount:u32 bitfield[ceil(pieceCount / 8)]
  * ticket       07 ticket... (protocol/ticket.ts)
+ * cancel       08 reqId:u32
+ * have_piece   09 index:u32
  * ```
  *
  * Version 2 added the ticket: a downloader sends one right after its hello,
  * and may send a fresher one later on the same connection; a seeder serves
  * nothing to a connection without a valid ticket, and only the ticket's file.
+ *
+ * Version 3 made leechers feed each other: a downloader withdraws a request
+ * whose piece another peer delivered first (cancel: the seeder drops it if it
+ * has not started sending it, and never answers it), and a peer that is itself
+ * downloading pushes a have_piece for each piece it verifies to every
+ * connection that asked for its bitfield, so they need not poll.
  *
  * The decoder (peer_frame_decoder.ts) reads the length first and refuses a
  * body longer than its limit before allocating anything, so a peer cannot
@@ -36,7 +44,7 @@ import { Buffer } from "node:buffer";
 import { MAX_TICKET_BYTES } from "./ticket.ts";
 
 /** The peer protocol version this code speaks. */
-export const PEER_PROTOCOL_VERSION = 2;
+export const PEER_PROTOCOL_VERSION = 3;
 /** Bytes of the length prefix. */
 export const FRAME_PREFIX_BYTES = 4;
 /** Bytes of a piece body before its data: type, request id, index. */
@@ -60,6 +68,8 @@ const TYPE = {
   have_request: 5,
   have: 6,
   ticket: 7,
+  cancel: 8,
+  have_piece: 9,
 } as const;
 
 /** Every frame the decoder yields; `invalid` is a well-framed body that does not parse. */
@@ -71,6 +81,8 @@ export type PeerFrame =
   | { type: "have_request"; reqId: number; fileHash: string }
   | { type: "have"; reqId: number; pieceCount: number; bits: Uint8Array }
   | { type: "ticket"; ticket: Uint8Array }
+  | { type: "cancel"; reqId: number }
+  | { type: "have_piece"; index: number }
   | { type: "invalid"; reqId: number; message: string };
 
 const encoder = new TextEncoder();
@@ -126,6 +138,26 @@ export function encodeRequest(reqId: number, fileHash: string, index: number): U
   view.setUint32(5, reqId);
   bytes.set(hashBytes(fileHash), 9);
   view.setUint32(41, index);
+  return bytes;
+}
+
+/**
+ * Encodes the withdrawal of a piece request.
+ * @returns the frame bytes
+ */
+export function encodeCancel(reqId: number): Uint8Array {
+  const { view, bytes } = frame(TYPE.cancel, 5);
+  view.setUint32(5, reqId);
+  return bytes;
+}
+
+/**
+ * Encodes the news that one more piece is held (pushed, not a reply).
+ * @returns the frame bytes
+ */
+export function encodeHavePiece(index: number): Uint8Array {
+  const { view, bytes } = frame(TYPE.have_piece, 5);
+  view.setUint32(5, index);
   return bytes;
 }
 
@@ -257,6 +289,12 @@ export function decodeBody(body: Uint8Array): PeerFrame {
       }
       return { type: "have", reqId, pieceCount, bits: body.subarray(9) };
     }
+    case TYPE.cancel:
+      if (body.length !== 5) return invalid("A cancel frame has 5 bytes");
+      return { type: "cancel", reqId };
+    case TYPE.have_piece:
+      if (body.length !== 5) return invalid("A have_piece frame has 5 bytes");
+      return { type: "have_piece", index: view.getUint32(1) };
     case TYPE.ticket:
       if (body.length > MAX_REQUEST_BODY_BYTES) return invalid("A ticket frame is too long");
       return { type: "ticket", ticket: body.subarray(1) };

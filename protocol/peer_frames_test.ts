@@ -7,8 +7,10 @@ import { AppError } from "./errors.ts";
 import {
   bitfieldHas,
   decodeBody,
+  encodeCancel,
   encodeError,
   encodeHave,
+  encodeHavePiece,
   encodeHaveRequest,
   encodeHello,
   encodePiece,
@@ -68,6 +70,8 @@ Deno.test("FrameDecoder round-trips every frame type, split at any byte", () => 
     encodeHaveRequest(9, HASH),
     encodeHave(9, 11, bits),
     encodeTicket(Uint8Array.of(1, 2, 3)),
+    encodeCancel(7),
+    encodeHavePiece(0xfffffffe),
   ]);
   for (let seed = 1; seed <= 20; seed++) {
     const frames = decodeChunked(stream, MAX_REPLY_BODY_BYTES, random(seed));
@@ -79,6 +83,8 @@ Deno.test("FrameDecoder round-trips every frame type, split at any byte", () => 
       "have_request",
       "have",
       "ticket",
+      "cancel",
+      "have_piece",
     ]);
     assertEquals(frames[0], { type: "hello", version: PEER_PROTOCOL_VERSION });
     assertEquals(frames[1], { type: "request", reqId: 7, fileHash: HASH, index: 42 });
@@ -97,6 +103,8 @@ Deno.test("FrameDecoder round-trips every frame type, split at any byte", () => 
       Array.from({ length: 11 }, (_, i) => i % 3 === 0),
     );
     assertEquals(frames[6], { type: "ticket", ticket: Uint8Array.of(1, 2, 3) });
+    assertEquals(frames[7], { type: "cancel", reqId: 7 });
+    assertEquals(frames[8], { type: "have_piece", index: 0xfffffffe });
   }
 });
 

@@ -46,9 +46,17 @@ export type SessionRequest =
     /** The seeder's own TLS certificate (PEM); absent: it serves plain TCP. */
     cert?: string;
     manifest: Manifest;
+    /** Set by a client whose download of it is in progress: a partial peer. */
+    partial?: true;
   }
   | { cmd: "download_file"; token: string; group: string; name: string }
-  | { cmd: "stop_share"; token: string; group: string; name: string };
+  /** `addr`: stop only the client at that address (absent: every client of the user). */
+  | { cmd: "stop_share"; token: string; group: string; name: string; addr?: string }
+  /**
+   * The client at `addr` is alive (renews its peer lease; the tracker writes
+   * a lease op only when half of it has run), or leaving (ends it).
+   */
+  | { cmd: "keep_alive"; token: string; addr: string; leaving?: true };
 
 /** The session commands that change state; the others only read it. */
 export const SESSION_WRITE_COMMANDS = [
@@ -60,6 +68,7 @@ export const SESSION_WRITE_COMMANDS = [
   "reject_request",
   "upload_file",
   "stop_share",
+  "keep_alive",
 ] as const;
 
 /** One of {@link SESSION_WRITE_COMMANDS}. */
@@ -123,6 +132,7 @@ const PARSERS: Record<TrackerCommand, Parser> = {
       addr: hostPort(raw, "addr"),
       ...(cert === undefined ? {} : { cert }),
       manifest: parseManifest(obj(raw, "manifest")),
+      ...(raw["partial"] === true ? { partial: true as const } : {}),
     };
   },
   download_file: (raw) => ({
@@ -131,11 +141,21 @@ const PARSERS: Record<TrackerCommand, Parser> = {
     group: group(raw),
     name: fileName(raw, "name"),
   }),
-  stop_share: (raw) => ({
-    cmd: "stop_share",
+  stop_share: (raw) => {
+    const addr = optional(raw, "addr", hostPort);
+    return {
+      cmd: "stop_share",
+      token: token(raw),
+      group: group(raw),
+      name: fileName(raw, "name"),
+      ...(addr === undefined ? {} : { addr }),
+    };
+  },
+  keep_alive: (raw) => ({
+    cmd: "keep_alive",
     token: token(raw),
-    group: group(raw),
-    name: fileName(raw, "name"),
+    addr: hostPort(raw, "addr"),
+    ...(raw["leaving"] === true ? { leaving: true as const } : {}),
   }),
 };
 
@@ -190,8 +210,10 @@ export interface FileInfo {
   name: string;
   size: number;
   fileHash: string;
-  /** Users currently sharing it. */
+  /** Live clients holding all of it. */
   seeders: number;
+  /** Live clients downloading it (partial peers). */
+  partials: number;
 }
 
 /** A peer that holds a file. */
@@ -201,6 +223,8 @@ export interface PeerInfo {
   addr: string;
   /** Its seeder's own TLS certificate (PEM), to dial it with as the only root; absent: plain TCP. */
   cert?: string;
+  /** Set when it is still downloading the file: it holds some pieces. */
+  partial?: boolean;
 }
 
 /** One cluster link as `status` shows it. */
@@ -254,6 +278,8 @@ export interface TrackerReplies {
     ticket: string;
   };
   stop_share: { group: string; name: string };
+  /** `ttlMs`: how long the lease runs; renew well before. */
+  keep_alive: { ttlMs: number };
   status: {
     id: number;
     addr: string;

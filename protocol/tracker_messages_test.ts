@@ -54,6 +54,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   },
   download_file: { token: T, group: "g1", name: "a b.txt" },
   stop_share: { token: T, group: "g1", name: "a b.txt" },
+  keep_alive: { token: T, addr: "127.0.0.1:9000" },
 };
 
 Deno.test("parseTrackerRequest() accepts every command with its fields", () => {

@@ -127,7 +127,7 @@ Deno.test("client downloads from three seeders, each serving some, and finishes 
   assert.deepEqual(await Deno.readFile(second), bytes);
 });
 
-Deno.test("client catches a seeder serving corrupt pieces, drops it and gets the file intact", async () => {
+Deno.test("client catches a seeder serving corrupt pieces and gets the file intact; the seeder stops sharing its changed file", async () => {
   await using dir = await tempDir("client-corrupt-");
   await using tracker = await startTracker(dir.path);
   const t = ["--tracker", tracker.addr];
@@ -157,9 +157,19 @@ Deno.test("client catches a seeder serving corrupt pieces, drops it and gets the
   assert.equal(ended.state, "complete", JSON.stringify(ended));
   assert.deepEqual(await Deno.readFile(dest), bytes);
   const [shown] = (await carol.ok("show_downloads")).downloads;
+  // Mallory is banned for its corrupt pieces, or had already withdrawn the changed file.
   const bad = (shown.peers as { addr: string; state: string; bytes: number }[])
     .find((p) => p.addr === mallory.proc.addr);
-  assert.deepEqual([bad?.state, bad?.bytes], ["dropped", 0], JSON.stringify(shown));
+  assert.ok(bad === undefined || ["banned", "left"].includes(bad.state), JSON.stringify(shown));
+  assert.equal(bad?.bytes ?? 0, 0, JSON.stringify(shown));
+  await eventually(
+    "mallory to notice its changed file",
+    () => mallory.proc.stderrLines.some((n) => n.includes("no longer sharing g/report.pdf")),
+  );
+  await eventually(
+    "only bob and carol to seed it",
+    async () => (await seedersOf(carol, "g", "report.pdf")) === 2,
+  );
 });
 
 Deno.test("client restarted mid-download resumes it and then seeds the file", async () => {

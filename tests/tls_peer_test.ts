@@ -52,6 +52,7 @@ Deno.test("a TLS seeder serves a downloader that trusts its certificate, and no 
     destPath: join(dir.path, "bad"),
     pool,
     ...FAST,
+    giveUpAfterMs: 1000,
   }).done;
   assert.equal(bad.state, "failed");
   assert.equal(seeder.stats().bytesServed, servedToGood, "not one byte served without TLS trust");

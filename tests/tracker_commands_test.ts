@@ -101,6 +101,7 @@ Deno.test("tracker shares, lists, hands out and stops sharing files among member
     size: 10,
     fileHash: manifest.fileHash,
     seeders: 2,
+    partials: 0,
   }]);
   const download = await c.request<{ manifest: unknown; peers: { user: string }[] }>(
     "download_file",

@@ -142,7 +142,7 @@ Deno.test("startDownload() completes from the others when a seeder closes mid-do
   }
 });
 
-Deno.test("startDownload() catches corrupt pieces by hash, refetches them elsewhere and drops the bad peer", async () => {
+Deno.test("startDownload() catches corrupt pieces by hash, refetches them elsewhere and bans the bad peer once", async () => {
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "src", 32 * PIECE, PIECE);
   const corruptPath = `${dir.path}/corrupt`;
@@ -158,6 +158,7 @@ Deno.test("startDownload() catches corrupt pieces by hash, refetches them elsewh
     catalog: catalogOf([{ path: corruptPath, manifest: file.manifest }]),
   });
   try {
+    const bans: string[] = [];
     const download = startDownload({
       manifest: file.manifest,
       ticket: ticketFor(file.manifest),
@@ -165,26 +166,32 @@ Deno.test("startDownload() catches corrupt pieces by hash, refetches them elsewh
       destPath: `${dir.path}/dst`,
       workers: 2,
       ...FAST,
+      onPeerBanned: (addr, reason) => bans.push(`${addr} ${reason}`),
     });
     const badState = () => download.progress().peers.find((p) => p.addr === bad.addr)?.state;
     const deadline = Date.now() + 5000;
-    while (badState() !== "dropped" && Date.now() < deadline) {
+    while (badState() !== "banned" && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    assertEquals(badState(), "dropped");
+    assertEquals(badState(), "banned");
     goodHoldsAll = true; // found by the next refresh of what the good peer holds
     const result = await download.done;
     assertEquals([result.state, result.error], ["complete", undefined]);
     assertEquals(await Deno.readFile(`${dir.path}/dst`), file.bytes);
     assert(bad.stats().piecesServed >= 3, "the bad peer was asked");
     const badPeer = result.peers.find((p) => p.addr === bad.addr)!;
-    assertEquals([badPeer.state, badPeer.bytes], ["dropped", 0]);
+    assertEquals([badPeer.state, badPeer.reason, badPeer.bytes], [
+      "banned",
+      "banned: 3 corrupt pieces",
+      0,
+    ]);
+    assertEquals(bans, [`${bad.addr} banned: 3 corrupt pieces`], "the user is told once");
   } finally {
     await closeAll([good, bad]);
   }
 });
 
-Deno.test("startDownload() fails without leaving a file under destPath when every peer serves corrupt data", async () => {
+Deno.test("startDownload() bans a peer that serves only corrupt data, waits, and gives up after giveUpAfterMs leaving no file", async () => {
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "src", 8 * PIECE, PIECE);
   const corruptPath = `${dir.path}/corrupt`;
@@ -201,20 +208,19 @@ Deno.test("startDownload() fails without leaving a file under destPath when ever
       destPath: `${dir.path}/dst`,
       workers: 1,
       ...FAST,
-      // Fewer failures drop the peer than fail a piece, so the peer goes first.
-      peerMaxFailures: 3,
       maxTries: 10,
+      giveUpAfterMs: 300,
     }).done;
     assertEquals(result.state, "failed");
-    assertEquals(result.error, "No peer left to download from: every peer failed or was dropped");
-    assertEquals(result.peers.map((p) => [p.addr, p.state]), [[bad.addr, "dropped"]]);
+    assertEquals(result.error, "Gave up: no peer had a needed piece for 0.3 s");
+    assertEquals(result.peers.map((p) => [p.addr, p.state]), [[bad.addr, "banned"]]);
     assertEquals(await exists(`${dir.path}/dst`), false);
   } finally {
     await bad.close();
   }
 });
 
-Deno.test("startDownload() fails when no peer can be reached", async () => {
+Deno.test("startDownload() waits when no peer can be reached, and gives up only after giveUpAfterMs", async () => {
   await using dir = await tempDir();
   const file = await makeTestFile(dir.path, "src", 3 * PIECE, PIECE);
   const gone = await startSeeder({ clusterKey: testClusterKey, catalog: catalogOf([]) });
@@ -226,9 +232,10 @@ Deno.test("startDownload() fails when no peer can be reached", async () => {
     destPath: `${dir.path}/dst`,
     workers: 1,
     ...FAST,
+    giveUpAfterMs: 500,
   }).done;
   assertEquals(result.state, "failed");
-  assertEquals(result.peers.map((p) => p.state), ["dropped"]);
+  assertEquals(result.peers.map((p) => p.state), ["unreachable"]);
   assertEquals(await exists(`${dir.path}/dst`), false);
 });
 

@@ -5,7 +5,14 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { writeAll } from "../protocol/conn_io.ts";
-import { encodeHello, encodePiece, encodeRequest, encodeTicket } from "../protocol/peer_frames.ts";
+import {
+  encodeCancel,
+  encodeHavePiece,
+  encodeHello,
+  encodePiece,
+  encodeRequest,
+  encodeTicket,
+} from "../protocol/peer_frames.ts";
 import { PeerConn, startSeeder } from "../client/transfer/mod.ts";
 import { tempDir } from "./harness.ts";
 import {
@@ -150,4 +157,38 @@ Deno.test("startSeeder() answers a connection over its limit UNAVAILABLE and clo
   } finally {
     first.close();
   }
+});
+
+Deno.test("startSeeder() leaves a withdrawn request unanswered, shrugs off stray cancels and pushed haves", async () => {
+  await using dir = await tempDir();
+  const file = await makeTestFile(dir.path, "shared", 4 * PIECE, PIECE);
+  const hash = file.manifest.fileHash;
+  // Capped so that the first piece's pacing holds the queue while the cancel arrives.
+  await using seeder = await startSeeder({
+    catalog: catalogOf([file]),
+    clusterKey: testClusterKey,
+    uploadBytesPerSec: PIECE / 2,
+  });
+  const OPEN = concat(HELLO, encodeTicket(ticketBytes(ticketFor(file.manifest))));
+  const strays = Array.from({ length: 200 }, (_, i) => encodeCancel(1000 + i));
+  const { frames, closed } = await exchange(
+    seeder.addr,
+    concat(
+      OPEN,
+      encodeRequest(1, hash, 0),
+      encodeRequest(2, hash, 1),
+      encodeCancel(2), // withdrawn while piece 0 is paced
+      ...strays, // ids never asked: ignored
+      encodeHavePiece(3), // a frame only peers send to downloaders
+      encodeRequest(3, hash, 2),
+    ),
+    4,
+  );
+  const pieces = frames.filter((f) => f.type === "piece").map((f) => f.reqId);
+  assertEquals(pieces, [1, 3], "request 2 was never answered");
+  assertEquals(frames.filter((f) => f.type === "error").map(errorOf), [[0, "BAD_REQUEST"]]);
+  assertEquals(closed, false);
+  // Before a ticket a cancel is just a frame a seeder does not take.
+  const early = await exchange(seeder.addr, concat(HELLO, encodeCancel(5)), 2);
+  assertEquals(errorOf(early.frames[1]), [5, "BAD_REQUEST"]);
 });

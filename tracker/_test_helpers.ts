@@ -16,7 +16,7 @@ import {
 } from "./decide.ts";
 import { formatStamp, type HlcClock, initialClock, observe, tick } from "./hlc.ts";
 import type { Op, OpBody } from "./ops.ts";
-import { SESSION_TTL_MS } from "./config.ts";
+import { PEER_LEASE_MS, SESSION_TTL_MS } from "./config.ts";
 import { applyOp, createState, type TrackerState } from "./state.ts";
 
 /** A request without its token: the simulated tracker adds it. */
@@ -88,8 +88,11 @@ export class SimTracker {
   ): TrackerReplies[C] {
     const req = { ...command, token } as SessionRequest;
     const user = sessionUser(this.state, token);
-    if (!isWriteRequest(req)) return answerQuery(this.state, req, user) as TrackerReplies[C];
-    const decision = decideWrite(this.state, req, user);
+    if (!isWriteRequest(req)) {
+      return answerQuery(this.state, req, user, this.nowMs) as TrackerReplies[C];
+    }
+    const clock = { nowMs: this.nowMs, ttlMs: PEER_LEASE_MS };
+    const decision = decideWrite(this.state, req, user, undefined, clock);
     this.commit(decision.bodies);
     return decision.data as TrackerReplies[C];
   }

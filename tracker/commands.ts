@@ -18,6 +18,7 @@ import {
   LOGIN_FAILURES_FORGET_MS,
   LOGIN_FAILURES_MAX_ENTRIES,
   LOGIN_FREE_FAILURES,
+  PEER_LEASE_MS,
   SALT_BYTES,
   SCRYPT_CONCURRENCY,
   TOKEN_BYTES,
@@ -80,6 +81,8 @@ export interface CommandContext {
   caller: Caller;
   /** The request's retry id, if it has one. */
   rid?: string | undefined;
+  /** How long a peer lease runs. @default PEER_LEASE_MS */
+  peerLeaseMs?: number;
 }
 
 /**
@@ -170,11 +173,20 @@ export async function sessionCommand(
   replica: Replica,
   req: SessionRequest,
   rid?: string,
+  peerLeaseMs = PEER_LEASE_MS,
 ): Promise<unknown> {
-  const user = sessionUser(replica.state, req.token, Date.now());
-  if (!isWriteRequest(req)) return answerQuery(replica.state, req, user);
-  const retryKey = rid === undefined ? undefined : `${req.cmd}:${user}:${rid}`;
-  return await replica.write(() => decideWrite(replica.state, req, user), retryKey);
+  const nowMs = Date.now();
+  const user = sessionUser(replica.state, req.token, nowMs);
+  if (!isWriteRequest(req)) return answerQuery(replica.state, req, user, nowMs);
+  // Lease renewals are not retried: the next one comes in a few seconds.
+  const retryKey = rid === undefined || req.cmd === "keep_alive"
+    ? undefined
+    : `${req.cmd}:${user}:${rid}`;
+  const clock = { nowMs: Date.now(), ttlMs: peerLeaseMs };
+  return await replica.write(
+    () => decideWrite(replica.state, req, user, undefined, clock),
+    retryKey,
+  );
 }
 
 /**
@@ -200,6 +212,6 @@ export async function runCommand(
     case "login":
       return await login(replica, req, context);
     default:
-      return await sessionCommand(replica, req, rid);
+      return await sessionCommand(replica, req, rid, context.peerLeaseMs);
   }
 }

@@ -100,6 +100,12 @@ export const SALT_BYTES = 16;
 export const TOKEN_BYTES = 32;
 /** How long a session lasts after its login (30 days). */
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * How long a client counts as a live peer after its last lease op: four
+ * client heartbeat timeouts. Clients renew every few seconds; the tracker
+ * writes a lease op only once half of it has run.
+ */
+export const PEER_LEASE_MS = 10_000;
 /** The longest `--session-ttl` accepted: ten years. */
 export const MAX_SESSION_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 /** Password hashes waiting or running at once, over all connections; more are refused at once. */
@@ -143,6 +149,8 @@ export interface TrackerConfig {
   clusterSecret: string | undefined;
   /** How long a session lasts after its login. @default SESSION_TTL_MS (30 days) */
   sessionTtlMs: number;
+  /** How long a client stays a live peer after its last lease op. @default PEER_LEASE_MS */
+  peerLeaseMs: number;
   /** Balancers to register with, host:port. @default [] */
   balancers: string[];
   /** Address announced to balancers; the listening address when undefined. @default undefined */
@@ -211,6 +219,7 @@ export function defaultConfig(): TrackerConfig {
     peers: [],
     clusterSecret: undefined,
     sessionTtlMs: SESSION_TTL_MS,
+    peerLeaseMs: PEER_LEASE_MS,
     balancers: [],
     advertiseAddr: undefined,
     maxConnections: MAX_CONNECTIONS,

@@ -47,10 +47,16 @@ function randomCommand(random: () => number, t: SimTracker): Command {
   const name = pick(FILES, random);
   if (roll < 0.75) {
     const addr = `127.0.0.1:${4000 + Math.floor(random() * 3)}`;
-    return { cmd: "upload_file", group, name, addr, manifest: pick(CONTENTS, random) };
+    // Downloads in progress: f3 is announced by partial peers.
+    const partial = name === "f3" ? { partial: true as const } : {};
+    return { cmd: "upload_file", group, name, addr, manifest: pick(CONTENTS, random), ...partial };
   }
-  if (roll < 0.82) return { cmd: "stop_share", group, name };
+  const addr = `127.0.0.1:${4000 + Math.floor(roll * 1000) % 3}`;
+  if (roll < 0.8) return { cmd: "stop_share", group, name };
+  if (roll < 0.82) return { cmd: "stop_share", group, name, addr };
   if (roll < 0.86) return { cmd: "logout" };
+  if (roll < 0.88) return { cmd: "keep_alive", addr };
+  if (roll < 0.9) return { cmd: "keep_alive", addr, leaving: true };
   return { cmd: pick(["list_groups", "list_files", "list_requests"] as const, random), group };
 }
 

@@ -29,7 +29,16 @@ import {
   listGroups,
   listRequests,
 } from "./decide_groups.ts";
-import { downloadFile, type FileOffer, listFiles, shareFile, stopShare } from "./decide_files.ts";
+import {
+  downloadFile,
+  type FileOffer,
+  type LeaseClock,
+  listFiles,
+  shareFile,
+  stopShare,
+} from "./decide_files.ts";
+import { keepAlive } from "./decide_peers.ts";
+import { PEER_LEASE_MS } from "./config.ts";
 import { hashToken } from "./token_hash.ts";
 
 import type { Decision } from "./decide_common.ts";
@@ -162,6 +171,7 @@ export function decideWrite(
   req: WriteRequest,
   user: string,
   stampOfNextOp?: Stamp,
+  clock: LeaseClock = { nowMs: 0, ttlMs: PEER_LEASE_MS },
 ): WriteDecision {
   switch (req.cmd) {
     case "logout": {
@@ -181,9 +191,11 @@ export function decideWrite(
     case "reject_request":
       return answerRequest(state, { group: req.group, user: req.user, accept: false }, user);
     case "upload_file":
-      return shareFile(state, req, user);
+      return shareFile(state, req, user, clock);
     case "stop_share":
       return stopShare(state, req, user);
+    case "keep_alive":
+      return keepAlive(state, req, user, clock);
   }
 }
 
@@ -198,6 +210,7 @@ export function answerQuery(
   state: TrackerState,
   req: QueryRequest,
   user: string,
+  nowMs = 0,
 ): TrackerReplies[Exclude<QueryCommand, "download_file" | "whoami">] | FileOffer | {
   user: string;
 } {
@@ -209,8 +222,8 @@ export function answerQuery(
     case "list_requests":
       return listRequests(state, req.group, user);
     case "list_files":
-      return listFiles(state, req.group, user);
+      return listFiles(state, req.group, user, nowMs);
     case "download_file":
-      return downloadFile(state, req, user);
+      return downloadFile(state, req, user, nowMs);
   }
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { PEER_LEASE_MS } from "./config.ts";
 import { AppError, type ErrorCode } from "../protocol/errors.ts";
 import {
   credentialsOf,
@@ -254,7 +255,7 @@ Deno.test("decideWrite() upload_file: same name and content makes one more seede
   });
   assert.equal(t.run(tok.bob, upload("a.txt", HELLO, ADDR_B)).seeders, 2);
   assert.deepEqual(t.run(tok.bob, { cmd: "list_files", group: "g1" }).files, [
-    { name: "a.txt", size: HELLO.size, fileHash: HELLO.fileHash, seeders: 2 },
+    { name: "a.txt", size: HELLO.size, fileHash: HELLO.fileHash, seeders: 2, partials: 0 },
   ]);
   assert.deepEqual(t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" }), {
     group: "g1",
@@ -275,15 +276,59 @@ Deno.test("decideWrite() upload_file: different content under the name is a CONF
   throwsCode(() => t.run(tok.bob, upload("a.txt", manifestOf("hello", 8))), "CONFLICT");
 });
 
-Deno.test("decideWrite() upload_file again by the same user is idempotent and updates addr", () => {
+Deno.test("decideWrite() upload_file again from the same client is idempotent", () => {
   const { t, tok } = fixture();
   t.run(tok.alice, upload("a.txt", HELLO, ADDR_A));
   const user = sessionUser(t.state, tok.alice);
   const req = { ...upload("a.txt", HELLO, ADDR_A), token: tok.alice } as const;
   assert.deepEqual(decideWrite(t.state, req as never, user).bodies, []);
-  assert.equal(t.run(tok.alice, upload("a.txt", HELLO, ADDR_B)).seeders, 1);
+});
+
+Deno.test("decideWrite() one user on two clients is two peers; stopping one leaves the other", () => {
+  const { t, tok } = fixture();
+  t.run(tok.alice, upload("a.txt", HELLO, ADDR_A));
+  assert.equal(t.run(tok.alice, upload("a.txt", HELLO, ADDR_B)).seeders, 2);
   const reply = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
-  assert.deepEqual(reply.peers, [{ user: "alice", addr: ADDR_B }]);
+  assert.deepEqual(reply.peers, [{ user: "alice", addr: ADDR_A }, { user: "alice", addr: ADDR_B }]);
+  t.run(tok.alice, { cmd: "stop_share", group: "g1", name: "a.txt", addr: ADDR_B });
+  const after = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
+  assert.deepEqual(after.peers, [{ user: "alice", addr: ADDR_A }]);
+  // The client at A quits: its lease ends and nobody is left.
+  t.run(tok.alice, { cmd: "keep_alive", addr: ADDR_A, leaving: true });
+  throwsCode(
+    () => t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" }),
+    "UNAVAILABLE",
+  );
+  assert.deepEqual(t.run(tok.bob, { cmd: "list_files", group: "g1" }).files, [
+    { name: "a.txt", size: HELLO.size, fileHash: HELLO.fileHash, seeders: 0, partials: 0 },
+  ]);
+  // It comes back by itself: the next keep-alive renews the lease.
+  t.run(tok.alice, { cmd: "keep_alive", addr: ADDR_A });
+  const back = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
+  assert.deepEqual(back.peers, [{ user: "alice", addr: ADDR_A }]);
+});
+
+Deno.test("decideWrite() a peer whose lease ran out is not handed out; partial peers are marked", () => {
+  const { t, tok } = fixture();
+  t.run(tok.alice, upload("a.txt", HELLO, ADDR_A));
+  t.run(tok.bob, { ...upload("a.txt", HELLO, ADDR_B), partial: true });
+  const reply = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
+  assert.deepEqual(reply.peers, [
+    { user: "alice", addr: ADDR_A },
+    { user: "bob", addr: ADDR_B, partial: true },
+  ]);
+  assert.equal(t.run(tok.bob, { cmd: "list_files", group: "g1" }).files[0]?.partials, 1);
+  // Time passes; only bob keeps renewing: alice's client is gone on every tracker holding the ops.
+  for (let i = 0; i < 6; i++) {
+    t.nowMs += PEER_LEASE_MS / 4;
+    t.run(tok.bob, { cmd: "keep_alive", addr: ADDR_B });
+  }
+  const later = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
+  assert.deepEqual(later.peers, [{ user: "bob", addr: ADDR_B, partial: true }]);
+  // Renewals write an op only once half of the lease has run.
+  const before = t.state.peerLeases.get(`bob ${ADDR_B}`)?.stamp;
+  t.run(tok.bob, { cmd: "keep_alive", addr: ADDR_B });
+  assert.equal(t.state.peerLeases.get(`bob ${ADDR_B}`)?.stamp, before);
 });
 
 Deno.test("decideWrite() stop_share: the last seeder gone hides the file", () => {
@@ -316,4 +361,21 @@ Deno.test("decideWrite() leave_group and a last logout stop the user's shares", 
   t.run(extra, { cmd: "logout" });
   const again = t.login("alice");
   assert.deepEqual(t.run(again, { cmd: "list_files", group: "g1" }).files, []);
+});
+
+Deno.test("decideWrite() keep_alive only ever touches the caller's own client", () => {
+  const { t, tok } = fixture();
+  t.run(tok.alice, upload("a.txt", HELLO, ADDR_A));
+  // Bob cannot end alice's lease by naming her address: his key is his own.
+  t.run(tok.bob, { cmd: "keep_alive", addr: ADDR_A, leaving: true });
+  const reply = t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" });
+  assert.deepEqual(reply.peers, [{ user: "alice", addr: ADDR_A }]);
+  // Nor make his never-shared address a peer; leaving an address never leased writes nothing.
+  t.run(tok.bob, { cmd: "keep_alive", addr: ADDR_B });
+  assert.deepEqual(t.run(tok.bob, { cmd: "download_file", group: "g1", name: "a.txt" }).peers, [
+    { user: "alice", addr: ADDR_A },
+  ]);
+  const user = sessionUser(t.state, tok.carol);
+  const leave = { cmd: "keep_alive", token: tok.carol, addr: ADDR_B, leaving: true } as const;
+  assert.deepEqual(decideWrite(t.state, leave, user).bodies, []);
 });

@@ -60,9 +60,24 @@ export type OpBody =
     fileHash: string;
     since?: Stamp;
     manifest?: Manifest;
+    /**
+     * Present in ops of peer-aware trackers: the seed belongs to the client
+     * at `addr`, not to the user, so one user's two clients are two peers
+     * (see peerKey in state_view.ts). `partial`: a download in progress.
+     */
+    perClient?: true;
+    partial?: true;
   }
-  /** A user stops sharing a file (last writer wins). */
-  | { type: "unshare_file"; group: string; epoch: Stamp; name: string; user: string };
+  /**
+   * A user stops sharing a file (last writer wins). With `addr`, only the
+   * client at that address stops; without, every client of the user does.
+   */
+  | { type: "unshare_file"; group: string; epoch: Stamp; name: string; user: string; addr?: string }
+  /**
+   * A client's peer lease: its seeds count as live until the op's time plus
+   * `ttlMs` (0: it left). Last writer wins per user and address.
+   */
+  | { type: "peer_lease"; user: string; addr: string; ttlMs: number };
 
 /** Every op body type. */
 export type OpType = OpBody["type"];
@@ -89,6 +104,8 @@ export interface RetryRecord {
 }
 
 const MAX_RETRY_KEY_CHARS = 256;
+/** The longest peer lease an op may grant: an hour. */
+const MAX_PEER_LEASE_MS = 3_600_000;
 
 const MAX_CREDENTIAL_CHARS = 512;
 const STATUSES: readonly MemberStatus[] = ["pending", "member", "rejected", "left"];
@@ -123,6 +140,8 @@ function parseShare(raw: Raw): OpBody {
   };
   if (raw["cert"] !== undefined) body.cert = certificatePem(raw, "cert");
   if (raw["since"] !== undefined) body.since = stamp(raw, "since");
+  if (raw["perClient"] === true) body.perClient = true;
+  if (raw["partial"] === true) body.partial = true;
   if (raw["manifest"] !== undefined) {
     body.manifest = parseManifest(obj(raw, "manifest"));
     if (body.manifest.fileHash !== body.fileHash) {
@@ -181,6 +200,13 @@ const BODY_PARSERS: Record<OpType, (raw: Raw) => OpBody> = {
     epoch: stamp(raw, "epoch"),
     name: fileName(raw, "name"),
     user: ident(raw, "user"),
+    ...(raw["addr"] === undefined ? {} : { addr: hostPort(raw, "addr") }),
+  }),
+  peer_lease: (raw) => ({
+    type: "peer_lease",
+    user: ident(raw, "user"),
+    addr: hostPort(raw, "addr"),
+    ttlMs: uint(raw, "ttlMs", MAX_PEER_LEASE_MS),
   }),
 };
 

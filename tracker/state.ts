@@ -19,6 +19,7 @@ import type { Stamp } from "./hlc.ts";
 import type { Op } from "./ops.ts";
 import { summarize } from "./piece_hashes.ts";
 import { addManifest } from "./state_manifests.ts";
+import { peerKey } from "./peer_key.ts";
 import type { EpochRecord, GroupRecord, Register, TrackerState } from "./state_types.ts";
 
 export type * from "./state_types.ts";
@@ -37,6 +38,7 @@ export function createState(): TrackerState {
     groups: new Map(),
     manifests: new Map(),
     fileManifests: new Map(),
+    peerLeases: new Map(),
     userTokens: new Map(),
   };
 }
@@ -79,6 +81,12 @@ export function applyOp(state: TrackerState, op: Op): void {
       group.epochs.delete(b.epoch);
       return;
     }
+    case "peer_lease":
+      keepLast(state.peerLeases, peerKey(b.user, b.addr), {
+        stamp: at,
+        value: b.ttlMs === 0 ? 0 : atMs + b.ttlMs,
+      });
+      return;
   }
   if (state.groups.get(b.group)?.removals.has(b.epoch)) return;
   applyEpochOp(state, op);
@@ -97,25 +105,34 @@ function applyEpochOp(state: TrackerState, op: Op): void {
       return;
     case "share_file": {
       const summary = b.manifest === undefined ? undefined : summarize(b.manifest).summary;
-      keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
-        stamp: at,
-        value: {
-          active: true,
-          addr: b.addr,
-          ...(b.cert === undefined ? {} : { cert: b.cert }),
-          fileHash: b.fileHash,
-          since: b.since ?? at,
-          ...(summary === undefined ? {} : { piecesKey: summary.piecesKey }),
+      keepLast(
+        seedsOf(state, b.group, b.epoch, b.name),
+        b.perClient ? peerKey(b.user, b.addr) : b.user,
+        {
+          stamp: at,
+          value: {
+            active: true,
+            addr: b.addr,
+            ...(b.cert === undefined ? {} : { cert: b.cert }),
+            fileHash: b.fileHash,
+            since: b.since ?? at,
+            ...(summary === undefined ? {} : { piecesKey: summary.piecesKey }),
+            ...(b.partial ? { partial: true as const } : {}),
+          },
         },
-      });
+      );
       if (summary !== undefined) addManifest(state, summary);
       return;
     }
     case "unshare_file":
-      keepLast(seedsOf(state, b.group, b.epoch, b.name), b.user, {
-        stamp: at,
-        value: { active: false },
-      });
+      keepLast(
+        seedsOf(state, b.group, b.epoch, b.name),
+        b.addr === undefined ? b.user : peerKey(b.user, b.addr),
+        {
+          stamp: at,
+          value: { active: false },
+        },
+      );
       return;
   }
 }

@@ -21,7 +21,7 @@ import type {
   UserRecord,
 } from "./state_types.ts";
 
-// 2: token hashes, session expiry and the horizon. 3: lines; manifests without piece hashes.
+// 2: token hashes, session expiry and the horizon. 3: lines; manifests without piece hashes; peer leases.
 const SNAPSHOT_VERSION = 3;
 
 type Entries<T> = Array<[string, T]>;
@@ -70,7 +70,8 @@ type RecordJson =
   | ["session", string, SessionRecord]
   | ["closed", string, number]
   | ["group", string, GroupJson]
-  | ["manifest", string, ManifestSummary];
+  | ["manifest", string, ManifestSummary]
+  | ["lease", string, Register<number>];
 
 /**
  * Writes a snapshot of the state as lines, one record each, so that neither
@@ -96,6 +97,9 @@ export function* snapshotLines(state: TrackerState): Generator<string> {
   }
   for (const key of sortedKeys(state.manifests)) {
     yield line(["manifest", key, state.manifests.get(key)!]);
+  }
+  for (const key of sortedKeys(state.peerLeases)) {
+    yield line(["lease", key, state.peerLeases.get(key)!]);
   }
 }
 
@@ -204,6 +208,9 @@ function readRecord(state: TrackerState, record: RecordJson): void {
       return;
     case "manifest":
       addManifest(state, record[2]);
+      return;
+    case "lease":
+      state.peerLeases.set(record[1], record[2]);
       return;
     default:
       throw new TypeError(`an unknown record "${String(record[0]).slice(0, 20)}"`);

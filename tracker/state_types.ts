@@ -29,8 +29,10 @@ export interface SessionRecord {
 }
 
 /**
- * One user's sharing of one file name in a group epoch. `piecesKey` names the
- * manifest its op carried (absent for ops from before every share carried one).
+ * One peer's sharing of one file name in a group epoch; `partial` while its
+ * download is in progress. Keyed by user (older ops) or by peerKey(user, addr).
+ * `piecesKey` names the manifest its op carried (absent for ops from before
+ * every share carried one).
  */
 export type Seed =
   | {
@@ -40,6 +42,7 @@ export type Seed =
     fileHash: string;
     since: Stamp;
     piecesKey?: string;
+    partial?: true;
   }
   | { active: false };
 
@@ -84,6 +87,8 @@ export interface TrackerState {
   manifests: Map<string, ManifestSummary>;
   /** Index derived from `manifests`: fileHash -> the pieces keys of its manifests. Not serialized. */
   fileManifests: Map<string, Set<string>>;
+  /** peerKey(user, addr) -> last-writer-wins lease: live until `value` (ms). */
+  peerLeases: Map<string, Register<number>>;
   /** Index derived from `sessions`: user -> token hashes opened for them. Not serialized. */
   userTokens: Map<string, Set<string>>;
 }

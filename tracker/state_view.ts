@@ -11,7 +11,8 @@
  * - a group with no member is not there; its owner is the owner register
  *   while that user is a member, else the member who joined first (then by
  *   name), so concurrent leaves never leave a group ownerless;
- * - a seeder counts while its seed is active and it is a member; a file's
+ * - a peer (a client: user and address) is listed while its seed is active,
+ *   its user a member and its lease live (see peer_key.ts); a file's
  *   content is the file hash shared the longest (smallest `since`), and
  *   seeds of any other content are ignored. (Leaving a group and closing a
  *   user's last session write `unshare_file` ops, so an old seed never comes
@@ -21,8 +22,9 @@ import type { ManifestSummary } from "./piece_hashes.ts";
 import type { PeerInfo } from "../protocol/tracker_messages.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
-import type { EpochRecord, GroupRecord, TrackerState } from "./state_types.ts";
+import type { EpochRecord, GroupRecord, Register, Seed, TrackerState } from "./state_types.ts";
 import { manifestFor } from "./state_manifests.ts";
+import { peerKey, userOfKey } from "./peer_key.ts";
 
 /**
  * The user a session belongs to.
@@ -68,9 +70,30 @@ export function hasOtherSession(
 export function sharedBy(record: EpochRecord, user: string): string[] {
   const names: string[] = [];
   for (const [name, seeds] of record.files) {
-    if (seeds.get(user)?.value.active === true) names.push(name);
+    for (const [key, reg] of seeds) {
+      if (seedActive(seeds, key, reg) && userOfKey(key) === user) {
+        names.push(name);
+        break;
+      }
+    }
   }
   return names.sort();
+}
+
+/**
+ * Tells whether a seed is active: its own register says so, and no unshare of
+ * the whole user (leave, last logout, an older tracker's stop) came after it.
+ * @returns true when the seed at `key` counts
+ */
+export function seedActive(
+  seeds: Map<string, Register<Seed>>,
+  key: string,
+  reg: Register<Seed>,
+): boolean {
+  if (!reg.value.active) return false;
+  const user = userOfKey(key);
+  const userWide = key === user ? undefined : seeds.get(user);
+  return userWide === undefined || userWide.value.active || userWide.stamp < reg.stamp;
 }
 
 /**
@@ -168,59 +191,87 @@ export interface FileView {
   fileHash: string;
   /** Undefined while the op carrying it has not arrived. */
   manifest: ManifestSummary | undefined;
-  /** Active seeders of the winning content, sorted by user. */
+  /** Live peers of the winning content, full seeders first, each group sorted by user then address. */
   seeders: PeerInfo[];
   /** When its earliest seeder began sharing this content. */
   since: Stamp;
 }
 
 /**
- * A file of a visible group.
- * @returns the view, or undefined when no member shares it now
+ * Tells whether a client's lease runs past the reader's clock (or the
+ * state's horizon, whichever is later), like a session's expiry.
+ * @returns true while the client at `addr` counts as live
  */
-export function fileView(state: TrackerState, view: GroupView, name: string): FileView | undefined {
+export function leaseLive(state: TrackerState, user: string, addr: string, nowMs = 0): boolean {
+  const lease = state.peerLeases.get(peerKey(user, addr));
+  return lease !== undefined && lease.value > Math.max(nowMs, state.horizonMs);
+}
+
+/**
+ * A file of a visible group. Its content is decided by every active seed,
+ * live or not, so a peer going offline never changes what the name means;
+ * only live peers are listed.
+ * @param nowMs the reader's clock for peer leases (0: only the horizon)
+ * @returns the view, or undefined when no member shares it
+ */
+export function fileView(
+  state: TrackerState,
+  view: GroupView,
+  name: string,
+  nowMs = 0,
+): FileView | undefined {
   const seeds = view.record.files.get(name);
   if (seeds === undefined) return undefined;
   let win: { fileHash: string; since: Stamp } | undefined;
-  const active: Array<PeerInfo & { fileHash: string; piecesKey: string | undefined }> = [];
-  for (const [user, reg] of seeds) {
+  const active: Array<PeerInfo & { fileHash: string }> = [];
+  // The manifest each active share's op carried, by content (live or not).
+  const keysOf = new Map<string, Set<string> | undefined>();
+  for (const [key, reg] of seeds) {
     const seed = reg.value;
-    if (!seed.active || memberStatus(view, user) !== "member") continue;
-    const cert = seed.cert === undefined ? {} : { cert: seed.cert };
-    active.push({
-      user,
-      addr: seed.addr,
-      ...cert,
-      fileHash: seed.fileHash,
-      piecesKey: seed.piecesKey,
-    });
+    const user = userOfKey(key);
+    if (!seed.active || !seedActive(seeds, key, reg)) continue;
+    if (memberStatus(view, user) !== "member") continue;
+    const keys = keysOf.has(seed.fileHash) ? keysOf.get(seed.fileHash) : new Set<string>();
+    // One share from before shares carried their manifest: any of the file's will do.
+    keysOf.set(seed.fileHash, seed.piecesKey === undefined ? undefined : keys?.add(seed.piecesKey));
     if (
       win === undefined || seed.since < win.since ||
       (seed.since === win.since && seed.fileHash < win.fileHash)
     ) win = { fileHash: seed.fileHash, since: seed.since };
+    if (!leaseLive(state, user, seed.addr, nowMs)) continue;
+    const cert = seed.cert === undefined ? {} : { cert: seed.cert };
+    const partial = seed.partial ? { partial: true } : {};
+    active.push({ user, addr: seed.addr, ...cert, ...partial, fileHash: seed.fileHash });
   }
   if (win === undefined) return undefined;
   const fileHash = win.fileHash;
-  const winners = active.filter((p) => p.fileHash === fileHash);
-  const seeders = winners
-    .map((p) => ({ user: p.user, addr: p.addr, ...(p.cert === undefined ? {} : { cert: p.cert }) }))
-    .sort((a, b) => (a.user < b.user ? -1 : 1));
-  // The manifests these seeders' ops carried (all of the file's, if one predates that).
-  const keys = winners.every((p) => p.piecesKey !== undefined)
-    ? new Set(winners.map((p) => p.piecesKey as string))
-    : undefined;
-  const manifest = manifestFor(state, fileHash, keys);
+  // One client may be listed under an old per-user key and its own key: once.
+  const byAddr = new Map<string, PeerInfo>();
+  for (const p of active) {
+    if (p.fileHash !== fileHash) continue;
+    const { fileHash: _, ...peer } = p;
+    const seen = byAddr.get(`${p.user} ${p.addr}`);
+    if (seen === undefined || (seen.partial && !peer.partial)) {
+      byAddr.set(`${p.user} ${p.addr}`, peer);
+    }
+  }
+  const seeders = [...byAddr.values()].sort((a, b) =>
+    (a.partial ? 1 : 0) - (b.partial ? 1 : 0) ||
+    (a.user < b.user ? -1 : a.user > b.user ? 1 : a.addr < b.addr ? -1 : 1)
+  );
+  const manifest = manifestFor(state, fileHash, keysOf.get(fileHash));
   return { name, fileHash, manifest, seeders, since: win.since };
 }
 
 /**
  * Every file of a visible group that has a seeder and a manifest, sorted by name.
+ * @param nowMs the reader's clock for peer leases (0: only the horizon)
  * @returns the file views
  */
-export function visibleFiles(state: TrackerState, view: GroupView): FileView[] {
+export function visibleFiles(state: TrackerState, view: GroupView, nowMs = 0): FileView[] {
   const files: FileView[] = [];
   for (const name of [...view.record.files.keys()].sort()) {
-    const file = fileView(state, view, name);
+    const file = fileView(state, view, name, nowMs);
     if (file !== undefined && file.manifest !== undefined) files.push(file);
   }
   return files;

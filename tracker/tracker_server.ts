@@ -186,7 +186,12 @@ export async function startTracker(
       source: sourceKey((info.conn.remoteAddr as Deno.NetAddr).hostname),
       conn: info,
     };
-    const data = await runCommand(replica, req, { logins, caller, rid: parseRetryId(raw) });
+    const data = await runCommand(replica, req, {
+      logins,
+      caller,
+      rid: parseRetryId(raw),
+      peerLeaseMs: config.peerLeaseMs,
+    });
     const event = describeCommand(req, user);
     if (event !== undefined) config.log(event);
     if (req.cmd === "download_file") {

@@ -11,7 +11,6 @@
  * and turns a finished download into a share, so its user becomes a seeder.
  */
 import { AppError } from "../../protocol/errors.ts";
-import type { Manifest } from "../../protocol/manifest.ts";
 import {
   createWorkerPool,
   type Download,
@@ -24,6 +23,7 @@ import type { DownloadRecord, DownloadState, Registry } from "./registry.ts";
 import type { LocalCatalog } from "./share_catalog.ts";
 import type { ShareManager } from "./share_manager.ts";
 import { resolveDestination } from "./destination.ts";
+import { certsOf } from "./peer_certs.ts";
 import type { TrackerSession } from "../session/tracker_session.ts";
 
 /** Options of {@link DownloadManager}. */
@@ -36,7 +36,16 @@ export interface DownloadManagerOptions {
   workers: number;
   cwd: string;
   onNotice(line: string): void;
+  /** A download waiting this long for peers fails (0: never). @default 0 */
+  giveUpAfterMs?: number;
+  /** Corrupt pieces that ban a peer from a download. @default 3 */
+  banAfterCorrupt?: number;
 }
+
+/** How often running downloads ask the tracker for its current peers. */
+const PEER_REFRESH_FROM_TRACKER_MS = 2000;
+/** A download asks for fresh peers on its own at most this often. */
+const PEERS_LOW_MIN_GAP_MS = 1000;
 
 /** A download as `show_downloads` reports it. */
 export interface DownloadView {
@@ -51,6 +60,8 @@ export interface DownloadView {
   piecesDone: number;
   pieces: number;
   percent: number;
+  /** Running, but no peer has a piece it needs: it goes on when one appears. */
+  waiting: boolean;
   /** Pieces found already verified on disk when the download (re)started. */
   piecesResumed: number;
   rateBytesPerSec: number;
@@ -82,6 +93,11 @@ export class DownloadManager {
   #endedMaps = new Map<number, PieceMap>();
   /** One pool of piece workers for every download, started with the first. */
   #pool: WorkerPool | undefined;
+  #refreshTimer: ReturnType<typeof setInterval> | undefined;
+  /** Downloads the user cancelled: they end as cancelled, not resumed. */
+  #cancelled = new Set<number>();
+  /** When each download last asked for fresh peers on its own. */
+  #askedMs = new Map<number, number>();
 
   /** @param options the registry, session, catalog, shares and seeder address */
   constructor(options: DownloadManagerOptions) {
@@ -105,7 +121,7 @@ export class DownloadManager {
       }
     }
     const reply = await this.#o.session.call("download_file", { group, name });
-    const peers = this.#peersOf(reply.peers, reply.manifest, name);
+    const peers = this.#peersOf(reply.peers);
     const id = this.#o.registry.addDownload({
       user,
       group,
@@ -135,11 +151,13 @@ export class DownloadManager {
           throw new AppError("CONFLICT", "The file's content changed on the tracker");
         }
         if (this.#active.has(record.id)) continue;
-        const peers = this.#peersOf(reply.peers, record.manifest, record.name);
+        const peers = this.#peersOf(reply.peers);
         this.#o.onNotice(`notice: resuming download of ${record.group}/${record.name}`);
         this.#launch(record, peers, certsOf(reply.peers), reply.ticket);
       } catch (error) {
         if (this.#closing) return;
+        // No live peer now: it stays pending and the next refresh tries again.
+        if (error instanceof AppError && error.code === "UNAVAILABLE") continue;
         const message = error instanceof Error ? error.message : String(error);
         this.#o.registry.finishDownload(record.id, "failed", message);
         this.#o.onNotice(`notice: cannot resume ${record.group}/${record.name}: ${message}`);
@@ -176,7 +194,7 @@ export class DownloadManager {
     if (reply.manifest.fileHash !== record.manifest.fileHash) {
       throw new AppError("CONFLICT", `"${record.name}" now has other content; download it anew`);
     }
-    const peers = this.#peersOf(reply.peers, record.manifest, record.name);
+    const peers = this.#peersOf(reply.peers);
     this.#o.registry.restartDownload(id, Date.now());
     this.#ended.delete(id);
     const restarted = { ...record, dest, state: "running" as const, error: null };
@@ -214,26 +232,77 @@ export class DownloadManager {
   /** Stops every running download, keeping what was verified for the next start. */
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#refreshTimer);
     await Promise.all([...this.#active.values()].map((a) => a.download.cancel().catch(() => {})));
     await this.#pool?.close();
   }
 
-  /** Tells running downloads about peers that appeared since they started. */
-  async #refreshPeers(): Promise<void> {
-    for (const { record, download } of [...this.#active.values()]) {
-      try {
-        const reply = await this.#o.session.call("download_file", {
-          group: record.group,
-          name: record.name,
-        });
-        const addrs = reply.peers.map((p) => p.addr).filter((a) => a !== this.#o.seederAddr);
-        if (reply.manifest.fileHash === record.manifest.fileHash) {
-          download.setPeers(addrs, certsOf(reply.peers));
-        }
-      } catch {
-        // the download carries on with the peers it has
+  /**
+   * Cancels a running download of this user: it ends as cancelled, its
+   * `.part` file is removed and it is no longer resumed.
+   * @returns its view once it has stopped
+   * @throws {AppError} NOT_FOUND when no such download runs
+   */
+  async cancel(group: string, name: string): Promise<DownloadView> {
+    const user = this.#o.session.user;
+    const active = [...this.#active.values()].find((a) =>
+      a.record.group === group && a.record.name === name && a.record.user === user
+    );
+    if (active === undefined) {
+      // One still waiting to be resumed (no live peer yet) ends here too.
+      const waiting = this.#o.registry.downloads().find((d) =>
+        d.state === "running" && d.group === group && d.name === name && d.user === user
+      );
+      if (waiting === undefined) {
+        throw new AppError("NOT_FOUND", `No download of ${group}/${name} is running`);
       }
+      this.#o.registry.finishDownload(waiting.id, "failed", "cancelled by the user");
+      await Deno.remove(`${waiting.dest}.part`).catch(() => {});
+      this.#o.onNotice(`notice: download of ${group}/${name} cancelled`);
+      return this.#view(this.#o.registry.downloads().find((d) => d.id === waiting.id)!);
     }
+    this.#cancelled.add(active.record.id);
+    await active.download.cancel();
+    await active.finished;
+    await Deno.remove(`${active.record.dest}.part`).catch(() => {});
+    return this.#view(this.#o.registry.downloads().find((d) => d.id === active.record.id)!);
+  }
+
+  /** Tells running downloads the peers the tracker lists now; resumes those that waited. */
+  async #tick(): Promise<void> {
+    await Promise.all([...this.#active.values()].map((a) => this.#refreshOne(a)));
+    const user = this.#o.session.user;
+    const pending = this.#o.registry.downloads().some((d) =>
+      d.state === "running" && d.user === user && !this.#active.has(d.id)
+    );
+    if (user !== undefined && pending) await this.resumePending(user);
+  }
+
+  async #refreshPeers(): Promise<void> {
+    await Promise.all([...this.#active.values()].map((a) => this.#refreshOne(a)));
+  }
+
+  async #refreshOne({ record, download }: Active): Promise<void> {
+    try {
+      const reply = await this.#o.session.call("download_file", {
+        group: record.group,
+        name: record.name,
+      });
+      if (reply.manifest.fileHash === record.manifest.fileHash) {
+        download.setPeers(this.#peersOf(reply.peers), certsOf(reply.peers));
+      }
+    } catch (error) {
+      // No live peer at all: those it had have left. Other errors change nothing.
+      if (error instanceof AppError && error.code === "UNAVAILABLE") download.setPeers([]);
+    }
+  }
+
+  /** A download runs low on peers: asks the tracker now, at most once a second. */
+  #peersLow(active: Active): void {
+    const now = Date.now();
+    if (now - (this.#askedMs.get(active.record.id) ?? 0) < PEERS_LOW_MIN_GAP_MS) return;
+    this.#askedMs.set(active.record.id, now);
+    void this.#refreshOne(active);
   }
 
   /**
@@ -248,19 +317,13 @@ export class DownloadManager {
     if (reply.manifest.fileHash !== record.manifest.fileHash) {
       throw new AppError("NOT_FOUND", `"${record.name}" now has other content on the tracker`);
     }
-    download.setPeers(
-      reply.peers.map((p) => p.addr).filter((a) => a !== this.#o.seederAddr),
-      certsOf(reply.peers),
-    );
+    download.setPeers(this.#peersOf(reply.peers), certsOf(reply.peers));
     return reply.ticket;
   }
 
-  #peersOf(peers: { addr: string }[], manifest: Manifest, name: string): string[] {
-    const addrs = [...new Set(peers.map((p) => p.addr))].filter((a) => a !== this.#o.seederAddr);
-    if (addrs.length === 0 && manifest.size > 0) {
-      throw new AppError("UNAVAILABLE", `No peer is sharing "${name}" right now`);
-    }
-    return addrs;
+  /** The peers to download from: every live one but this client itself. */
+  #peersOf(peers: { addr: string }[]): string[] {
+    return [...new Set(peers.map((p) => p.addr))].filter((a) => a !== this.#o.seederAddr);
   }
 
   #launch(
@@ -269,6 +332,7 @@ export class DownloadManager {
     peerCerts: Record<string, string>,
     ticket: string,
   ): void {
+    const what = `${record.group}/${record.name}`;
     const download: Download = startDownload({
       manifest: record.manifest,
       peers,
@@ -277,7 +341,21 @@ export class DownloadManager {
       renewTicket: () => this.#renewTicket(record, download),
       destPath: record.dest,
       pool: this.#pool ??= createWorkerPool(this.#o.workers),
+      giveUpAfterMs: this.#o.giveUpAfterMs ?? 0,
+      spread: true,
+      banAfterCorrupt: this.#o.banAfterCorrupt ?? 3,
+      onPeerBanned: (addr, reason) => this.#o.onNotice(`notice: ${what}: peer ${addr} ${reason}`),
+      onPeersLow: () => {
+        const active = this.#active.get(record.id);
+        if (active !== undefined) this.#peersLow(active);
+      },
+      onPieceVerified: (index) => this.#o.catalog.pieceVerified(record.manifest.fileHash, index),
     });
+    this.#refreshTimer ??= setInterval(() => {
+      this.#tick().catch(() => {});
+    }, PEER_REFRESH_FROM_TRACKER_MS);
+    // Announced as a partial peer at once, so other downloaders find its pieces.
+    this.#o.shares.announcePartial(record.group, record.name, record.manifest).catch(() => {});
     this.#o.catalog.addPartial(record.id, {
       path: `${record.dest}.part`,
       manifest: record.manifest,
@@ -298,16 +376,28 @@ export class DownloadManager {
 
   async #finish(record: DownloadRecord, state: DownloadState, error: string | null) {
     this.#o.catalog.removePartial(record.id);
-    if (this.#closing && state !== "complete") {
+    this.#askedMs.delete(record.id);
+    const cancelled = this.#cancelled.delete(record.id);
+    if (this.#closing && state !== "complete" && !cancelled) {
       this.#active.delete(record.id);
       return; // stopped by quit: stays "running" in the registry and resumes next time
     }
     const finalState = state === "complete" ? "complete" : "failed";
-    this.#o.registry.finishDownload(record.id, finalState, finalState === "failed" ? error : null);
+    const why = cancelled ? "cancelled by the user" : error;
+    this.#o.registry.finishDownload(record.id, finalState, finalState === "failed" ? why : null);
     this.#active.delete(record.id);
+    if (this.#active.size === 0) {
+      clearInterval(this.#refreshTimer);
+      this.#refreshTimer = undefined;
+    }
     const what = `${record.group}/${record.name}`;
     if (finalState === "failed") {
-      this.#o.onNotice(`notice: download of ${what} failed: ${error ?? "unknown error"}`);
+      this.#o.shares.withdrawPartial(record.group, record.name).catch(() => {});
+      this.#o.onNotice(
+        cancelled
+          ? `notice: download of ${what} cancelled`
+          : `notice: download of ${what} failed: ${error ?? "unknown error"}`,
+      );
       return;
     }
     this.#o.onNotice(`notice: download of ${what} complete: ${record.dest}`);
@@ -346,15 +436,9 @@ export class DownloadManager {
       activePeers: record.state === "running"
         ? peers.filter((p) => p.state === "active").length
         : 0,
+      waiting: record.state === "running" && (live?.waiting ?? !this.#active.has(record.id)),
       elapsedMs,
       averageBytesPerSec: done && elapsedMs > 0 ? Math.round(m.size / (elapsedMs / 1000)) : null,
     };
   }
-}
-
-/** Each TLS peer's certificate by its address. */
-function certsOf(peers: { addr: string; cert?: string }[]): Record<string, string> {
-  const certs: Record<string, string> = {};
-  for (const peer of peers) if (peer.cert !== undefined) certs[peer.addr] = peer.cert;
-  return certs;
 }

@@ -22,6 +22,8 @@ export interface PartialFile {
 export class LocalCatalog implements ShareCatalog {
   #whole = new Map<string, SharedFile & { groups: string[] }>();
   #partial = new Map<number, PartialFile>();
+  /** fileHash -> who hears of pieces verified while downloading (peers that asked). */
+  #watchers = new Map<string, Set<(index: number) => void>>();
 
   /** Replaces the set of whole files shared; one file shared in several groups is one entry. */
   setShares(shares: readonly { path: string; manifest: Manifest; group: string }[]): void {
@@ -45,6 +47,25 @@ export class LocalCatalog implements ShareCatalog {
   /** Serves the verified pieces of a running download. */
   addPartial(downloadId: number, file: PartialFile): void {
     this.#partial.set(downloadId, file);
+  }
+
+  /** Tells the peers watching a file in progress that one more piece is verified. */
+  pieceVerified(fileHash: string, index: number): void {
+    for (const onPiece of this.#watchers.get(fileHash) ?? []) onPiece(index);
+  }
+
+  /**
+   * Calls `onPiece` for each piece of `fileHash` verified from now on.
+   * @returns a function that stops the calls
+   */
+  watchPieces(fileHash: string, onPiece: (index: number) => void): () => void {
+    let set = this.#watchers.get(fileHash);
+    if (set === undefined) this.#watchers.set(fileHash, set = new Set());
+    set.add(onPiece);
+    return () => {
+      set.delete(onPiece);
+      if (set.size === 0 && this.#watchers.get(fileHash) === set) this.#watchers.delete(fileHash);
+    };
   }
 
   /** Stops serving a download's `.part` file. */

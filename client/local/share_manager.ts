@@ -29,6 +29,8 @@ export interface ShareManagerOptions {
 /** Uploads, stops and re-announces this client's shares. */
 export class ShareManager {
   #o: ShareManagerOptions;
+  /** Size and modification time of each share when first checked, by group and name. */
+  #stamps = new Map<string, { size: number; mtimeMs: number }>();
 
   /** @param options the registry, session, catalog and seeder address */
   constructor(options: ShareManagerOptions) {
@@ -47,10 +49,12 @@ export class ShareManager {
   ): Promise<TrackerReplies["upload_file"] & { path: string; size: number }> {
     const user = this.#requireUser();
     const full = resolve(this.#o.cwd, path);
+    const before = await fileStamp(full);
     const manifest = await hashFile(full, undefined, path).catch((error) => {
       throw reversedHint(error, path, group, resolve(this.#o.cwd, group));
     });
     const name = basename(full);
+    if (before !== null) this.#stamps.set(`${group}\n${name}`, before);
     const reply = await this.#announce(group, name, manifest);
     this.#o.registry.putShare({ user, group, name, path: full, manifest });
     this.#refreshCatalog();
@@ -62,6 +66,8 @@ export class ShareManager {
    * @throws never: a failed announcement becomes a notice
    */
   async addCompleted(share: ShareRecord): Promise<void> {
+    const stamp = await fileStamp(share.path);
+    if (stamp !== null) this.#stamps.set(`${share.group}\n${share.name}`, stamp);
     this.#o.registry.putShare(share);
     this.#refreshCatalog();
     if (this.#o.session.user !== share.user) return;
@@ -78,7 +84,11 @@ export class ShareManager {
    */
   async stop(group: string, name: string): Promise<TrackerReplies["stop_share"]> {
     const user = this.#requireUser();
-    const reply = await this.#o.session.call("stop_share", { group, name });
+    const reply = await this.#o.session.call("stop_share", {
+      group,
+      name,
+      addr: this.#o.seederAddr,
+    });
     this.#o.registry.deleteShare(user, group, name);
     this.#refreshCatalog();
     return reply;
@@ -110,13 +120,55 @@ export class ShareManager {
     }
   }
 
-  #announce(group: string, name: string, manifest: Manifest) {
+  /** Announces this client as a partial peer of a file it is downloading. */
+  async announcePartial(group: string, name: string, manifest: Manifest): Promise<void> {
+    await this.#announce(group, name, manifest, true);
+  }
+
+  /** Withdraws this client as a peer of a file whose download ended without completing. */
+  async withdrawPartial(group: string, name: string): Promise<void> {
+    await this.#o.session.call("stop_share", { group, name, addr: this.#o.seederAddr });
+  }
+
+  /**
+   * Checks that every shared file is still as shared: one changed on disk
+   * (size or modification time) would hand out corrupt pieces, so it stops
+   * being shared and the user is told.
+   */
+  async checkFiles(): Promise<void> {
+    const user = this.#o.session.user;
+    if (user === undefined) return;
+    for (const share of this.#o.registry.shares(user)) {
+      const key = `${share.group}\n${share.name}`;
+      const stamp = await fileStamp(share.path);
+      const known = this.#stamps.get(key);
+      if (known === undefined && stamp !== null && stamp.size === share.manifest.size) {
+        this.#stamps.set(key, stamp);
+        continue;
+      }
+      if (
+        stamp !== null && known !== undefined && stamp.size === known.size &&
+        stamp.mtimeMs === known.mtimeMs
+      ) continue;
+      this.#stamps.delete(key);
+      this.#o.onNotice(
+        `notice: ${share.path} changed on disk; no longer sharing ${share.group}/${share.name}`,
+      );
+      await this.stop(share.group, share.name).catch(() => {
+        this.#o.registry.deleteShare(user, share.group, share.name);
+        this.#refreshCatalog();
+      });
+    }
+  }
+
+  #announce(group: string, name: string, manifest: Manifest, partial = false) {
     return this.#o.session.call("upload_file", {
       group,
       name,
       addr: this.#o.seederAddr,
       ...(this.#o.seederCert === undefined ? {} : { cert: this.#o.seederCert }),
       manifest,
+      ...(partial ? { partial: true as const } : {}),
     });
   }
 
@@ -128,6 +180,15 @@ export class ShareManager {
 
   #refreshCatalog(): void {
     this.#o.catalog.setShares(this.#o.registry.shares());
+  }
+}
+
+async function fileStamp(path: string): Promise<{ size: number; mtimeMs: number } | null> {
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile ? { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 } : null;
+  } catch {
+    return null;
   }
 }
 

@@ -46,6 +46,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ),
   spec("stop_share", ["group", "name"], true, "Stop sharing a file"),
   spec("show_downloads", ["id?"], false, "Show downloads; with an id, one in full (peers, error)"),
+  spec("cancel_download", ["group", "name"], true, "Stop a running download for good"),
   spec("retry_download", ["id"], true, "Start a failed download again, keeping verified pieces"),
   spec("clear_downloads", [], false, "Forget the downloads that completed or failed"),
   spec("wait", [], false, "Wait until every running download has finished"),

@@ -27,6 +27,7 @@ export function formatDuration(ms: number): string {
 }
 
 function shortState(v: DownloadView): string {
+  if (v.state === "running" && v.waiting) return "waiting for peers";
   if (v.state !== "failed") return v.state;
   // An error's start says what went wrong; its end is for `show_downloads <id>`.
   const error = v.error ?? "unknown error";
@@ -82,7 +83,7 @@ export function downloadDetail(v: DownloadView): string {
   const lines = [
     `download ${v.id}: ${v.group}/${v.name}`,
     `  destination  ${v.dest}`,
-    `  state        ${v.state}`,
+    `  state        ${v.state === "running" && v.waiting ? "waiting for peers" : v.state}`,
     `  progress     ${v.percent}%, ${formatBytes(v.bytesDone)} of ${formatBytes(v.size)}, ` +
     `${v.piecesDone}/${v.pieces} pieces` +
     (v.piecesResumed > 0 ? ` (${v.piecesResumed} found on disk)` : ""),
@@ -92,7 +93,8 @@ export function downloadDetail(v: DownloadView): string {
   if (v.error !== null) lines.push(`  error        ${v.error}`);
   if (v.peers.length === 0) lines.push("  peers        none yet");
   for (const p of v.peers) {
-    lines.push(`  peer         ${p.addr}  ${p.state}, ${formatBytes(p.bytes)} received`);
+    const why = p.state === "active" ? p.state : (p.reason ?? p.state);
+    lines.push(`  peer         ${p.addr}  ${why}, ${formatBytes(p.bytes)} received`);
   }
   return lines.join("\n");
 }

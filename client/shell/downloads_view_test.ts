@@ -23,9 +23,10 @@ const base: DownloadView = {
   percent: 25,
   piecesResumed: 0,
   rateBytesPerSec: 2 * MIB,
+  waiting: false,
   peers: [
     { addr: "127.0.0.1:5001", state: "active", bytes: 6 * MIB },
-    { addr: "127.0.0.1:5002", state: "dropped", bytes: 4 * MIB },
+    { addr: "127.0.0.1:5002", state: "unreachable", reason: "unreachable", bytes: 4 * MIB },
   ],
   activePeers: 1,
   elapsedMs: 5000,

@@ -104,6 +104,7 @@ const RENDERERS: Record<string, Renderer> = {
     `Download ${d["id"]}: ${q(d["name"])} from ${q(d["group"])} to ${d["dest"]} ` +
     `(${formatBytes(Number(d["size"]))}); see show_downloads`,
   stop_share: (d) => `Stopped sharing ${q(d["name"])} in ${q(d["group"])}`,
+  cancel_download: (d) => `Cancelled the download of ${q(d["name"])} from ${q(d["group"])}`,
   show_downloads: (d, o) => downloads(d["downloads"] as DownloadView[], d["detail"] === true, o),
   wait: (d) => waitedSummary(d["downloads"] as DownloadView[]),
   help: (d) => help(d["commands"] as { usage: string; summary: string; login: boolean }[]),
@@ -126,8 +127,14 @@ function groups(list: GroupInfo[]): string {
 function files(group: string, list: FileInfo[]): string {
   if (list.length === 0) return `No files shared in ${q(group)}`;
   return table(
-    ["NAME", "SIZE", "SEEDERS", "SHA-256"],
-    list.map((f) => [f.name, formatBytes(f.size), String(f.seeders), f.fileHash.slice(0, 16)]),
+    ["NAME", "SIZE", "SEEDERS", "PARTIAL", "SHA-256"],
+    list.map((f) => [
+      f.name,
+      formatBytes(f.size),
+      String(f.seeders),
+      String(f.partials ?? 0),
+      f.fileHash.slice(0, 16),
+    ]),
   );
 }
 

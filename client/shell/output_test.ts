@@ -40,9 +40,9 @@ Deno.test("renderOk() shows groups and files as tables for people", () => {
   assert.equal(groups, "GROUP  OWNER  MEMBERS  YOU\ng1     alice  2        member");
   const files = renderOk("list_files", {
     group: "g1",
-    files: [{ name: "my file", size: 2048, fileHash: "ab".repeat(32), seeders: 3 }],
+    files: [{ name: "my file", size: 2048, fileHash: "ab".repeat(32), seeders: 3, partials: 1 }],
   }, HUMAN);
-  assert.match(files, /^NAME +SIZE +SEEDERS +SHA-256\nmy file +2\.0 KiB +3 +abababab/);
+  assert.match(files, /^NAME +SIZE +SEEDERS +PARTIAL +SHA-256\nmy file +2\.0 KiB +3 +1 +abababab/);
   assert.equal(
     renderOk("list_files", { group: "g1", files: [] }, HUMAN),
     'No files shared in "g1"',
@@ -94,6 +94,7 @@ Deno.test("liveProgressLines() draws a bar for each running download only", () =
     percent: 25,
     piecesResumed: 0,
     rateBytesPerSec: 1024 * 1024,
+    waiting: false,
     peers: [],
     activePeers: 0,
     elapsedMs: 1000,

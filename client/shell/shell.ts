@@ -67,6 +67,7 @@ const HANDLERS: Record<string, Handler> = {
   upload_file: (d, [path, group]) => d.shares.upload(path!, group!),
   download_file: (d, [group, name, dest]) => d.downloads.start(group!, name!, dest!),
   stop_share: (d, [group, name]) => d.shares.stop(group!, name!),
+  cancel_download: (d, [group, name]) => d.downloads.cancel(group!, name!),
   show_downloads: () => Promise.resolve(undefined), // answered by execute() itself (no I/O)
   retry_download: (d, [id]) => d.downloads.retry(Number(id)),
   clear_downloads: (d) => Promise.resolve({ cleared: d.downloads.clearFinished() }),

@@ -15,4 +15,9 @@ export interface SharedFile {
 /** What the seeder serves, by file hash. */
 export interface ShareCatalog {
   lookup(fileHash: string): SharedFile | undefined;
+  /**
+   * Calls `onPiece` for each piece of a file in progress verified from now on.
+   * @returns a function that stops the calls
+   */
+  watchPieces?(fileHash: string, onPiece: (index: number) => void): () => void;
 }

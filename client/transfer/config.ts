@@ -11,16 +11,22 @@ export const MAX_DEFAULT_WORKERS = 8;
 export const MAX_TRIES_PER_PIECE = 5;
 /** Consecutive failures after which a peer is dropped. */
 export const PEER_MAX_FAILURES = 3;
+/** Pieces failing their hash that ban the peer that sent them, for one download. */
+export const BAN_AFTER_CORRUPT_PIECES = 3;
 /** Peers fetching one piece at once in end-game. */
 export const END_GAME_FETCHERS_PER_PIECE = 2;
+/** End-game duplicates a piece only once it is this much (and twice its expected time) late. */
+export const END_GAME_GRACE_MS = 200;
 /** Fewest request slots a peer's share may be. */
 export const MIN_PEER_SHARE_SLOTS = 2;
 /** A piece request (or connect) unanswered this long fails with TIMEOUT. */
 export const PIECE_TIMEOUT_MS = 15_000;
 /** How often peers that hold only part of the file are asked again what they have. */
 export const PEER_REFRESH_MS = 2000;
-/** A download with nothing to fetch from anyone for this long fails. */
+/** A download with nothing to fetch from anyone for this long asks for fresh peers. */
 export const STALL_TIMEOUT_MS = 30_000;
+/** An unreachable peer the tracker still lists is tried again after this long. */
+export const PEER_RETRY_MS = 5_000;
 /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
 export const SEEDER_MAX_CONNECTIONS = 256;
 /** Connections a seeder serves at once from one address (IPv4, or IPv6 /64). */
@@ -74,9 +80,11 @@ export interface TransferConfig {
   pieceTimeoutMs: number;
   /** Consecutive failures after which a peer is dropped. */
   peerMaxFailures: number;
+  /** Corrupt pieces that ban a peer for one download. */
+  banAfterCorrupt: number;
   /** How often peers that hold only part of the file are asked again what they have. */
   peerRefreshMs: number;
-  /** A download with nothing to fetch from anyone for this long fails. */
+  /** A download with nothing to fetch from anyone for this long asks for fresh peers. */
   stallTimeoutMs: number;
   /** Connections a seeder serves at once; more are told UNAVAILABLE and closed. */
   seederMaxConnections: number;
@@ -101,6 +109,7 @@ export function defaultTransferConfig(): TransferConfig {
     maxTries: MAX_TRIES_PER_PIECE,
     pieceTimeoutMs: PIECE_TIMEOUT_MS,
     peerMaxFailures: PEER_MAX_FAILURES,
+    banAfterCorrupt: BAN_AFTER_CORRUPT_PIECES,
     peerRefreshMs: PEER_REFRESH_MS,
     stallTimeoutMs: STALL_TIMEOUT_MS,
     seederMaxConnections: SEEDER_MAX_CONNECTIONS,

@@ -12,16 +12,15 @@ import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
 import { type PieceMap, PieceSources } from "./piece_map.ts";
+import { PeerWait } from "./peer_wait.ts";
+import { fetchesOf, peerTaskFields, pieceTaskFields, relist, type TaskInfo } from "./run_tasks.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { TicketKeeper } from "./ticket_keeper.ts";
 import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
-import { DOWNLOAD_RATE_WINDOW_MS } from "./config.ts";
+import { DOWNLOAD_RATE_WINDOW_MS, PEER_RETRY_MS } from "./config.ts";
 
-type TaskInfo =
-  | { kind: "fetch"; index: number; peer: string }
-  | { kind: "verify"; index: number }
-  | { kind: "probe"; peer: string };
+const LOW_PEERS = 4; // fewer usable peers than this: ask the tracker for more at once
 
 /** The state of one download; created and driven by `startDownload`. */
 export class DownloadRun {
@@ -52,7 +51,7 @@ export class DownloadRun {
   #startMs = 0;
   #endMs = 0;
   #refreshTimer: ReturnType<typeof setInterval> | undefined;
-  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  #wait: PeerWait;
   #tickets: TicketKeeper;
   #sources: PieceSources;
 
@@ -66,6 +65,15 @@ export class DownloadRun {
       pieceCount,
       maxTries: options.maxTries,
       peerMaxFailures: options.peerMaxFailures,
+      banAfterCorrupt: options.banAfterCorrupt,
+      shuffle: options.spread,
+      pieceBytes: options.manifest.pieceSize,
+    });
+    this.#wait = new PeerWait({
+      stallMs: options.stallTimeoutMs,
+      giveUpMs: options.giveUpAfterMs,
+      onPeersLow: options.onPeersLow,
+      onGiveUp: (message) => this.#fail(message),
     });
     this.#tickets = new TicketKeeper(options.ticket, options.renewTicket, (m) => this.#fail(m));
     this.addPeers(options.peers, options.peerCerts);
@@ -102,7 +110,8 @@ export class DownloadRun {
   progress(): DownloadProgress {
     const peers = this.#picker.peers().map((p) => ({
       addr: p.id,
-      state: p.dropped ? "dropped" as const : "active" as const,
+      state: this.#picker.dropReasonOf(p.id) ?? "active" as const,
+      ...(p.reason === undefined ? {} : { reason: p.reason }),
       bytes: p.bytes,
     }));
     return {
@@ -114,6 +123,7 @@ export class DownloadRun {
       bytesDone: this.#bytesDone,
       size: this.#o.manifest.size,
       rateBytesPerSec: this.#rate(),
+      waiting: this.#state === "running" && this.#wait.waiting,
       peers,
     };
   }
@@ -132,6 +142,15 @@ export class DownloadRun {
   /** Stops the download; `run()` then cleans up and resolves as failed. */
   cancel(): void {
     this.#fail("Download cancelled");
+  }
+
+  /** The tracker's current peers: new ones join, listed unreachable ones retry, others left. */
+  setPeers(addrs: string[], peerCerts: Record<string, string> = {}): void {
+    const { left, revived } = relist(this.#picker, addrs, performance.now(), PEER_RETRY_MS);
+    for (const peer of left) this.#pool?.dropPeer(peer);
+    for (const peer of revived) this.#probe(peer);
+    this.addPeers(addrs, peerCerts);
+    this.#schedule();
   }
 
   /** Adds peers not known yet and, once fetching, asks them what they hold. */
@@ -159,7 +178,6 @@ export class DownloadRun {
   }
 
   #pumpVerify(): void {
-    const { manifest } = this.#o;
     while (
       this.#state === "running" && this.#verifying < this.#slots() && this.#verifyQueue.length > 0
     ) {
@@ -167,13 +185,7 @@ export class DownloadRun {
       this.#verifying++;
       this.#submit({ kind: "verify", index }, (taskId) => ({
         type: "verify",
-        jobId: this.#jobId,
-        taskId,
-        path: this.#partPath,
-        index,
-        offset: index * manifest.pieceSize,
-        length: pieceLength(manifest, index),
-        pieceHash: manifest.pieceHashes[index]!,
+        ...this.#pieceTask(taskId, index),
       }));
     }
     if (this.#verifying === 0 || this.#state !== "running") this.#verified.resolve();
@@ -185,26 +197,20 @@ export class DownloadRun {
     this.#startMs = performance.now();
     if (this.#picker.isComplete()) return this.#stopped.resolve();
     this.#tickets.start();
-    if (this.#peers.length === 0) return this.#fail("No peers to download from");
     for (const peer of this.#peers) this.#probe(peer);
     this.#refreshTimer = setInterval(() => this.#refresh(), this.#o.peerRefreshMs);
     this.#schedule();
   }
 
   #probe(peer: string): void {
-    if (this.#state !== "running" || this.#probing.has(peer) || this.#picker.isDropped(peer)) {
-      return;
-    }
+    const busy = this.#probing.has(peer) || this.#picker.isDropped(peer);
+    if (this.#state !== "running" || !this.#fetchStarted || busy) return;
     this.#probing.add(peer);
     this.#submit({ kind: "probe", peer }, (taskId) => ({
       type: "probe",
       jobId: this.#jobId,
       taskId,
-      peer,
-      peerCert: this.#peerCerts.get(peer),
-      fileHash: this.#o.manifest.fileHash,
-      ticket: this.#tickets.current,
-      timeoutMs: this.#o.pieceTimeoutMs,
+      ...this.#peerOf(peer),
     }));
   }
 
@@ -212,6 +218,17 @@ export class DownloadRun {
     for (const peer of this.#picker.peers()) {
       if (!peer.dropped && !peer.holdsAll) this.#probe(peer.id);
     }
+    if (this.#wait.waiting || this.#picker.activePeerCount() < LOW_PEERS) this.#o.onPeersLow?.();
+    this.#schedule(); // a late piece may now be worth a second copy
+  }
+
+  #pieceTask = (taskId: number, index: number) =>
+    pieceTaskFields(this.#jobId, taskId, this.#partPath, this.#o.manifest, index);
+
+  #peerOf(peer: string) {
+    const { fileHash } = this.#o.manifest;
+    const cert = this.#peerCerts.get(peer);
+    return peerTaskFields(peer, cert, fileHash, this.#tickets.current, this.#o.pieceTimeoutMs);
   }
 
   #slots(): number {
@@ -227,7 +244,6 @@ export class DownloadRun {
   #schedule(): void {
     if (this.#state !== "running" || !this.#fetchStarted) return;
     if (this.#picker.isComplete()) return this.#stopped.resolve();
-    const { manifest } = this.#o;
     const slots = this.#slots();
     while (this.#fetching < slots) {
       const next = this.#picker.pick(slots, performance.now());
@@ -236,39 +252,31 @@ export class DownloadRun {
       this.#fetching++;
       this.#submit({ kind: "fetch", index, peer }, (taskId) => ({
         type: "fetch",
-        jobId: this.#jobId,
-        taskId,
-        path: this.#partPath,
-        peer,
-        peerCert: this.#peerCerts.get(peer),
-        fileHash: manifest.fileHash,
-        ticket: this.#tickets.current,
-        index,
-        offset: index * manifest.pieceSize,
-        length: pieceLength(manifest, index),
-        pieceHash: manifest.pieceHashes[index]!,
-        timeoutMs: this.#o.pieceTimeoutMs,
+        ...this.#pieceTask(taskId, index),
+        ...this.#peerOf(peer),
       }));
     }
     this.#watchStall();
   }
 
+  /**
+   * Nothing in flight and nobody to ask: the download waits for peers (and
+   * asks for fresh ones) instead of failing; only `giveUpAfterMs` ends it.
+   */
   #watchStall(): void {
-    if (this.#fetching > 0) {
-      clearTimeout(this.#stallTimer);
-      this.#stallTimer = undefined;
+    if (this.#fetching > 0 || this.#probing.size > 0) {
+      if (this.#fetching > 0) this.#wait.set(false);
       return;
     }
-    if (this.#probing.size > 0) return;
-    if (this.#picker.activePeerCount() === 0) {
-      return this.#fail("No peer left to download from: every peer failed or was dropped");
-    }
-    this.#stallTimer ??= setTimeout(() => {
-      this.#fail(`Download stalled: no peer sent a piece for ${this.#o.stallTimeoutMs} ms`);
-    }, this.#o.stallTimeoutMs);
+    this.#wait.set(true);
   }
 
   #onReply(reply: TaskReply, giveBack: (buffer: ArrayBuffer) => void): void {
+    if (reply.type === "peer_have") {
+      if (this.#state !== "running") return;
+      this.#picker.peerHas(reply.peer, reply.index);
+      return this.#schedule();
+    }
     const info = this.#tasks.get(reply.taskId);
     this.#tasks.delete(reply.taskId);
     const release = reply.type === "piece" ? () => giveBack(reply.buffer) : () => {};
@@ -282,16 +290,23 @@ export class DownloadRun {
     const now = performance.now();
     if (reply.type === "piece") {
       const data = new Uint8Array(reply.buffer, reply.dataOffset, reply.dataLength);
-      if (this.#picker.pieceDone(info.index, info.peer, data.length, now)) {
+      const outcome = this.#picker.pieceDone(info.index, info.peer, data.length, now);
+      this.#cancelCopies(info.index, outcome.cancel);
+      if (outcome.fresh) {
         this.#sources.mark(info.index, info.peer);
         this.#bytesDone += data.length;
         this.#meter.add(now, data.length);
+        this.#o.onPieceVerified?.(info.index);
       }
       release();
     } else if (reply.type === "failed") {
       if (reply.kind === "hash") this.#sources.hashFailed();
       const outcome = this.#picker.pieceFailed(info.index, info.peer, reply.kind, now);
       if (outcome.peerDropped) this.#pool!.dropPeer(info.peer);
+      if (outcome.peerBanned) {
+        const reason = this.#picker.peers().find((p) => p.id === info.peer)?.reason ?? "banned";
+        this.#o.onPeerBanned?.(info.peer, reason);
+      }
       if (outcome.exhausted) {
         return this.#fail(
           `Piece ${info.index} failed ${this.#o.maxTries} times; last: ${reply.message}`,
@@ -303,7 +318,7 @@ export class DownloadRun {
 
   #onVerified(index: number, reply: TaskReply, release: () => void): void {
     this.#verifying--;
-    if (reply.type === "piece" && this.#picker.pieceDone(index, null, reply.dataLength, 0)) {
+    if (reply.type === "piece" && this.#picker.pieceDone(index, null, reply.dataLength, 0).fresh) {
       this.#piecesResumed++;
       this.#sources.mark(index, null);
       this.#bytesDone += reply.dataLength;
@@ -316,14 +331,21 @@ export class DownloadRun {
   #onProbed(peer: string, reply: TaskReply): void {
     this.#probing.delete(peer);
     if (this.#state !== "running") return;
-    if (reply.type === "have" && reply.pieceCount === this.#picker.pieceCount) {
-      this.#picker.setPeerPieces(peer, reply.bits);
-    } else if (reply.type === "have") {
-      this.#picker.dropPeer(peer);
-    } else if (this.#picker.peerFailed(peer)) {
+    const fits = reply.type === "have" && reply.pieceCount === this.#picker.pieceCount;
+    if (reply.type === "have") {
+      if (fits) this.#picker.setPeerPieces(peer, reply.bits);
+      else this.#picker.dropPeer(peer);
+    } else if (this.#picker.peerFailed(peer, performance.now())) {
       this.#pool!.dropPeer(peer);
     }
     this.#schedule();
+  }
+
+  /** The end-game's other copies of a piece just verified: cancelled on the wire, never counted. */
+  #cancelCopies(index: number, peers: string[]): void {
+    for (const taskId of fetchesOf(this.#tasks, index, peers)) {
+      this.#pool!.cancel(this.#jobId, taskId);
+    }
   }
 
   /**
@@ -366,7 +388,7 @@ export class DownloadRun {
   async #cleanup(): Promise<void> {
     this.#tickets.stop();
     clearInterval(this.#refreshTimer);
-    clearTimeout(this.#stallTimer);
+    this.#wait.stop();
     if (this.#pool !== null) {
       await this.#pool.closeJob(this.#jobId);
       if (this.#o.pool === undefined) await this.#pool.close();
@@ -375,11 +397,11 @@ export class DownloadRun {
   }
 
   #rate(): number {
-    if (this.#state === "complete") {
-      const seconds = Math.max(1e-3, (this.#endMs - this.#startMs) / 1000);
-      return Math.round((this.#bytesDone - this.#resumedBytes) / seconds);
+    if (this.#state !== "complete") {
+      const live = this.#state === "running" && this.#fetchStarted;
+      return live ? this.#meter.bytesPerSec(performance.now(), this.#startMs) : 0;
     }
-    if (this.#state !== "running" || !this.#fetchStarted) return 0;
-    return this.#meter.bytesPerSec(performance.now(), this.#startMs);
+    const seconds = Math.max(1e-3, (this.#endMs - this.#startMs) / 1000);
+    return Math.round((this.#bytesDone - this.#resumedBytes) / seconds);
   }
 }

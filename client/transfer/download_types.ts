@@ -17,8 +17,17 @@ export interface DownloadProgress {
   size: number;
   /** Bytes per second over the last few seconds (over the whole run once complete). */
   rateBytesPerSec: number;
-  peers: { addr: string; state: "active" | "dropped"; bytes: number }[];
+  /** Running, but no peer it knows has a piece it needs: it goes on when one appears. */
+  waiting: boolean;
+  /**
+   * Each peer, why it is no longer used (`reason`, e.g. "banned: 3 corrupt
+   * pieces"), and the bytes of its pieces that the download used.
+   */
+  peers: { addr: string; state: PeerUse; reason?: string; bytes: number }[];
 }
+
+/** How a download uses a peer. */
+export type PeerUse = "active" | "banned" | "unreachable" | "left";
 
 /** A running download. */
 export interface Download {
@@ -32,7 +41,11 @@ export interface Download {
   done: Promise<DownloadProgress>;
   /** Stops the download (keeping its `.part`) and resolves when it has stopped. */
   cancel(): Promise<void>;
-  /** Adds peers learnt later (for example from a fresh `download_file`). */
+  /**
+   * The peers the tracker lists now (for example from a fresh `download_file`):
+   * new ones join, unreachable ones listed again are tried again, and those no
+   * longer listed have left.
+   */
   setPeers(addrs: string[], peerCerts?: Record<string, string>): void;
 }
 
@@ -63,12 +76,35 @@ export interface DownloadOptions {
   peerMaxFailures?: number;
   /** How often partial peers are asked again what they hold. @default 2000 */
   peerRefreshMs?: number;
-  /** Fail when nothing can be fetched from anyone for this long. @default 30000 */
+  /** Ask for fresh peers (`onPeersLow`) when nothing could be fetched for this long. @default 30000 */
   stallTimeoutMs?: number;
+  /**
+   * Take equally rare pieces in a random order, so that leechers starting
+   * together ask the seeder for different pieces. @default false (in order)
+   */
+  spread?: boolean;
+  /** Give up after waiting this long for peers (0: never). @default 0 */
+  giveUpAfterMs?: number;
+  /** Corrupt pieces that ban a peer for this download. @default 3 */
+  banAfterCorrupt?: number;
+  /** Told once per peer banned, with why. @default nothing */
+  onPeerBanned?: (addr: string, reason: string) => void;
+  /** Asked for fresh peers: the download runs low (few usable peers, or waiting). @default nothing */
+  onPeersLow?: () => void;
+  /** Told of each piece verified during the download, so its peers can learn of it. @default nothing */
+  onPieceVerified?: (index: number) => void;
 }
 
 /** The options with every default filled in. */
-export type ResolvedDownloadOptions = Required<Omit<DownloadOptions, "pool" | "renewTicket">> & {
-  pool: WorkerPool | undefined;
-  renewTicket: RenewTicket | undefined;
-};
+export type ResolvedDownloadOptions =
+  & Required<
+    Omit<
+      DownloadOptions,
+      "pool" | "renewTicket" | "onPeerBanned" | "onPeersLow" | "onPieceVerified"
+    >
+  >
+  & Pick<DownloadOptions, "onPeerBanned" | "onPeersLow" | "onPieceVerified">
+  & {
+    pool: WorkerPool | undefined;
+    renewTicket: RenewTicket | undefined;
+  };

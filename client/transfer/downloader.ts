@@ -48,7 +48,13 @@ export function startDownload(options: DownloadOptions): Download {
     peerMaxFailures: options.peerMaxFailures ?? defaults.peerMaxFailures,
     peerRefreshMs: options.peerRefreshMs ?? defaults.peerRefreshMs,
     stallTimeoutMs: options.stallTimeoutMs ?? defaults.stallTimeoutMs,
+    giveUpAfterMs: options.giveUpAfterMs ?? 0,
+    spread: options.spread ?? false,
+    banAfterCorrupt: options.banAfterCorrupt ?? defaults.banAfterCorrupt,
   };
+  if (options.onPeerBanned) resolved.onPeerBanned = options.onPeerBanned;
+  if (options.onPeersLow) resolved.onPeersLow = options.onPeersLow;
+  if (options.onPieceVerified) resolved.onPieceVerified = options.onPieceVerified;
   for (const key of ["workers", "maxTries", "pieceTimeoutMs", "requestsPerWorker"] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {
       throw new RangeError(`Option "${key}" must be a positive integer`);
@@ -66,6 +72,6 @@ export function startDownload(options: DownloadOptions): Download {
       run.cancel();
       await done;
     },
-    setPeers: (addrs, peerCerts) => run.addPeers(addrs, peerCerts),
+    setPeers: (addrs, peerCerts) => run.setPeers(addrs, peerCerts),
   };
 }

@@ -11,6 +11,7 @@ import { AppError } from "../../protocol/errors.ts";
 import { parseHostPort, SerialWriter } from "../../protocol/conn_io.ts";
 import { connectConn } from "../../protocol/tls.ts";
 import {
+  encodeCancel,
   encodeHaveRequest,
   encodeHello,
   encodeRequest,
@@ -44,6 +45,8 @@ export interface PeerConnOptions {
   allocate?: (length: number) => Uint8Array;
   /** The seeder's own certificate (PEM): TLS trusting only it; plain TCP when absent. */
   peerCert?: string | undefined;
+  /** Told of each piece the peer pushes that it now holds (a peer that is downloading too). */
+  onHavePiece?: ((index: number) => void) | undefined;
 }
 
 interface Pending {
@@ -68,6 +71,7 @@ export class PeerConn {
   #hello: PromiseWithResolvers<void> = Promise.withResolvers();
   #allocate: ((length: number) => Uint8Array) | undefined;
   #ticket: string | undefined;
+  #onHavePiece: ((index: number) => void) | undefined;
   /** Settles when the read loop has ended. */
   readonly closed: Promise<void>;
 
@@ -106,6 +110,7 @@ export class PeerConn {
     }
     const peer = new PeerConn(addr, conn, options.allocate);
     peer.#peerCert = options.peerCert;
+    peer.#onHavePiece = options.onHavePiece;
     const timer = setTimeout(
       () => peer.#fail(new AppError("TIMEOUT", `Peer ${addr} did not say hello`)),
       timeoutMs,
@@ -151,12 +156,18 @@ export class PeerConn {
 
   /**
    * Asks for one piece.
+   * @param signal withdraws the request (a cancel frame); it then rejects with UNAVAILABLE
    * @returns the piece frame's body and data
    * @throws {AppError} the peer's error code (NOT_FOUND when it lacks the piece), TIMEOUT,
-   *   UNAVAILABLE when the connection went away
+   *   UNAVAILABLE when the connection went away or the request was withdrawn
    */
-  requestPiece(fileHash: string, index: number, timeoutMs: number): Promise<PieceReply> {
-    return this.#request((id) => encodeRequest(id, fileHash, index), timeoutMs) as Promise<
+  requestPiece(
+    fileHash: string,
+    index: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<PieceReply> {
+    return this.#request((id) => encodeRequest(id, fileHash, index), timeoutMs, signal) as Promise<
       PieceReply
     >;
   }
@@ -177,7 +188,11 @@ export class PeerConn {
     this.#fail(new AppError("UNAVAILABLE", `Connection to peer ${this.addr} was closed`));
   }
 
-  #request(encode: (id: number) => Uint8Array, timeoutMs: number): Promise<Reply> {
+  #request(
+    encode: (id: number) => Uint8Array,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Reply> {
     if (this.#closedError !== null) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
     if (this.#nextId > 0xffffffff) this.#nextId = 1;
@@ -187,6 +202,12 @@ export class PeerConn {
       reject(new AppError("TIMEOUT", `Peer ${this.addr} did not answer in ${timeoutMs} ms`));
     }, timeoutMs);
     this.#pending.set(id, { resolve, reject, timer });
+    signal?.addEventListener("abort", () => {
+      if (!this.#pending.delete(id)) return;
+      clearTimeout(timer);
+      reject(new AppError("UNAVAILABLE", `Request to peer ${this.addr} withdrawn`));
+      if (this.#closedError === null) this.#writer.write(encodeCancel(id)).catch(() => {});
+    }, { once: true });
     this.#writer.write(encode(id)).catch(() => {
       this.#fail(new AppError("UNAVAILABLE", `Peer ${this.addr} went away`));
     });
@@ -226,9 +247,11 @@ export class PeerConn {
       this.#hello.resolve();
       return;
     }
-    if (frame.type === "request" || frame.type === "have_request" || frame.type === "ticket") {
-      return;
-    }
+    if (frame.type === "have_piece") return this.#onHavePiece?.(frame.index);
+    if (
+      frame.type === "request" || frame.type === "have_request" || frame.type === "ticket" ||
+      frame.type === "cancel"
+    ) return;
     if (frame.reqId === 0 && frame.type === "error") {
       this.#fail(new AppError(frame.code, `Peer ${this.addr}: ${frame.message}`));
       return;

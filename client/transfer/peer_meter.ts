@@ -20,8 +20,20 @@ export interface PeerState {
   windowMs: number;
   consecutiveFailures: number;
   dropped: boolean;
+  /** Why it was dropped: banned for corrupt pieces, unreachable, or left the swarm. */
+  dropReason?: DropReason;
+  /** True when its last bitfield held every piece (a full seeder, as far as we know). */
+  full: boolean;
+  /** Pieces it sent that failed their hash; never reset. */
+  corruptPieces: number;
+  /** When it was dropped (ms), to try an unreachable peer again later. */
+  droppedAtMs: number;
+  /** Bytes of its pieces that the download used (not duplicates of the end-game). */
   bytes: number;
 }
+
+/** Why a peer is no longer used. */
+export type DropReason = "banned" | "unreachable" | "left";
 
 /**
  * A peer just learnt of, holding nothing yet.
@@ -37,6 +49,9 @@ export function newPeerState(id: string, pieceCount: number): PeerState {
     windowMs: 0,
     consecutiveFailures: 0,
     dropped: false,
+    full: false,
+    corruptPieces: 0,
+    droppedAtMs: 0,
     bytes: 0,
   };
 }

@@ -23,13 +23,20 @@
  *
  * End-game: once every missing piece is in flight, a free slot asks a second
  * peer for the in-flight piece with the fewest fetchers (lowest index first);
- * the first copy to arrive wins. A failure bumps the piece's tries (the
- * download fails after `maxTries`); `missing` (the peer lacks it) only clears
- * that peer's bit. A peer with `peerMaxFailures` failures in a row is dropped.
+ * the first copy to arrive wins, and the other copies are released at once
+ * (the caller cancels them on the wire); only the winning copy's bytes count
+ * for its peer. A piece that fails its hash or cannot be written bumps its
+ * tries (the download fails after `maxTries`); other failures only send it
+ * back to the queue; `missing` (the peer lacks it) only clears that peer's
+ * bit. Every corrupt piece counts against the peer that sent it, and after
+ * `banAfterCorrupt` the peer is banned; a peer with `peerMaxFailures` other
+ * failures in a row is dropped as unreachable (and may be revived when the
+ * tracker still lists it), one the tracker no longer lists has left.
  */
 
 import {
   clearBit,
+  type DropReason,
   markBusy,
   markIdle,
   newPeerState,
@@ -40,68 +47,30 @@ import {
 
 import type { FailureKind } from "./worker_messages.ts";
 import {
+  BAN_AFTER_CORRUPT_PIECES,
   END_GAME_FETCHERS_PER_PIECE,
   MAX_TRIES_PER_PIECE,
   MIN_PEER_SHARE_SLOTS,
   PEER_MAX_FAILURES,
 } from "./config.ts";
 import { bitfieldHas } from "../../protocol/peer_frames.ts";
+import { bestPeerFor, holdsAll, isLate, shuffledRanks } from "./peer_choice.ts";
 
-export { peerShares } from "./peer_meter.ts";
+export { type DropReason, peerShares } from "./peer_meter.ts";
+export * from "./picker_types.ts";
+import {
+  type Assignment,
+  comparePieces,
+  type DoneOutcome,
+  type FailureOutcome,
+  type PeerSummary,
+  type PickerOptions,
+  type PieceRank,
+} from "./picker_types.ts";
 
-/** Options of {@link PiecePicker}. */
-export interface PickerOptions {
-  pieceCount: number;
-  /** Tries per piece before it is exhausted. @default MAX_TRIES_PER_PIECE */
-  maxTries?: number;
-  /** Consecutive failures that drop a peer. @default PEER_MAX_FAILURES */
-  peerMaxFailures?: number;
-  /** Peers fetching one piece at once in end-game. @default END_GAME_FETCHERS_PER_PIECE */
-  maxFetchersPerPiece?: number;
-  /** Fewest slots a peer's share may be. @default MIN_PEER_SHARE_SLOTS */
-  minShare?: number;
-}
-
-/** A piece to fetch and the peer to fetch it from. */
-export interface Assignment {
-  index: number;
-  peer: string;
-  /** True when another peer is already fetching this piece. */
-  endgame: boolean;
-}
-
-/** What a failure led to. */
-export interface FailureOutcome {
-  /** The piece has used up its tries. */
-  exhausted: boolean;
-  /** The peer was dropped by this failure. */
-  peerDropped: boolean;
-}
-
-/** The fields of a piece that order it. */
-export interface PieceRank {
-  retried: boolean;
-  availability: number;
-  index: number;
-}
-
-/**
- * The picker's total order on pieces: retried first, then rarest, then lowest index.
- * @returns negative when `a` comes first
- */
-export function comparePieces(a: PieceRank, b: PieceRank): number {
-  if (a.retried !== b.retried) return a.retried ? -1 : 1;
-  if (a.availability !== b.availability) return a.availability - b.availability;
-  return a.index - b.index;
-}
-
-/** Per-peer figures the downloader shows. */
-export interface PeerSummary {
-  id: string;
-  dropped: boolean;
-  bytes: number;
-  inFlight: number;
-  holdsAll: boolean;
+function reasonText(p: PeerState): string {
+  if (p.dropReason === "banned") return `banned: ${p.corruptPieces} corrupt pieces`;
+  return p.dropReason ?? "";
 }
 
 /** Which pieces are needed, who holds them, and who is fetching what. See the module comment. */
@@ -111,6 +80,9 @@ export class PiecePicker {
   #peerMaxFailures: number;
   #maxFetchers: number;
   #minShare: number;
+  #banAfter: number;
+  #order: Uint32Array | null;
+  #pieceBytes: number;
   #done: Uint8Array;
   #doneCount = 0;
   #tries: Uint8Array;
@@ -131,6 +103,9 @@ export class PiecePicker {
     this.#peerMaxFailures = options.peerMaxFailures ?? PEER_MAX_FAILURES;
     this.#maxFetchers = options.maxFetchersPerPiece ?? END_GAME_FETCHERS_PER_PIECE;
     this.#minShare = options.minShare ?? MIN_PEER_SHARE_SLOTS;
+    this.#banAfter = options.banAfterCorrupt ?? BAN_AFTER_CORRUPT_PIECES;
+    this.#pieceBytes = options.pieceBytes ?? 512 * 1024;
+    this.#order = options.shuffle ? shuffledRanks(n) : null;
     this.#done = new Uint8Array(n);
     this.#tries = new Uint8Array(n);
     this.#retried = new Uint8Array(n);
@@ -159,6 +134,7 @@ export class PiecePicker {
     return [...this.#peers.values()].map((p) => ({
       id: p.id,
       dropped: p.dropped,
+      ...(p.dropReason === undefined ? {} : { reason: reasonText(p) }),
       bytes: p.bytes,
       inFlight: p.inFlight,
       holdsAll: this.#holdsAll(p),
@@ -189,18 +165,67 @@ export class PiecePicker {
       if (before !== after) this.#availability[i]! += after ? 1 : -1;
     }
     state.have = bits.slice(0, state.have.length);
+    state.full = this.#holdsAll(state);
     this.#resort();
   }
 
-  /** Drops a peer: it is never picked again and its pieces no longer count. */
-  dropPeer(peer: string): void {
+  /**
+   * Drops a peer: it is not picked again and its pieces no longer count.
+   * A ban is final; a peer that was unreachable or left may be revived.
+   */
+  dropPeer(peer: string, reason: DropReason = "unreachable", nowMs = 0): void {
     const state = this.#peers.get(peer);
-    if (state === undefined || state.dropped) return;
+    if (state === undefined) return;
+    if (state.dropped) {
+      if (reason === "banned") state.dropReason = reason;
+      return;
+    }
     state.dropped = true;
+    state.dropReason = reason;
+    state.droppedAtMs = nowMs;
     for (let i = 0; i < this.pieceCount; i++) {
       if (bitfieldHas(state.have, i)) this.#availability[i]!--;
     }
     this.#resort();
+  }
+
+  /**
+   * Takes back a peer that was unreachable or had left (never a banned one),
+   * holding nothing until it is asked again.
+   * @param minDownMs how long an unreachable peer stays out before this revives it
+   * @returns true when the peer is back
+   */
+  revivePeer(peer: string, nowMs: number, minDownMs: number): boolean {
+    const state = this.#peers.get(peer);
+    if (state === undefined || !state.dropped || state.dropReason === "banned") return false;
+    if (state.dropReason === "unreachable" && nowMs - state.droppedAtMs < minDownMs) return false;
+    state.dropped = false;
+    delete state.dropReason;
+    state.consecutiveFailures = 0;
+    state.have.fill(0);
+    return true;
+  }
+
+  /** @returns how a dropped peer was dropped, or undefined for a peer in use or unknown */
+  dropReasonOf(peer: string): DropReason | undefined {
+    return this.#peers.get(peer)?.dropReason;
+  }
+
+  /**
+   * Marks one more piece of `peer` as held (a have it pushed).
+   * Ignored for a dropped or unknown peer.
+   */
+  peerHas(peer: string, index: number): void {
+    const state = this.#peers.get(peer);
+    if (state === undefined || state.dropped || index >= this.pieceCount) return;
+    if (bitfieldHas(state.have, index)) return;
+    state.have[index >> 3]! |= 0x80 >> (index & 7);
+    this.#availability[index]!++;
+    if (this.#queued[index] === 1) {
+      this.#queue.splice(this.#queue.indexOf(index), 1);
+      this.#queued[index] = 0;
+      this.#enqueue(index);
+    }
   }
 
   /** @returns true when the peer is known and dropped */
@@ -212,11 +237,11 @@ export class PiecePicker {
    * Counts a failure of a peer outside any piece (a failed probe).
    * @returns true when that dropped the peer
    */
-  peerFailed(peer: string): boolean {
+  peerFailed(peer: string, nowMs = 0): boolean {
     const state = this.#peers.get(peer);
     if (state === undefined || state.dropped) return false;
     if (++state.consecutiveFailures < this.#peerMaxFailures) return false;
-    this.dropPeer(peer);
+    this.dropPeer(peer, "unreachable", nowMs);
     return true;
   }
 
@@ -242,7 +267,9 @@ export class PiecePicker {
     }
     if (this.#queue.length > 0) return null;
     const inFlight = [...this.#fetchers.entries()]
-      .filter(([, f]) => f.size < this.#maxFetchers)
+      .filter(([, f]) =>
+        f.size < this.#maxFetchers && isLate(f, this.#peers, nowMs, this.#pieceBytes)
+      )
       .sort(([a, fa], [b, fb]) => fa.size - fb.size || a - b);
     for (const [index] of inFlight) {
       const peer = this.#bestPeer(index, freeRates, live);
@@ -253,25 +280,29 @@ export class PiecePicker {
 
   /**
    * Records a verified piece (from `peer`, or from disk when `peer` is null).
-   * @returns true when the piece was not done before
+   * The other peers fetching it are released: their copies are not needed.
+   * @returns whether the piece was not done before, and whose requests to cancel
    */
-  pieceDone(index: number, peer: string | null, bytes: number, nowMs: number): boolean {
+  pieceDone(index: number, peer: string | null, bytes: number, nowMs: number): DoneOutcome {
+    const fresh = this.#done[index] === 0;
     if (peer !== null) {
       const state = this.#release(index, peer, nowMs);
       if (state !== undefined) {
         state.windowBytes += bytes;
         state.consecutiveFailures = 0;
-        state.bytes += bytes;
+        if (fresh) state.bytes += bytes;
       }
     }
-    if (this.#done[index] === 1) return false;
+    if (!fresh) return { fresh, cancel: [] };
+    const cancel = [...(this.#fetchers.get(index)?.keys() ?? [])];
+    for (const other of cancel) this.#release(index, other, nowMs);
     this.#done[index] = 1;
     this.#doneCount++;
     if (this.#queued[index] === 1) {
       this.#queued[index] = 0;
       this.#queue.splice(this.#queue.indexOf(index), 1);
     }
-    return true;
+    return { fresh, cancel };
   }
 
   /**
@@ -281,24 +312,38 @@ export class PiecePicker {
   pieceFailed(index: number, peer: string, kind: FailureKind, nowMs: number): FailureOutcome {
     const state = this.#release(index, peer, nowMs);
     let peerDropped = false;
+    let peerBanned = false;
+    if (kind === "hash" && state !== undefined && !state.dropped) {
+      // Counted whether or not the piece is still needed: the peer sent bad bytes.
+      if (++state.corruptPieces >= this.#banAfter) {
+        this.dropPeer(peer, "banned", nowMs);
+        peerDropped = peerBanned = true;
+      }
+    }
     if (kind === "missing") {
       if (state !== undefined && bitfieldHas(state.have, index)) {
         clearBit(state.have, index);
+        state.full = false;
         if (!state.dropped) this.#availability[index]!--;
       }
     } else if (this.#done[index] === 0) {
-      this.#tries[index] = Math.min(255, this.#tries[index]! + 1);
+      // A peer that went away or timed out says nothing about the piece itself.
+      if (kind === "hash" || kind === "io") {
+        this.#tries[index] = Math.min(255, this.#tries[index]! + 1);
+      }
       let failed = this.#failedBy.get(index);
       if (failed === undefined) this.#failedBy.set(index, failed = new Set());
       failed.add(peer);
-      if (kind !== "io") peerDropped = this.peerFailed(peer);
+      if (kind !== "io" && kind !== "hash" && !peerBanned) {
+        peerDropped = this.peerFailed(peer, nowMs);
+      }
     }
     const exhausted = this.#done[index] === 0 && this.#tries[index]! >= this.#maxTries;
     if (this.#done[index] === 0 && !exhausted && !this.#fetchers.has(index)) {
       this.#retried[index] = kind === "missing" ? this.#retried[index]! : 1;
       this.#enqueue(index);
     }
-    return { exhausted, peerDropped };
+    return { exhausted, peerDropped, peerBanned };
   }
 
   #assign(index: number, peer: PeerState, nowMs: number, endgame: boolean): Assignment {
@@ -318,41 +363,16 @@ export class PiecePicker {
     return state;
   }
 
-  /**
-   * The free peer holding `index` with the fewest requests per unit of rate.
-   * A peer that failed this piece is used only when no other live peer holds it.
-   */
-  #bestPeer(
-    index: number,
-    free: Map<PeerState, number>,
-    live: PeerState[],
-  ): PeerState | undefined {
-    const fetching = this.#fetchers.get(index);
-    const failed = this.#failedBy.get(index);
-    const rates = [...free.values()].filter((r) => r > 0);
-    const mean = rates.length > 0 ? rates.reduce((a, b) => a + b, 0) / rates.length : 1;
-    const fresh = (p: PeerState) =>
-      !failed?.has(p.id) && bitfieldHas(p.have, index) && !fetching?.has(p.id);
-    const avoidFailed = failed !== undefined && live.some(fresh);
-    let best: PeerState | undefined;
-    let bestScore = Infinity;
-    for (const [p, rate] of free) {
-      if (!bitfieldHas(p.have, index) || fetching?.has(p.id)) continue;
-      if (avoidFailed && failed.has(p.id)) continue;
-      const score = (p.inFlight + 1) / (rate > 0 ? rate : mean);
-      if (score < bestScore) {
-        best = p;
-        bestScore = score;
-      }
-    }
-    return best;
+  #bestPeer(index: number, free: Map<PeerState, number>, live: PeerState[]) {
+    return bestPeerFor(index, free, live, this.#fetchers.get(index), this.#failedBy.get(index));
   }
 
   #rank(index: number): PieceRank {
     return {
       retried: this.#retried[index] === 1,
       availability: this.#availability[index]!,
-      index,
+      // Ties in a shuffled order when asked, so that leechers ask the seeder for different pieces.
+      index: this.#order === null ? index : this.#order[index]!,
     };
   }
 
@@ -374,8 +394,5 @@ export class PiecePicker {
     this.#queued[index] = 1;
   }
 
-  #holdsAll(p: PeerState): boolean {
-    for (let i = 0; i < this.pieceCount; i++) if (!bitfieldHas(p.have, i)) return false;
-    return true;
-  }
+  #holdsAll = (p: PeerState) => holdsAll(p.have, this.pieceCount);
 }

@@ -87,6 +87,7 @@ Deno.test("PiecePicker retries a failed piece first, on another peer, then drops
   assertEquals(picker.pieceFailed(badPick[0], "bad", "hash", 1), {
     exhausted: false,
     peerDropped: false,
+    peerBanned: false,
   });
   // Only "bad" is free: it gets a fresh piece, not the one it failed.
   assertEquals(picker.pick(2, 1)?.index === badPick[0], false);
@@ -94,6 +95,8 @@ Deno.test("PiecePicker retries a failed piece first, on another peer, then drops
   const retry = picker.pick(2, 2)!;
   assertEquals([retry.index, retry.peer], [badPick[0], "good"]);
   picker.pieceFailed(retry.index, "good", "timeout", 3);
+  // A corrupt piece counts toward a ban, not toward unreachable.
+  assertEquals(picker.peerFailed("bad"), false);
   assertEquals(picker.peerFailed("bad"), false);
   assertEquals(picker.peerFailed("bad"), true);
   assertEquals(picker.isDropped("bad"), true);
@@ -104,7 +107,10 @@ Deno.test("PiecePicker reports a piece exhausted after maxTries", () => {
   const picker = new PiecePicker({ pieceCount: 1, maxTries: 2, peerMaxFailures: 99 });
   picker.setPeerPieces("a", ALL(1));
   picker.pick(1, 0);
+  // A timeout says nothing about the piece: only corrupt copies use up its tries.
   assertEquals(picker.pieceFailed(0, "a", "timeout", 0).exhausted, false);
+  picker.pick(1, 0);
+  assertEquals(picker.pieceFailed(0, "a", "hash", 0).exhausted, false);
   picker.pick(1, 0);
   assertEquals(picker.pieceFailed(0, "a", "hash", 0).exhausted, true);
   assertEquals(picker.pick(1, 0), null);
@@ -117,6 +123,7 @@ Deno.test("PiecePicker treats missing as the peer lacking the piece, not a strik
   assertEquals(picker.pieceFailed(first.index, "a", "missing", 0), {
     exhausted: false,
     peerDropped: false,
+    peerBanned: false,
   });
   assertEquals(drain(picker, 4).map(([i]) => i), [1 - first.index]);
 });
@@ -126,13 +133,47 @@ Deno.test("PiecePicker enters end-game: a second peer asked for the last in-flig
   picker.setPeerPieces("a", ALL(1));
   picker.setPeerPieces("b", ALL(1));
   const first = picker.pick(4, 0)!;
-  const second = picker.pick(4, 0)!;
+  // Not while the first copy is on time: a second one would be paid for twice.
+  assertEquals(picker.pick(4, 100), null);
+  const second = picker.pick(4, 1000)!;
   assertEquals([first.endgame, second.endgame, second.index], [false, true, 0]);
   assertEquals(second.peer === first.peer, false);
-  assertEquals(picker.pick(4, 0), null);
-  assertEquals(picker.pieceDone(0, second.peer, 10, 1), true);
-  assertEquals(picker.pieceDone(0, first.peer, 10, 2), false);
+  assertEquals(picker.pick(4, 2000), null);
+  // The first copy in wins; the other is to be cancelled and its bytes never count.
+  assertEquals(picker.pieceDone(0, second.peer, 10, 1), { fresh: true, cancel: [first.peer] });
+  assertEquals(picker.pieceDone(0, first.peer, 10, 2), { fresh: false, cancel: [] });
   assertEquals(picker.isComplete(), true);
+  const bytes = Object.fromEntries(picker.peers().map((p) => [p.id, p.bytes]));
+  assertEquals(bytes, { [first.peer]: 0, [second.peer]: 10 });
+});
+
+Deno.test("PiecePicker bans a peer after its third corrupt piece, even with good pieces between", () => {
+  const picker = new PiecePicker({ pieceCount: 8, minShare: 1, banAfterCorrupt: 3 });
+  picker.setPeerPieces("flaky", ALL(8));
+  const outcomes = [];
+  for (let round = 0; round < 3; round++) {
+    const bad = picker.pick(1, round)!;
+    outcomes.push(picker.pieceFailed(bad.index, "flaky", "hash", round).peerBanned);
+    if (round < 2) {
+      const good = picker.pick(1, round)!;
+      picker.pieceDone(good.index, "flaky", 10, round);
+    }
+  }
+  assertEquals(outcomes, [false, false, true]);
+  assertEquals(picker.peers()[0]?.reason, "banned: 3 corrupt pieces");
+  // A ban is final: listing the peer again does not bring it back.
+  assertEquals(picker.revivePeer("flaky", 1e9, 0), false);
+});
+
+Deno.test("PiecePicker revives an unreachable peer listed again, after a while, and learns pushed haves", () => {
+  const picker = new PiecePicker({ pieceCount: 4, minShare: 1, peerMaxFailures: 1 });
+  picker.setPeerPieces("p", ONLY(4, [0]));
+  assertEquals(picker.peerFailed("p", 100), true);
+  assertEquals(picker.dropReasonOf("p"), "unreachable");
+  assertEquals(picker.revivePeer("p", 200, 1000), false);
+  assertEquals(picker.revivePeer("p", 1200, 1000), true);
+  picker.peerHas("p", 3);
+  assertEquals(drain(picker, 4), [[3, "p"]]);
 });
 
 Deno.test("PiecePicker skips pieces done from disk and ignores dropped peers' bits", () => {

@@ -75,6 +75,8 @@ const closedJobs = new Set<number>();
  * of its ticket, so two downloads never share one.
  */
 const conns = new Map<string, Promise<PeerConn>>();
+/** Fetches in flight by `jobId:taskId`, to withdraw when another copy won the end-game. */
+const fetches = new Map<string, AbortController>();
 /** Piece buffers handed back by the main thread, by byte length. */
 const spare = new Map<number, ArrayBuffer[]>();
 const SPARE_PER_SIZE = 16;
@@ -128,10 +130,12 @@ async function connTo(
     conn?.close();
     if (conns.get(key) === existing) conns.delete(key);
   }
+  const { jobId, peer } = task;
   const connecting = PeerConn.connect(task.peer, task.timeoutMs, {
     ticket: task.ticket,
     allocate,
     peerCert: task.peerCert,
+    onHavePiece: (index) => reply({ type: "peer_have", jobId, taskId: 0, peer, index }),
   });
   conns.set(key, connecting);
   connecting.catch(() => {
@@ -196,11 +200,18 @@ function writePiece(
 
 async function fetchPiece(task: Extract<WorkerTask, { type: "fetch" }>): Promise<void> {
   let reply;
+  const key = `${task.jobId}:${task.taskId}`;
+  const abort = new AbortController();
+  fetches.set(key, abort);
   try {
     const conn = await connTo(task);
-    reply = await conn.requestPiece(task.fileHash, task.index, task.timeoutMs);
+    abort.signal.throwIfAborted();
+    reply = await conn.requestPiece(task.fileHash, task.index, task.timeoutMs, abort.signal);
   } catch (error) {
-    return fail(task, kindOf(error), error instanceof Error ? error.message : String(error));
+    const kind = abort.signal.aborted ? "cancelled" : kindOf(error);
+    return fail(task, kind, error instanceof Error ? error.message : String(error));
+  } finally {
+    fetches.delete(key);
   }
   const { body, data } = reply;
   const problem = writePiece(task, data);
@@ -314,6 +325,8 @@ async function control(message: ToWorker): Promise<void> {
       return scope.postMessage({ type: "job_closed", jobId: message.jobId });
     case "drop_peer":
       return await dropPeer(message.peer);
+    case "cancel":
+      return fetches.get(`${message.jobId}:${message.taskId}`)?.abort();
     case "shutdown":
       for (const jobId of [...jobs.keys()]) closeJob(jobId);
       await Promise.all([...conns.keys()].map(closeConn));

@@ -27,6 +27,7 @@ import { pieceLength } from "../../protocol/manifest.ts";
 import {
   encodeError,
   encodeHave,
+  encodeHavePiece,
   encodeHello,
   makeBitfield,
   MAX_REQUEST_BODY_BYTES,
@@ -165,11 +166,13 @@ async function servePeerConn(
 ): Promise<void> {
   const session = new PeerSession(conn, options, stats, bucket);
   const inbox = new FrameInbox<Admitted>(INBOX_FRAMES);
+  // Requests the peer withdrew before their turn: never answered.
+  const withdrawn = session.withdrawn;
   const gate = new TicketGate(options);
   let reading: Promise<void> | undefined;
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
-    reading = readFrames(conn, gate, inbox, options, activity);
+    reading = readFrames(conn, gate, inbox, options, activity, withdrawn);
     for (let item = await inbox.next(); item !== undefined; item = await inbox.next()) {
       if (item.refusal !== null) {
         await session.sendError(0, item.refusal);
@@ -199,6 +202,7 @@ async function readFrames(
   inbox: FrameInbox<Admitted>,
   options: SeederOptions,
   activity: ConnActivity,
+  withdrawn: Set<number>,
 ): Promise<void> {
   const decoder = new FrameDecoder(MAX_REQUEST_BODY_BYTES);
   const buffer = new ReadBuffer(IDLE_READ_BUFFER_BYTES, BUSY_READ_BUFFER_BYTES);
@@ -217,6 +221,10 @@ async function readFrames(
       }
       buffer.settle(n, false); // the decoder keeps a partial frame itself
       for (const frame of frames) {
+        if (frame.type === "cancel" && gate.hasTicket) {
+          if (withdrawn.size < INBOX_FRAMES) withdrawn.add(frame.reqId);
+          continue;
+        }
         const refusal = gate.admit(frame, Date.now());
         if (refusal === null && gate.hasTicket) activity.greeted();
         if (!(await inbox.push({ frame, refusal })) || refusal !== null) return;
@@ -237,6 +245,11 @@ class PeerSession {
   #reader = new PieceReader(defaultTransferConfig().seederOpenFilesPerConn);
   #greeted = false;
   #bucket: TokenBucket | undefined;
+  /** Every write goes through this chain, so pushed haves never split a piece frame. */
+  #writes: Promise<void> = Promise.resolve();
+  #unwatch: (() => void) | undefined;
+  /** Ids of requests withdrawn by a cancel frame and not reached yet. */
+  readonly withdrawn = new Set<number>();
 
   constructor(
     conn: Deno.Conn,
@@ -254,19 +267,36 @@ class PeerSession {
   async handle(frame: PeerFrame): Promise<void> {
     if (frame.type === "hello" && !this.#greeted) {
       this.#greeted = true; // the gate let it in first: answer it in kind
-      return await writeAll(this.#conn, encodeHello());
+      return await this.#write(encodeHello());
     }
     if (frame.type === "ticket") return;
+    if (frame.type === "request" && this.withdrawn.delete(frame.reqId)) return;
     const sentBefore = this.#stats.bytesServed;
     try {
-      await answer(this.#conn, frame, this.#options.catalog, this.#reader, this.#stats);
+      const write = (bytes: Uint8Array) => this.#write(bytes);
+      await answer(write, frame, this.#options.catalog, this.#reader, this.#stats);
+      if (frame.type === "have_request") this.#watch(frame.fileHash);
       await this.#pace(this.#stats.bytesServed - sentBefore);
     } catch (error) {
       if (isConnectionError(error)) throw error;
       if (!(error instanceof AppError)) this.#options.onInternalError?.(error);
       const reply = error instanceof AppError ? error : new AppError("INTERNAL", "Internal error");
-      await this.sendError(frame.type === "hello" ? 0 : frame.reqId, reply);
+      await this.sendError("reqId" in frame ? frame.reqId : 0, reply);
     }
+  }
+
+  #write(bytes: Uint8Array): Promise<void> {
+    const next = this.#writes.then(() => writeAll(this.#conn, bytes));
+    this.#writes = next.catch(() => {});
+    return next;
+  }
+
+  /** A peer that asked what we hold of a file in progress hears of each new piece. */
+  #watch(fileHash: string): void {
+    if (this.#unwatch !== undefined) return;
+    this.#unwatch = this.#options.catalog.watchPieces?.(fileHash, (index) => {
+      this.#write(encodeHavePiece(index)).catch(() => {});
+    });
   }
 
   /** Waits as long as the upload limit asks after sending `bytes`. */
@@ -279,10 +309,11 @@ class PeerSession {
   /** Sends an error frame. */
   sendError(reqId: number, error: AppError): Promise<void> {
     this.#stats.errorsSent++;
-    return writeAll(this.#conn, encodeError(reqId, error.code, error.message));
+    return this.#write(encodeError(reqId, error.code, error.message));
   }
 
   close(): void {
+    this.#unwatch?.();
     this.#reader.close();
   }
 }
@@ -295,7 +326,7 @@ function isConnectionError(error: unknown): boolean {
 
 /** Answers one frame after the hello; throws AppError for a bad request. */
 async function answer(
-  conn: Deno.Conn,
+  write: (bytes: Uint8Array) => Promise<void>,
   frame: PeerFrame,
   catalog: ShareCatalog,
   reader: PieceReader,
@@ -316,7 +347,7 @@ async function answer(
       }
       const length = pieceLength(manifest, frame.index);
       const bytes = await reader.readFrame(shared, frame.reqId, frame.index, length);
-      await writeAll(conn, bytes);
+      await write(bytes);
       stats.piecesServed++;
       stats.bytesServed += length;
       return;
@@ -325,7 +356,7 @@ async function answer(
       const shared = sharedFile(catalog, frame.fileHash);
       const count = shared.manifest.pieceHashes.length;
       const bits = makeBitfield(count, (i) => shared.hasPiece(i));
-      return await writeAll(conn, encodeHave(frame.reqId, count, bits));
+      return await write(encodeHave(frame.reqId, count, bits));
     }
     case "invalid":
       throw new AppError("BAD_REQUEST", frame.message);

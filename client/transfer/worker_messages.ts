@@ -12,7 +12,8 @@ export type FailureKind =
   | "timeout" // no answer in time
   | "gone" // the peer could not be reached or closed the connection
   | "refused" // the peer answered with another error, or broke the protocol
-  | "io"; // the local file could not be written or read
+  | "io" // the local file could not be written or read
+  | "cancelled"; // withdrawn: another copy of the piece arrived first
 
 /** Work for a worker. Every task carries its job's id and its own id. */
 export type WorkerTask =
@@ -59,6 +60,8 @@ export type WorkerTask =
 export type WorkerControl =
   | { type: "close_job"; jobId: number }
   | { type: "drop_peer"; peer: string }
+  /** Cancels a fetch in flight: its request is withdrawn from the peer. */
+  | { type: "cancel"; jobId: number; taskId: number }
   | { type: "shutdown" }
   /** Sent once at start: a lock that serializes the workers' file writes. */
   | { type: "init"; writeLock: SharedArrayBuffer };
@@ -97,7 +100,9 @@ export type TaskReply =
     taskId: number;
     pieceCount: number;
     bits: Uint8Array;
-  };
+  }
+  /** Pushed by a peer, not asked for: it holds one more piece. `taskId` is 0. */
+  | { type: "peer_have"; jobId: number; taskId: 0; peer: string; index: number };
 
 /** What a worker sends the pool: task replies in batches, and acknowledgements. */
 export type FromWorker =

@@ -39,6 +39,8 @@ export interface WorkerPool extends AsyncDisposable {
   closeJob(jobId: number): Promise<void>;
   /** Tells every worker to close its connections to `peer`. */
   dropPeer(peer: string): void;
+  /** Cancels a fetch in flight (a cancel frame to its peer); it replies as failed. */
+  cancel(jobId: number, taskId: number): void;
   /** Resolves once every worker has started (tasks may be submitted before). */
   ready(): Promise<void>;
   /** Shuts every worker down and terminates it. */
@@ -132,6 +134,14 @@ class PiecePool implements WorkerPool {
       this.#flush(slot);
       slot.worker.postMessage({ type: "drop_peer", peer } satisfies ToWorker);
     }
+  }
+
+  cancel(jobId: number, taskId: number): void {
+    const key = `${jobId}:${taskId}`;
+    const slot = this.#slots.find((s) => s.tasks.has(key));
+    if (slot === undefined) return;
+    this.#flush(slot);
+    slot.worker.postMessage({ type: "cancel", jobId, taskId } satisfies ToWorker);
   }
 
   close(): Promise<void> {
