@@ -84,6 +84,20 @@ export function fileHashOf(manifest: Pick<Manifest, "size" | "pieceSize" | "piec
 }
 
 /**
+ * Refuses a manifest whose id is not proven by its piece hashes: verified
+ * pieces would then prove nothing about the file.
+ * @throws {Error} naming both ids
+ */
+export function checkFileId(manifest: Manifest): void {
+  const id = fileHashOf(manifest);
+  if (id !== manifest.fileHash) {
+    throw new Error(
+      `The manifest names the file ${manifest.fileHash} but its piece hashes make it ${id}: refusing an inconsistent manifest`,
+    );
+  }
+}
+
+/**
  * Checks a manifest read off the wire.
  * @param raw the `manifest` object of a message
  * @returns a typed, consistent manifest

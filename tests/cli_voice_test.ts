@@ -4,6 +4,7 @@
  * stack trace for a port in use or a data directory that cannot be used.
  */
 import assert from "node:assert/strict";
+import { PEER_PROTOCOL_VERSION } from "../protocol/peer_frames.ts";
 import { join } from "node:path";
 import { PROGRAM_PERMISSIONS } from "../protocol/programs.ts";
 import { spawnProgram, tempDir } from "./harness.ts";
@@ -44,7 +45,7 @@ Deno.test("every program: -h, --help and --version, exit 0", async () => {
     assert.equal(version.code, 0);
     assert.match(
       version.stdout.trim(),
-      new RegExp(`^${program} \\d+\\.\\d+\\.\\d+ \\(control protocol 1, peer protocol 2`),
+      new RegExp(`^${program} \\d+\\.\\d+\\.\\d+ \\(control protocol 1, peer protocol ${PEER_PROTOCOL_VERSION}`),
     );
   }
 });

@@ -25,6 +25,9 @@ import type { ShareManager } from "./share_manager.ts";
 import { resolveDestination } from "./destination.ts";
 import { certsOf } from "./peer_certs.ts";
 import type { TrackerSession } from "../session/tracker_session.ts";
+import { type DownloadView, downloadView } from "./download_view.ts";
+
+export type { DownloadView };
 
 /** Options of {@link DownloadManager}. */
 export interface DownloadManagerOptions {
@@ -46,33 +49,6 @@ export interface DownloadManagerOptions {
 const PEER_REFRESH_FROM_TRACKER_MS = 2000;
 /** A download asks for fresh peers on its own at most this often. */
 const PEERS_LOW_MIN_GAP_MS = 1000;
-
-/** A download as `show_downloads` reports it. */
-export interface DownloadView {
-  id: number;
-  group: string;
-  name: string;
-  dest: string;
-  state: DownloadState;
-  error: string | null;
-  size: number;
-  bytesDone: number;
-  piecesDone: number;
-  pieces: number;
-  percent: number;
-  /** Running, but no peer has a piece it needs: it goes on when one appears. */
-  waiting: boolean;
-  /** Pieces found already verified on disk when the download (re)started. */
-  piecesResumed: number;
-  rateBytesPerSec: number;
-  peers: DownloadProgress["peers"];
-  /** Peers it is fetching from right now. */
-  activePeers: number;
-  /** Time since it started, or from start to end once finished. */
-  elapsedMs: number;
-  /** Size over elapsed time once complete; null otherwise. */
-  averageBytesPerSec: number | null;
-}
 
 interface Active {
   record: DownloadRecord;
@@ -412,33 +388,6 @@ export class DownloadManager {
 
   #view(record: DownloadRecord): DownloadView {
     const live = this.#active.get(record.id)?.download.progress() ?? this.#ended.get(record.id);
-    const m = record.manifest;
-    const done = record.state === "complete";
-    const bytesDone = live?.bytesDone ?? (done ? m.size : 0);
-    const piecesDone = live?.piecesDone ?? (done ? m.pieceHashes.length : 0);
-    const elapsedMs = Math.max(0, (record.finishedMs ?? Date.now()) - record.startedMs);
-    const peers = live?.peers ?? [];
-    return {
-      id: record.id,
-      group: record.group,
-      name: record.name,
-      dest: record.dest,
-      state: record.state,
-      error: record.error,
-      size: m.size,
-      bytesDone,
-      piecesDone,
-      pieces: m.pieceHashes.length,
-      percent: m.size === 0 ? (done ? 100 : 0) : Math.floor((bytesDone / m.size) * 100),
-      piecesResumed: live?.piecesResumed ?? 0,
-      rateBytesPerSec: live?.rateBytesPerSec ?? 0,
-      peers,
-      activePeers: record.state === "running"
-        ? peers.filter((p) => p.state === "active").length
-        : 0,
-      waiting: record.state === "running" && (live?.waiting ?? !this.#active.has(record.id)),
-      elapsedMs,
-      averageBytesPerSec: done && elapsedMs > 0 ? Math.round(m.size / (elapsedMs / 1000)) : null,
-    };
+    return downloadView(record, live, this.#active.has(record.id));
   }
 }

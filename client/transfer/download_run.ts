@@ -7,7 +7,7 @@
  * the whole file, so it is never read again. See client/downloader.ts for the
  * files it leaves behind.
  */
-import { fileHashOf, pieceLength } from "../../protocol/manifest.ts";
+import { checkFileId, pieceLength } from "../../protocol/manifest.ts";
 import type { DownloadProgress, ResolvedDownloadOptions } from "./download_types.ts";
 import { PartFile } from "./part_file.ts";
 import { PiecePicker } from "./piece_picker.ts";
@@ -85,7 +85,7 @@ export class DownloadRun {
    */
   async run(): Promise<DownloadProgress> {
     try {
-      this.#checkIdentity();
+      checkFileId(this.#o.manifest); // before any byte is fetched
       const opened = await PartFile.open(this.#partPath, this.#o.manifest.size);
       this.#part = opened.part;
       const { existingBytes } = opened;
@@ -345,20 +345,6 @@ export class DownloadRun {
   #cancelCopies(index: number, peers: string[]): void {
     for (const taskId of fetchesOf(this.#tasks, index, peers)) {
       this.#pool!.cancel(this.#jobId, taskId);
-    }
-  }
-
-  /**
-   * Refuses a manifest whose id is not proven by its piece hashes, before any
-   * byte is fetched: verified pieces would then prove nothing about the file.
-   */
-  #checkIdentity(): void {
-    const { manifest } = this.#o;
-    const id = fileHashOf(manifest);
-    if (id !== manifest.fileHash) {
-      throw new Error(
-        `The manifest names the file ${manifest.fileHash} but its piece hashes make it ${id}: refusing an inconsistent manifest`,
-      );
     }
   }
 
