@@ -45,7 +45,9 @@ Deno.test("every program: -h, --help and --version, exit 0", async () => {
     assert.equal(version.code, 0);
     assert.match(
       version.stdout.trim(),
-      new RegExp(`^${program} \\d+\\.\\d+\\.\\d+ \\(control protocol 1, peer protocol ${PEER_PROTOCOL_VERSION}`),
+      new RegExp(
+        `^${program} \\d+\\.\\d+\\.\\d+ \\(control protocol 1, peer protocol ${PEER_PROTOCOL_VERSION}`,
+      ),
     );
   }
 });
