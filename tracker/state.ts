@@ -314,4 +314,5 @@ export function mergeState(into: TrackerState, from: TrackerState): void {
     }
   }
   for (const manifest of from.manifests.values()) addManifest(into, manifest);
+  for (const [key, lease] of from.peerLeases) keepLast(into.peerLeases, key, lease);
 }

@@ -20,8 +20,9 @@ function busyTracker(groups: number): SimTracker {
 Deno.test("snapshotLines() writes one record a line and stateFromLines() reads them back", () => {
   const t = busyTracker(300);
   const lines = [...snapshotLines(t.state)];
-  // A header, one user, one session, then a line per group and per manifest.
-  assert.equal(lines.length, 1 + 1 + 1 + 300 + 300);
+  // A header, one user, one session, then a line per group, per manifest and per peer lease.
+  assert.equal(t.state.peerLeases.size, 1);
+  assert.equal(lines.length, 1 + 1 + 1 + 300 + 300 + 1);
   assert.ok(lines.every((line) => line.length < 2000), "no line holds more than one record");
   const copy = stateFromLines(lines);
   assert.equal(digestState(copy), digestState(t.state));

@@ -81,7 +81,7 @@ Deno.test("downloadDetail() shows the whole error and each peer with what it is 
   assert.match(text, /^download 8: friends\//);
   assert.ok(text.includes(`error        ${failedError}`));
   assert.match(text, /peer +127\.0\.0\.1:5001 +active, 6\.0 MiB received/);
-  assert.match(text, /peer +127\.0\.0\.1:5002 +dropped/);
+  assert.match(text, /peer +127\.0\.0\.1:5002 +unreachable/);
   assert.match(text, /destination +\/home\/someone\/Downloads/);
 });
 
