@@ -138,6 +138,7 @@ export async function startClient(
             pieces: share.manifest.pieceHashes.length,
           })),
           seeder: seeder.stats(),
+          session: session.health,
         };
       },
     );

@@ -128,4 +128,12 @@ Deno.test("dashboards show a download filling in and never a secret, token or ti
   const metrics = parsePromText((await get(clientUrl, "/metrics")).body);
   assert.equal(metrics.find((s) => s.name === "client_downloaded_pieces")?.value, 12);
   assert.equal(metrics.find((s) => s.name === "client_shares")?.value, 1);
+  // The client heartbeats its tracker all along: answered, with a round-trip time.
+  const answered = metrics.find((s) =>
+    s.name === "client_heartbeats_total" && s.labels["outcome"] === "answered"
+  );
+  assert.ok((answered?.value ?? 0) > 0, JSON.stringify(answered));
+  const rttSum = metrics.find((s) => s.name === "client_heartbeat_rtt_seconds_sum")?.value ?? -1;
+  assert.ok(rttSum > 0, `heartbeat round trips summed: ${rttSum}`);
+  assert.equal(metrics.find((s) => s.name === "client_failovers_total")?.value, 0);
 });

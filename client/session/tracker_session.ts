@@ -88,6 +88,9 @@ export class TrackerSession {
     return this.#pinnedKey ?? this.#clusterKey;
   }
 
+  /** Heartbeats answered and missed, their round-trip times, and failovers, since start. */
+  readonly health = { answered: 0, missed: 0, rttMsSum: 0, lastRttMs: 0, failovers: 0 };
+
   /** The tracker in use, if connected. */
   get trackerAddr(): string | undefined {
     return this.#rpc?.addr;
@@ -222,8 +225,16 @@ export class TrackerSession {
     const rpc = this.#rpc;
     if (rpc === undefined || this.#pinging) return;
     this.#pinging = true;
+    const sentMs = performance.now();
     rpc.request("ping", {}, this.#o.heartbeatTimeoutMs)
-      .catch(() => this.#lost(rpc))
+      .then(() => {
+        this.health.answered++;
+        this.health.lastRttMs = performance.now() - sentMs;
+        this.health.rttMsSum += this.health.lastRttMs;
+      }, () => {
+        this.health.missed++;
+        this.#lost(rpc);
+      })
       .finally(() => this.#pinging = false);
   }
 
@@ -248,6 +259,7 @@ export class TrackerSession {
         if (rpc === "unproven") refused.add(addr);
         if (rpc === undefined || rpc === "unproven") continue;
         this.#adopt(rpc);
+        if (dead !== undefined) this.health.failovers++;
         if (dead !== undefined && !saidDown) {
           this.#o.onNotice(`notice: tracker ${dead} stopped answering; now using ${addr}`);
         } else if (saidDown) {

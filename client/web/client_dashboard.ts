@@ -24,6 +24,14 @@ function declareMetrics(): MetricsRegistry {
   m.declare("client_uploaded_pieces_total", "counter", "Pieces the seeder served.");
   m.declare("client_seeder_connections", "gauge", "Open seeder connections.");
   m.declare("client_shares", "gauge", "Files this client shares.");
+  m.declare("client_heartbeats_total", "counter", "Heartbeats to the tracker, by outcome.");
+  m.declare(
+    "client_heartbeat_rtt_seconds_sum",
+    "counter",
+    "Round-trip time of the answered heartbeats, summed (divide by the answered count).",
+  );
+  m.declare("client_heartbeat_rtt_seconds", "gauge", "Round-trip time of the last heartbeat.");
+  m.declare("client_failovers_total", "counter", "Moves to another tracker after losing one.");
   return m;
 }
 
@@ -37,7 +45,7 @@ function renderMetrics(m: MetricsRegistry, snap: ClientSnapshot): string {
   m.set("client_downloaded_bytes", {}, sum((d) => d.bytesDone));
   m.set("client_downloaded_pieces", {}, sum((d) => d.piecesDone));
   const running = snap.downloads.filter((d) => d.state === "running");
-  for (const state of ["active", "dropped"]) {
+  for (const state of ["active", "banned", "unreachable", "left"]) {
     m.set(
       "client_download_peers",
       { state },
@@ -52,6 +60,14 @@ function renderMetrics(m: MetricsRegistry, snap: ClientSnapshot): string {
   m.inc("client_uploaded_pieces_total", {}, snap.seeder.piecesServed);
   m.set("client_seeder_connections", {}, snap.seeder.connections);
   m.set("client_shares", {}, snap.shares.length);
+  const { session } = snap;
+  for (const name of ["client_heartbeats_total", "client_heartbeat_rtt_seconds_sum"]) m.reset(name);
+  m.reset("client_failovers_total");
+  m.inc("client_heartbeats_total", { outcome: "answered" }, session.answered);
+  m.inc("client_heartbeats_total", { outcome: "missed" }, session.missed);
+  m.inc("client_heartbeat_rtt_seconds_sum", {}, session.rttMsSum / 1000);
+  m.set("client_heartbeat_rtt_seconds", {}, session.lastRttMs / 1000);
+  m.inc("client_failovers_total", {}, session.failovers);
   return m.render();
 }
 

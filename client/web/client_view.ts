@@ -26,6 +26,14 @@ export interface ClientSnapshot {
   pieceMaps: ReadonlyMap<number, PieceMap>;
   shares: ShareRow[];
   seeder: { connections: number; piecesServed: number; bytesServed: number };
+  /** The tracker session's heartbeats and failovers since start. */
+  session: {
+    answered: number;
+    missed: number;
+    rttMsSum: number;
+    lastRttMs: number;
+    failovers: number;
+  };
 }
 
 /**
