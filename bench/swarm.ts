@@ -9,7 +9,7 @@
  * seeder and from other leechers, and the CPU seconds of every process (the
  * machine may be shared, so CPU shows what this run itself cost).
  */
-import { randomFillSync } from "node:crypto";
+import { writeRandomFile } from "./transfer.ts";
 import { join } from "node:path";
 import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
 import { type ClientProc, startClientProc } from "../tests/client_helpers.ts";
@@ -53,17 +53,6 @@ async function cpuSeconds(pids: number[]): Promise<number[]> {
     }
     return ticks / 100;
   });
-}
-
-async function writeRandomFile(path: string, bytes: number): Promise<void> {
-  const chunk = new Uint8Array(16 * MIB);
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  for (let done = 0; done < bytes; done += chunk.length) {
-    const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
-    randomFillSync(part);
-    for (let at = 0; at < part.length;) at += await file.write(part.subarray(at));
-  }
-  await file.syncData();
 }
 
 async function round(dir: string, source: string, sizeMib: number, count: number) {

@@ -39,7 +39,8 @@ interface DownloadFigures {
   cpuSystemMs: number;
 }
 
-async function writeRandomFile(path: string, bytes: number): Promise<void> {
+/** Writes `bytes` random bytes to `path`, flushed to disk. */
+export async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const chunk = new Uint8Array(16 * MIB);
   using file = await Deno.open(path, { write: true, create: true, truncate: true });
   for (let done = 0; done < bytes; done += chunk.length) {
