@@ -6,6 +6,7 @@
  * is a parameter.
  */
 import { MetricsRegistry } from "../protocol/prom_text.ts";
+import { SESSION_WRITE_COMMANDS } from "../protocol/tracker_messages.ts";
 
 /** Most recent commands kept. */
 export const RECENT_COMMANDS = 50;
@@ -20,18 +21,7 @@ export interface RecentCommand {
 }
 
 /** Commands a tracker answers that change its state, whose latency includes the op-log commit. */
-const WRITES = new Set([
-  "create_user",
-  "login",
-  "logout",
-  "create_group",
-  "join_group",
-  "leave_group",
-  "accept_request",
-  "reject_request",
-  "upload_file",
-  "stop_share",
-]);
+const WRITES: ReadonlySet<string> = new Set(["create_user", "login", ...SESSION_WRITE_COMMANDS]);
 
 /** Peer and heartbeat commands: counted, but kept off the recent list, which they would flood. */
 const QUIET = /^(ping|status|digest|prove|peer_|repl_|hello|ops|vv)/;

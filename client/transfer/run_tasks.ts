@@ -4,6 +4,9 @@
  */
 import { type Manifest, pieceLength } from "../../protocol/manifest.ts";
 import type { PiecePicker } from "./piece_picker.ts";
+import type { PieceTaskFields } from "./worker_messages.ts";
+
+export type { PieceTaskFields };
 
 /** What a task in flight is about. */
 export type TaskInfo =
@@ -21,17 +24,6 @@ export function fetchesOf(tasks: Map<number, TaskInfo>, index: number, peers: st
     }
   }
   return ids;
-}
-
-/** The fields every task on one piece of the `.part` file carries. */
-export interface PieceTaskFields {
-  jobId: number;
-  taskId: number;
-  path: string;
-  index: number;
-  offset: number;
-  length: number;
-  pieceHash: string;
 }
 
 /** The fields every task that talks to a peer carries. */

@@ -15,6 +15,17 @@ export type FailureKind =
   | "io" // the local file could not be written or read
   | "cancelled"; // withdrawn: another copy of the piece arrived first
 
+/** The fields every task on one piece of the `.part` file carries. */
+export interface PieceTaskFields {
+  jobId: number;
+  taskId: number;
+  path: string;
+  index: number;
+  offset: number;
+  length: number;
+  pieceHash: string;
+}
+
 /** Work for a worker. Every task carries its job's id and its own id. */
 export type WorkerTask =
   | {
@@ -35,16 +46,7 @@ export type WorkerTask =
     pieceHash: string;
     timeoutMs: number;
   }
-  | {
-    type: "verify";
-    jobId: number;
-    taskId: number;
-    path: string;
-    index: number;
-    offset: number;
-    length: number;
-    pieceHash: string;
-  }
+  | ({ type: "verify" } & PieceTaskFields)
   | {
     type: "probe";
     jobId: number;
