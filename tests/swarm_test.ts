@@ -157,3 +157,32 @@ Deno.test("a download whose seeder quits waits for peers and completes when it c
     await alice[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("a client killed with SIGKILL stops being handed out once its lease runs out, and a live one stays", async () => {
+  await using dir = await tempDir("swarm-crash-");
+  // The shortest lease the tracker takes, so the test waits 8 s, not 10.
+  await using tracker = await spawnProgram("tracker", [
+    ...["--port", "0", "--data-dir", join(dir.path, "tracker"), "--peer-lease", "8000"],
+  ]);
+  const t = ["--tracker", tracker.addr];
+  await using home = await startClientProc(join(dir.path, "alice-home"), t);
+  await using bob = await startClientProc(join(dir.path, "bob"), t);
+  await setUpGroup([home, bob], ["alice", "bob"], "g");
+  const work = await startClientProc(join(dir.path, "alice-work"), t);
+  try {
+    await work.ok("login alice pw-alice");
+    const source = join(dir.path, "crash.txt");
+    await writeTestFile(source, PIECE, 6);
+    await home.ok(`upload_file ${source} g`);
+    await work.ok(`upload_file ${source} g`);
+    assert.equal((await fileInfo(bob, "crash.txt"))?.seeders, 2);
+    // No goodbye: the crashed client's lease simply stops being renewed, while
+    // the live client's, older than a lease by then, is renewed all along.
+    await work.proc.stop("SIGKILL");
+    await eventually("the crashed client's lease to run out", async () => {
+      return (await fileInfo(bob, "crash.txt"))?.seeders === 1;
+    }, 30_000);
+  } finally {
+    await work.proc.stop("SIGKILL");
+  }
+});

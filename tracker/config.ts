@@ -106,6 +106,14 @@ export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
  * writes a lease op only once half of it has run.
  */
 export const PEER_LEASE_MS = 10_000;
+/**
+ * The shortest `--peer-lease`: clients renew every 2.5 s and the tracker
+ * writes a renewal once half the lease has gone, so a shorter lease could
+ * lapse between two renewals of a live client.
+ */
+export const MIN_PEER_LEASE_MS = 8_000;
+/** The longest `--peer-lease`: an hour. */
+export const MAX_PEER_LEASE_MS = 60 * 60 * 1000;
 /** The longest `--session-ttl` accepted: ten years. */
 export const MAX_SESSION_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 /** Password hashes waiting or running at once, over all connections; more are refused at once. */
@@ -372,6 +380,13 @@ export const TRACKER_FLAGS: readonly FlagSpec[] = [
     env: "TRACKER_IDLE_TIMEOUT_MS",
     help: "close a connection silent this long; keep it over 3x the clients' heartbeat interval",
     shownDefault: String(IDLE_TIMEOUT_MS),
+  },
+  {
+    name: "peer-lease",
+    arg: "MS",
+    env: "TRACKER_PEER_LEASE_MS",
+    help: "how long a client stays a live peer after its last renewal (it renews every 2.5 s)",
+    shownDefault: String(PEER_LEASE_MS),
   },
   {
     name: "ticket-lifetime",

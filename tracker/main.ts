@@ -32,8 +32,10 @@ import {
   MAX_CLOCK_SKEW_FLAG_SECS,
   MAX_CONNECTIONS_FLAG,
   MAX_ID,
+  MAX_PEER_LEASE_MS,
   MAX_SESSION_TTL_MS,
   MAX_TICKET_LIFETIME_MS,
+  MIN_PEER_LEASE_MS,
   MIN_TICKET_LIFETIME_MS,
   TRACKER_FLAGS,
   type TrackerConfig,
@@ -133,6 +135,8 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
     );
   }
   config.sessionTtlMs = flags.duration("session-ttl", MAX_SESSION_TTL_MS) ?? config.sessionTtlMs;
+  config.peerLeaseMs = flags.int("peer-lease", MIN_PEER_LEASE_MS, MAX_PEER_LEASE_MS) ??
+    config.peerLeaseMs;
   config.ticketLifetimeMs =
     flags.int("ticket-lifetime", MIN_TICKET_LIFETIME_MS, MAX_TICKET_LIFETIME_MS) ??
       config.ticketLifetimeMs;
