@@ -59,11 +59,7 @@ export const DIGEST_CHECK_INTERVAL_MS = 2000;
 export const MAX_CLOCK_SKEW_MS = 60_000;
 /** The largest `--max-clock-skew` accepted: a year, in seconds. */
 export const MAX_CLOCK_SKEW_FLAG_SECS = 365 * 24 * 3600;
-/**
- * Longest control line, the same as every program's: a manifest is at most
- * about 1.1 MiB (MAX_PIECES hashes), so a request, a reply or a replication
- * batch (1 MiB plus one op) that carries one fits with room to spare.
- */
+/** Longest control line, as every program's: a manifest (at most about 1.1 MiB) fits with room. */
 export const TRACKER_MAX_LINE_BYTES = MAX_LINE_BYTES;
 /** Most seeders one download reply lists, so that the reply stays far below the line limit. */
 export const MAX_OFFERED_PEERS = 200;
@@ -73,10 +69,7 @@ export const MAX_CONNECTIONS = 20_000;
 export const MAX_CONNECTIONS_FLAG = 1_000_000;
 /** Control connections served at once from one address (IPv4, or IPv6 /64): no one address takes every slot. */
 export const MAX_CONNECTIONS_PER_SOURCE = 256;
-/**
- * A connection silent this long (3 heartbeat intervals) is closed: clients
- * ping every heartbeat interval, balancers ping, cluster links keep alive.
- */
+/** A connection silent for 3 heartbeat intervals is closed (clients, balancers and links ping). */
 export const IDLE_TIMEOUT_MS = IDLE_HEARTBEATS * HEARTBEAT_INTERVAL_MS;
 /** A connection that has sent no valid request this long after it opened is closed. */
 export { FIRST_MESSAGE_TIMEOUT_MS };
@@ -100,17 +93,9 @@ export const SALT_BYTES = 16;
 export const TOKEN_BYTES = 32;
 /** How long a session lasts after its login (30 days). */
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-/**
- * How long a client counts as a live peer after its last lease op: four
- * client heartbeat timeouts. Clients renew every few seconds; the tracker
- * writes a lease op only once half of it has run.
- */
+/** A client's liveness after its last lease op; renewed in an op once half of it has run. */
 export const PEER_LEASE_MS = 10_000;
-/**
- * The shortest `--peer-lease`: clients renew every 2.5 s and the tracker
- * writes a renewal once half the lease has gone, so a shorter lease could
- * lapse between two renewals of a live client.
- */
+/** Shortest `--peer-lease`: less could lapse between a live client's renewals (every 2.5 s). */
 export const MIN_PEER_LEASE_MS = 8_000;
 /** The longest `--peer-lease`: an hour. */
 export const MAX_PEER_LEASE_MS = 60 * 60 * 1000;
