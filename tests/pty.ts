@@ -19,12 +19,24 @@ export interface PtyProgram extends AsyncDisposable {
 
 /** Whether `script` (util-linux) is here to make a pseudo-terminal. */
 export function havePty(): boolean {
+  let found = false;
   try {
-    return new Deno.Command("script", { args: ["--version"] }).outputSync().success;
+    found = new Deno.Command("script", { args: ["--version"] }).outputSync().success;
   } catch {
-    return false;
+    // no `script` on this machine
   }
+  if (!found && !toldNoPty) {
+    toldNoPty = true;
+    // deno-lint-ignore no-console
+    console.error(
+      "pty tests: SKIPPED: `script` (util-linux) is missing; install util-linux to run the " +
+        "terminal tests",
+    );
+  }
+  return found;
 }
+
+let toldNoPty = false;
 
 const ESC = String.fromCharCode(0x1b);
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
