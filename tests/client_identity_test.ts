@@ -38,3 +38,45 @@ Deno.test("login names its tracker and the user it replaced; whoami tells who an
   });
   assert.deepEqual(await data("whoami"), { user: "bob", tracker: tracker.addr });
 });
+
+Deno.test("a saved session the tracker no longer knows is named in a notice and dropped", async () => {
+  await using dir = await tempDir();
+  const secret = "identity-test-cluster-secret";
+  const clientDir = join(dir.path, "c");
+  const options = (addr: string, onNotice: (line: string) => void) => ({
+    trackers: [addr],
+    onNotice,
+    cwd: dir.path,
+  });
+  {
+    await using first = await startTracker({
+      ...testConfig(join(dir.path, "first")),
+      clusterSecret: secret,
+    });
+    await using client = await startClient(
+      clientTestConfig(clientDir),
+      options(first.addr, () => {}),
+    );
+    assert.equal((await client.run("create_user alice pw-alice")).kind, "ok");
+    assert.equal((await client.run("login alice pw-alice")).kind, "ok");
+  }
+  // The same cluster key, but a tracker that never saw alice's session.
+  await using second = await startTracker({
+    ...testConfig(join(dir.path, "second")),
+    clusterSecret: secret,
+  });
+  const notices: string[] = [];
+  await using client = await startClient(
+    clientTestConfig(clientDir),
+    options(second.addr, (line) => notices.push(line)),
+  );
+  const deadline = Date.now() + 10_000;
+  while (!notices.some((l) => l.includes("saved session")) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const notice = notices.find((l) => l.includes("saved session")) ?? notices.join("\n");
+  assert.match(notice, new RegExp(`tracker ${second.addr} refused the saved session of alice`));
+  assert.match(notice, /log in again/);
+  const who = await client.run("whoami");
+  assert.deepEqual((who as { data: unknown }).data, { user: null, tracker: second.addr });
+});

@@ -312,7 +312,11 @@ export class TrackerSession {
       const timeoutMs = this.#o.heartbeatTimeoutMs;
       if (rule.kind === "prove" && !(await proveTracker(rpc, addr, rule.key, timeoutMs))) {
         rpc.close();
-        this.#skipped(addr, `tracker ${addr} could not prove it belongs to the cluster`);
+        this.#skipped(
+          addr,
+          `tracker ${addr} could not prove it belongs to the cluster this client first logged ` +
+            `in to (a client moving to another cluster needs a fresh --data-dir)`,
+        );
         return "unproven";
       }
       await this.#restore(rpc);
@@ -345,9 +349,20 @@ export class TrackerSession {
       } catch (error) {
         if (!(error instanceof AppError) || isConnectionLoss(error, rpc)) throw error;
         this.#token = undefined;
+        if (this.#password === undefined) this.#dropSavedSession(rpc.addr, error);
       }
     }
     if (this.#user !== undefined && this.#password !== undefined) await this.#relogin(rpc);
+  }
+
+  /** A saved token the tracker refused (expired, logged out, or another cluster's): say so once. */
+  #dropSavedSession(addr: string, error: AppError): void {
+    this.#o.onNotice(
+      `notice: tracker ${addr} refused the saved session of ${this.#user} ` +
+        `(${error.code}: ${error.message}); log in again`,
+    );
+    this.#user = undefined;
+    this.#o.store.clearSession();
   }
 
   /** Logs in again with the cached password; @returns whether it worked */
