@@ -1,6 +1,6 @@
 /**
  * The client at a terminal, through a real pseudo-terminal 80 columns wide:
- * live progress that fits and redraws in place, Tab completion, `~` in a
+ * live progress that fits, redraws in place and follows a resize, Tab completion, `~` in a
  * destination, Ctrl-C that clears the line and stops a `wait`, notices above
  * a half-typed line, and a quit that says running downloads will resume.
  */
@@ -34,7 +34,7 @@ Deno.test({
     await seed.ok("create_user alice pw-alice");
     await seed.ok("login alice pw-alice");
     await seed.ok("create_group friends");
-    await writeTestFile(join(dir.path, FILE), 3 * 1024 * 1024);
+    await writeTestFile(join(dir.path, FILE), 6 * 1024 * 1024);
     await seed.ok(`upload_file ${join(dir.path, FILE)} friends`);
     await seed.ok("create_user bob pw-bob");
 
@@ -60,9 +60,16 @@ Deno.test({
     await term.type("~/\r");
     await term.waitFor(new RegExp(`Download 1: .* to ${home}/${FILE}`));
     await term.type("wait\r");
-    await term.waitFor(/complete, 3\.0 MiB at .* in \d+.*avg\)/, 30_000);
+    await term.waitFor(/\n1 a-r[^\n]*%/);
+    // The window narrows mid-wait: the next lines fit the new width.
+    const beforeResize = term.output.length;
+    await term.resize(50);
+    await term.waitFor(/complete, 6\.0 MiB at .* in \d+.*avg\)/, 30_000);
     const live = visibleLines(term.output).filter((l) => /^1 a-r.*%/.test(l));
     assert.ok(live.length >= 1, "the live line was drawn");
+    const narrowed = visibleLines(term.output.slice(beforeResize)).filter((l) => /^1 .*%/.test(l));
+    assert.ok(narrowed.length >= 1, "redrawn after the resize");
+    for (const line of narrowed) assert.ok(line.length < 50, `fits 50 columns: ${line}`);
     assert.ok(term.output.includes("\x1b[1F\x1b[J"), "redrawn in place: up one line, clear, draw");
     const shown = visibleLines(term.output);
     // What Deno prints while it fetches packages comes before the ready line.
@@ -76,6 +83,7 @@ Deno.test({
       await Deno.readFile(join(dir.path, FILE)),
     );
 
+    await term.resize(80);
     await term.type("show_downloads\r");
     await term.waitFor(/^1 +friends.*complete +100% +.* avg +- +\d+/m);
 

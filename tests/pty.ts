@@ -15,6 +15,8 @@ export interface PtyProgram extends AsyncDisposable {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with its exit code when it ends. */
   status: Promise<Deno.CommandStatus>;
+  /** Changes the terminal's width, as dragging a window does (the program gets SIGWINCH). */
+  resize(columns: number): Promise<void>;
 }
 
 /** Whether `script` (util-linux) is here to make a pseudo-terminal. */
@@ -94,6 +96,15 @@ export function startInPty(
       }
     },
     status,
+    async resize(columns) {
+      const tty = await Deno.readLink(`/proc/${programPid(child.pid)}/fd/0`);
+      const stty = await new Deno.Command("stty", {
+        args: ["-F", tty, "cols", String(columns)],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (!stty.success) throw new Error(`stty: ${new TextDecoder().decode(stty.stderr)}`);
+    },
     async [Symbol.asyncDispose]() {
       const timer = setTimeout(() => {
         try {
@@ -111,6 +122,14 @@ export function startInPty(
       await writer.close().catch(() => {});
     },
   };
+}
+
+/** @returns the PID of the program `script` runs in the terminal (its only child) */
+function programPid(scriptPid: number): number {
+  const children = Deno.readTextFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`).trim();
+  const pid = Number(children.split(" ")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error("the program in the terminal is gone");
+  return pid;
 }
 
 /**
