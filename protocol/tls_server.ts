@@ -14,6 +14,8 @@ import tls from "node:tls";
 const READ_HIGH_WATER_BYTES = 16 * 1024;
 /** Accepted connections waiting for `accept()`; more are dropped at once. */
 const MAX_WAITING_CONNS = 1024;
+/** How long a closed connection may take to flush and say close_notify before its socket goes. */
+const CLOSE_NOTIFY_GRACE_MS = 1000;
 
 /**
  * Listens with TLS on `hostname:port`.
@@ -114,6 +116,7 @@ class ReleasingTlsConn implements Deno.Conn {
   #ended = false;
   #error: Error | undefined;
   #closed = false;
+  #secure = false;
   #wake: (() => void) | undefined;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
   #writable: WritableStream<Uint8Array<ArrayBufferLike>> | undefined;
@@ -129,6 +132,7 @@ class ReleasingTlsConn implements Deno.Conn {
       if (this.#unreadBytes >= READ_HIGH_WATER_BYTES) this.#tls.pause();
       this.#wakeReader();
     });
+    this.#tls.once("secure", () => this.#secure = true);
     this.#tls.on("end", () => this.#finish(undefined));
     this.#tls.on("close", () => this.#finish(undefined));
     this.#tls.on("error", (error: Error) => this.#finish(error));
@@ -162,15 +166,30 @@ class ReleasingTlsConn implements Deno.Conn {
     });
   }
 
-  /** Destroys the TLS and the plain socket: the descriptor is released now. */
+  /**
+   * Closes the connection. Before the handshake the socket is released at
+   * once; after it, the peer is first told close_notify (so it reads a clean
+   * end), within a bounded grace.
+   */
   close(): void {
     if (this.#closed) throw new Deno.errors.BadResource("Connection is closed");
     this.#closed = true;
-    this.#tls.destroy();
-    this.#socket.destroy();
     this.#chunks = [];
     this.#unreadBytes = 0;
     this.#wakeReader();
+    if (!this.#secure || this.#ended) {
+      this.#destroy();
+      return;
+    }
+    const timer = setTimeout(() => this.#destroy(), CLOSE_NOTIFY_GRACE_MS);
+    Deno.unrefTimer(timer);
+    this.#tls.once("close", () => clearTimeout(timer));
+    this.#tls.end();
+  }
+
+  #destroy(): void {
+    this.#tls.destroy();
+    this.#socket.destroy();
   }
 
   closeWrite(): Promise<void> {

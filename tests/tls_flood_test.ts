@@ -65,7 +65,8 @@ async function floodAndCheckReleased(addr: string, baseline: number) {
 }
 
 Deno.test({
-  name: "a TLS tracker releases the descriptors of a silent flood it closed, and still logs clients in",
+  name:
+    "a TLS tracker releases the descriptors of a silent flood it closed, and still logs clients in",
   ignore: !hasProcFd,
   async fn() {
     await using dir = await tempDir();
@@ -111,7 +112,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a TLS seeder releases the descriptors of a silent flood it closed, and still serves a download",
+  name:
+    "a TLS seeder releases the descriptors of a silent flood it closed, and still serves a download",
   ignore: !hasProcFd,
   async fn() {
     await using dir = await tempDir();
