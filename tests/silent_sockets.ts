@@ -10,6 +10,11 @@
 import { parseHostPort } from "../protocol/conn_io.ts";
 
 const LIFETIME_MS = 180_000;
+const encoder = new TextEncoder();
+
+function say(line: string): void {
+  Deno.stdout.writeSync(encoder.encode(`${line}\n`));
+}
 const REPORT_EVERY_MS = 50;
 
 async function main(addr: string, count: number): Promise<void> {
@@ -22,12 +27,12 @@ async function main(addr: string, count: number): Promise<void> {
     // The server's close shows as the end of the stream (or a reset); the socket stays ours.
     conn.read(new Uint8Array(64)).then((n) => n === null && closed++, () => closed++);
   }
-  console.log(`silent ready ${addr}`);
+  say(`silent ready ${addr}`);
   let reported = -1;
   const reporter = setInterval(() => {
     if (closed === reported) return;
     reported = closed;
-    console.log(`closed ${closed}`);
+    say(`closed ${closed}`);
   }, REPORT_EVERY_MS);
   await new Promise((resolve) => setTimeout(resolve, LIFETIME_MS));
   clearInterval(reporter);
