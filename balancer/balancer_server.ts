@@ -36,7 +36,7 @@ export interface BalancerHandle extends AsyncDisposable {
  * @returns a handle with its address
  * @throws {Deno.errors.AddrInUse} when the port is taken
  */
-export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
+export async function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
   const log = config.log ?? (() => {});
   const pool = new TrackerPool({ maxMisses: config.maxMisses, maxTrackers: config.maxTrackers });
   const activity = new BalancerActivity();
@@ -51,7 +51,7 @@ export function startBalancer(config: BalancerConfig): Promise<BalancerHandle> {
       if (result.transition !== "none") onChange();
     },
   });
-  const listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
+  const listener = await listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   const clusterSecret = config.clusterSecret === "" ? undefined : config.clusterSecret;
   if (clusterSecret === undefined) {
     log("no cluster secret: trackers are accepted on loopback addresses only, unproven");

@@ -5,6 +5,7 @@
  * link and client goes through these two functions.
  */
 import { AppError } from "./errors.ts";
+import { listenReleasingTls } from "./tls_server.ts";
 
 /** A server's certificate chain and private key, PEM text. */
 export interface TlsIdentity {
@@ -21,13 +22,14 @@ export interface ListenConnOptions {
 }
 
 /**
- * Listens on TCP, or on TLS when `tls` is given.
+ * Listens on TCP, or on TLS when `tls` is given. A connection closed before
+ * its TLS handshake releases its socket at once (see tls_server.ts).
  * @throws {Deno.errors.AddrInUse} when the port is taken
  */
-export function listenConn(options: ListenConnOptions): Deno.Listener {
+export async function listenConn(options: ListenConnOptions): Promise<Deno.Listener> {
   const { hostname, port, tls } = options;
   if (tls === undefined) return Deno.listen({ hostname, port });
-  return Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+  return await listenReleasingTls(hostname, port, tls);
 }
 
 /** Options of {@link connectConn}. */

@@ -86,7 +86,7 @@ export async function startTracker(
   let clusterKey: ClusterKey;
   try {
     clusterKey = loadClusterKey(config.dataDir, config.clusterSecret);
-    listener = listenConn({ hostname: config.host, port: config.port, tls: config.tls });
+    listener = await listenConn({ hostname: config.host, port: config.port, tls: config.tls });
   } catch (error) {
     replica.close();
     throw error;

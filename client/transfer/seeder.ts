@@ -102,8 +102,8 @@ const INBOX_FRAMES = 64;
  * @returns its handle, listening
  * @throws {Deno.errors.AddrInUse} when the port is taken
  */
-export function startSeeder(options: SeederOptions): Promise<Seeder> {
-  const listener = listenConn({
+export async function startSeeder(options: SeederOptions): Promise<Seeder> {
+  const listener = await listenConn({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
     tls: options.tls,
@@ -129,12 +129,12 @@ export function startSeeder(options: SeederOptions): Promise<Seeder> {
     },
   });
   const close = () => accepting.close();
-  return Promise.resolve({
+  return {
     addr: formatAddr(listener.addr),
     stats: () => ({ ...stats }),
     close,
     [Symbol.asyncDispose]: close,
-  });
+  };
 }
 
 function closeQuietly(conn: Deno.Conn): void {
