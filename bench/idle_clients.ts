@@ -20,6 +20,8 @@ const LOAD = new URL("./idle_load.ts", import.meta.url).pathname;
 
 interface LoadReport {
   connected: number;
+  /** Connections still open when the measured window began. */
+  alive: number;
   refused: number;
   sent: number;
   latencies: number[];
@@ -178,7 +180,7 @@ async function level(requested: number): Promise<(string | number)[]> {
   reportCloses(tracker.stderrLines);
   const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const lags = reports.flatMap((r) => r.lags).sort((a, b) => a - b);
-  const connected = reports.reduce((n, r) => n + r.connected, 0);
+  const alive = reports.reduce((n, r) => n + r.alive, 0);
   const sent = reports.reduce((n, r) => n + r.sent, 0);
   const trackerCpu = cpuBefore === undefined || cpuAfter === undefined
     ? "?"
@@ -186,7 +188,7 @@ async function level(requested: number): Promise<(string | number)[]> {
   const loadCpu = reports.map((r) => r.cpuPercent.toFixed(0)).join("+");
   return [
     clients === requested ? String(clients) : `${clients} (of ${requested})`,
-    String(connected),
+    String(alive),
     String(sockets),
     percentile(latencies, 0.5),
     percentile(latencies, 0.99),
@@ -208,7 +210,7 @@ export async function run(): Promise<void> {
   console.log(table(
     [
       "clients",
-      "connected",
+      "open at start",
       "tracker sockets",
       "ping p50 ms",
       "p99 ms",

@@ -5,7 +5,8 @@
  * offset within the second) from the moment it connects; once all are
  * connected, it says so (one JSON line) and waits for a line on stdin, so that
  * every generator measures the same `seconds`. Then prints one JSON line: ping
- * latencies, how late its own timers fired (if they are late, the generator
+ * latencies, how many of its connections were still open when the window
+ * began, how late its own timers fired (if they are late, the generator
  * is the bottleneck, not the tracker) and its own CPU time.
  *
  * Usage: deno run --allow-net bench/idle_load.ts HOST:PORT CLIENTS SECONDS
@@ -22,13 +23,15 @@ interface Client {
   sentAt: Map<number, number>;
   /** Replies read so far. */
   replies: number;
+  /** Whether the tracker closed it. */
+  closed: boolean;
 }
 
 const encoder = new TextEncoder();
 
 async function open(hostname: string, port: number): Promise<Client> {
   const conn = await Deno.connect({ hostname, port });
-  return { conn, sentAt: new Map(), replies: 0 };
+  return { conn, sentAt: new Map(), replies: 0, closed: false };
 }
 
 async function readReplies(client: Client, latencies: number[]): Promise<void> {
@@ -38,7 +41,7 @@ async function readReplies(client: Client, latencies: number[]): Promise<void> {
   try {
     while (true) {
       const n = await client.conn.read(buffer);
-      if (n === null) return;
+      if (n === null) break;
       pending += decoder.decode(buffer.subarray(0, n), { stream: true });
       let newline = pending.indexOf("\n");
       while (newline >= 0) {
@@ -56,6 +59,7 @@ async function readReplies(client: Client, latencies: number[]): Promise<void> {
   } catch {
     // closed at the end, or by the tracker
   }
+  client.closed = true;
 }
 
 async function main([addr, clientsText, secondsText]: string[]): Promise<void> {
@@ -120,6 +124,7 @@ async function main([addr, clientsText, secondsText]: string[]): Promise<void> {
   // Tell the parent, and wait for its go: every generator's clients are connected by then.
   console.log(JSON.stringify({ connected: all.length, refused }));
   await waitForGo();
+  const alive = all.filter((c) => !c.closed).length;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   window.from = started;
@@ -132,6 +137,7 @@ async function main([addr, clientsText, secondsText]: string[]): Promise<void> {
   await Promise.all(readers);
   console.log(JSON.stringify({
     connected: all.length,
+    alive,
     refused,
     sent: window.sent,
     latencies,
