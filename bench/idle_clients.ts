@@ -2,22 +2,26 @@
  * Idle-clients benchmark: one tracker, and 1,000, 5,000 and 20,000 clients
  * that each hold a connection and ping once a second, spread over
  * load-generator processes of at most CLIENTS_PER_PROCESS each. Prints ping
- * p50/p99, the tracker's RSS and CPU, and the generators' own timer lag and
- * CPU: a generator whose timers fire late is the bottleneck, not the tracker.
+ * p50/p99, the tracker's RSS and CPU, the sockets it holds, and the
+ * generators' own timer lag and CPU: a generator whose timers fire late is
+ * the bottleneck, not the tracker. A level past what the open-files limit
+ * lets one tracker hold is said so, and measured at the most that fits.
  * `IDLE_BENCH_CLIENTS` (e.g. `1000,5000`) picks the levels.
  */
-import { RpcClient } from "../protocol/rpc_client.ts";
-import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { spawnProgram, tempDir } from "../tests/harness.ts";
 import { percentile, table } from "./tracker.ts";
 
 const LEVELS = [1000, 5000, 20_000];
 const CLIENTS_PER_PROCESS = 5000;
 const SECONDS = 10;
+/** Files the tracker may open while serving, besides those it holds at start. */
+const SPARE_FILES = 16;
 const LOAD = new URL("./idle_load.ts", import.meta.url).pathname;
 
 interface LoadReport {
   connected: number;
+  /** Connections still open when the measured window began. */
+  alive: number;
   refused: number;
   sent: number;
   latencies: number[];
@@ -36,27 +40,94 @@ async function cpuSeconds(pid: number): Promise<number | undefined> {
   }
 }
 
-async function rssMiB(addr: string): Promise<number> {
-  const rpc = await RpcClient.connect(addr);
+/** A generator process whose clients are connected, waiting for its go. */
+interface Generator {
+  connected: number;
+  /** Starts its measured window. @returns its report at the end */
+  go(): Promise<LoadReport>;
+}
+
+async function startGenerator(addr: string, clients: number): Promise<Generator> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", LOAD, addr, String(clients), String(SECONDS)],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const nextLine = async (): Promise<string> => {
+    while (!text.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error("a load generator ended before reporting");
+      text += value;
+    }
+    const at = text.indexOf("\n");
+    const line = text.slice(0, at);
+    text = text.slice(at + 1);
+    return line;
+  };
+  const { connected } = JSON.parse(await nextLine()) as { connected: number };
+  return {
+    connected,
+    go: async () => {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("go\n"));
+      await writer.close();
+      const report = JSON.parse(await nextLine()) as LoadReport;
+      await child.status;
+      return report;
+    },
+  };
+}
+
+/** Output of a shell command, trimmed ("" when it fails). */
+async function sh(command: string): Promise<string> {
   try {
-    const status = await rpc.request<TrackerReplies["status"]>("status");
-    return status.memory.rssBytes / (1024 * 1024);
-  } finally {
-    rpc.close();
+    const out = await new Deno.Command("sh", { args: ["-c", command] }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  } catch {
+    return "";
   }
 }
 
-async function runGenerator(addr: string, clients: number): Promise<LoadReport> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", LOAD, addr, String(clients), String(SECONDS)],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  const line = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "{}";
-  return JSON.parse(line) as LoadReport;
+/** Files a process holds open now, from /proc. */
+async function openFiles(pid: number): Promise<number> {
+  return Number(await sh(`ls /proc/${pid}/fd | wc -l`));
 }
 
-async function level(clients: number): Promise<(string | number)[]> {
+/** Resident memory of a process now, from /proc, in MiB. */
+async function residentMiB(pid: number): Promise<number> {
+  const kib = Number((await sh(`grep VmRSS /proc/${pid}/status`)).split(/\s+/)[1]);
+  return kib / 1024;
+}
+
+/**
+ * How many client connections fit in one tracker: a process may hold at most
+ * the hard open-files limit (a process cannot raise it, and the tracker
+ * already runs at it), and the tracker holds some files of its own.
+ */
+async function connectionRoom(trackerPid: number): Promise<{ limit: number; room: number }> {
+  const limit = Number(await sh("ulimit -Hn"));
+  if (!Number.isSafeInteger(limit)) return { limit: Infinity, room: Infinity };
+  // Its own files now, and a few spare for what it opens while serving (the op log's journal).
+  return { limit, room: limit - (await openFiles(trackerPid)) - SPARE_FILES };
+}
+
+/** Says how many connections the tracker closed, and why, from its log. */
+function reportCloses(lines: string[]): void {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    const match = / closed (\d+) connections?: (.*)$/.exec(line);
+    if (match !== null) counts.set(match[2]!, (counts.get(match[2]!) ?? 0) + Number(match[1]));
+  }
+  for (const [reason, count] of counts) {
+    // deno-lint-ignore no-console
+    console.log(`the tracker closed ${count} connections: ${reason}`);
+  }
+}
+
+async function level(requested: number): Promise<(string | number)[]> {
   await using dir = await tempDir("p2p-idle-");
   await using tracker = await spawnProgram("tracker", [
     "--port",
@@ -64,35 +135,61 @@ async function level(clients: number): Promise<(string | number)[]> {
     "--data-dir",
     dir.path,
     "--max-connections",
-    String(clients + 1000),
+    String(requested + 1000),
     // Every bench client comes from 127.0.0.1; real clients come from many addresses.
     "--max-conns-per-address",
-    String(clients + 1000),
+    String(requested + 1000),
   ]);
-  const cpuBefore = await cpuSeconds(tracker.pid);
-  const wallBefore = performance.now();
+  const { limit, room } = await connectionRoom(tracker.pid);
+  let clients = requested;
+  if (requested > room) {
+    clients = Math.floor(room / 500) * 500;
+    // deno-lint-ignore no-console
+    console.log(
+      `${requested} clients do not fit in one tracker here: the open-files limit is ${limit} ` +
+        `per process (hard: it cannot be raised without privileges) and the tracker holds ` +
+        `${limit - room - SPARE_FILES} files of its own, so it can take about ${room} ` +
+        `connections; measuring ${clients} instead. Past the limit, accept fails (EMFILE) and ` +
+        `the connections left waiting are never answered. Raise the limit or spread the ` +
+        `clients over several trackers behind a balancer.`,
+    );
+  }
   const parts = Math.ceil(clients / CLIENTS_PER_PROCESS);
-  const reports = await Promise.all(
+  const generators = await Promise.all(
     Array.from({ length: parts }, (_, i) =>
-      runGenerator(
+      startGenerator(
         tracker.addr,
         Math.min(CLIENTS_PER_PROCESS, clients - i * CLIENTS_PER_PROCESS),
       )),
   );
+  const sockets = (await openFiles(tracker.pid)) - (limit - room - SPARE_FILES);
+  const cpuBefore = await cpuSeconds(tracker.pid);
+  const wallBefore = performance.now();
+  let rss = 0;
+  const watching = (async () => {
+    // Resident memory while every client is connected, sampled through the window.
+    while (performance.now() - wallBefore < SECONDS * 1000) {
+      rss = Math.max(rss, await residentMiB(tracker.pid));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  })();
+  const reports = await Promise.all(generators.map((g) => g.go()));
   const cpuAfter = await cpuSeconds(tracker.pid);
   const wallSeconds = (performance.now() - wallBefore) / 1000;
-  const rss = await rssMiB(tracker.addr);
+  await watching;
+  reportCloses(tracker.stderrLines);
   const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const lags = reports.flatMap((r) => r.lags).sort((a, b) => a - b);
-  const connected = reports.reduce((n, r) => n + r.connected, 0);
+  const alive = reports.reduce((n, r) => n + r.alive, 0);
   const sent = reports.reduce((n, r) => n + r.sent, 0);
   const trackerCpu = cpuBefore === undefined || cpuAfter === undefined
     ? "?"
     : `${(((cpuAfter - cpuBefore) / wallSeconds) * 100).toFixed(0)}%`;
   const loadCpu = reports.map((r) => r.cpuPercent.toFixed(0)).join("+");
   return [
-    String(clients),
-    String(connected),
+    clients === requested ? String(clients) : `${clients} (of ${requested})`,
+    String(alive),
+    String(sockets),
     percentile(latencies, 0.5),
     percentile(latencies, 0.99),
     String(sent - latencies.length),
@@ -113,7 +210,8 @@ export async function run(): Promise<void> {
   console.log(table(
     [
       "clients",
-      "connected",
+      "open at start",
+      "tracker sockets",
       "ping p50 ms",
       "p99 ms",
       "unanswered",

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { AppError } from "../protocol/errors.ts";
 import type { Manifest } from "../protocol/manifest.ts";
 import { credentialsOf, sessionUser } from "./decide.ts";
-import type { Op } from "./ops.ts";
+import { MAX_PEER_LEASE_MS, type Op } from "./ops.ts";
 import { applyOp, createState, digestState, mergeState } from "./state.ts";
 import { compactState } from "./state_compaction.ts";
 import { deserializeState, serializeState } from "./state_snapshot.ts";
@@ -90,8 +90,17 @@ function deliverSome(random: () => number, trackers: SimTracker[]): void {
   for (const op of from.log) if (random() < 0.7) to.receive(op);
 }
 
-/** Runs a random history; with `compactions`, trackers compact at random points and count it. */
-function buildHistory(seed: number, compactions?: { manifests: number }) {
+/** What compactions in a history dropped. */
+interface Dropped {
+  manifests: number;
+  leases: number;
+}
+
+/**
+ * Runs a random history; with `compactions`, trackers compact at random points and count it.
+ * Now and then a tracker's clock jumps by more than the longest lease, so leases get forgotten.
+ */
+function buildHistory(seed: number, compactions?: Dropped) {
   const random = seededRandom(seed);
   const trackers = [1, 2, 3].map((origin) =>
     new SimTracker(origin, 1_700_000_000_000 + origin * 37)
@@ -107,11 +116,15 @@ function buildHistory(seed: number, compactions?: { manifests: number }) {
   const tokens = new Map<string, string>();
   for (let i = 0; i < 800; i++) {
     const t = pick(trackers, random);
-    t.nowMs += Math.floor(random() * 3);
+    t.nowMs += random() < 0.01
+      ? MAX_PEER_LEASE_MS + Math.floor(random() * 5000)
+      : Math.floor(random() * 3);
     step(random, t, tokens);
     if (random() < 0.15) deliverSome(random, trackers);
     if (compactions !== undefined && random() < 0.05) {
-      compactions.manifests += compactState(pick(trackers, random).state).manifests.length;
+      const dropped = compactState(pick(trackers, random).state);
+      compactions.manifests += dropped.manifests.length;
+      compactions.leases += dropped.leases;
     }
   }
   syncAll(trackers);
@@ -181,7 +194,7 @@ Deno.test("serializeState() round-trips a converged history", () => {
 });
 
 Deno.test("compaction at random points on each tracker keeps convergence with the same ops uncompacted", () => {
-  const compactions = { manifests: 0 };
+  const compactions = { manifests: 0, leases: 0 };
   for (const seed of [3, 2024, 77]) {
     const trackers = buildHistory(seed, compactions);
     const digests = trackers.map((t) => digestState(t.state));
@@ -190,8 +203,16 @@ Deno.test("compaction at random points on each tracker keeps convergence with th
     const plain = createState();
     for (const op of uniqueOps(trackers)) applyOp(plain, op);
     assert.equal(digestState(plain), digests[0], `seed ${seed}`);
+    // And once compacted, the very same state: every tracker forgot the same leases.
+    compactState(plain);
+    for (const t of trackers) {
+      compactState(t.state);
+      assert.equal(serializeState(t.state), serializeState(plain), `seed ${seed}`);
+      assert.deepEqual([...t.state.peerLeases.keys()].sort(), [...plain.peerLeases.keys()].sort());
+    }
   }
   assert.ok(compactions.manifests > 0, "compaction dropped no manifest in any history");
+  assert.ok(compactions.leases > 0, "compaction forgot no peer lease in any history");
 });
 
 Deno.test("compaction at random points during shuffled delivery with duplicates keeps the digest", () => {
@@ -200,12 +221,17 @@ Deno.test("compaction at random points during shuffled delivery with duplicates 
   const expected = digestState(trackers[0]?.state ?? createState());
   const random = seededRandom(4242);
   let dropped = 0;
+  let leases = 0;
   for (let i = 0; i < ORDERS; i++) {
     const dupes = ops.filter(() => random() < 0.2).map((op) => structuredClone(op));
     const state = createState();
     for (const op of shuffled([...ops, ...dupes], random)) {
       applyOp(state, op);
-      if (random() < 0.02) dropped += compactState(state).manifests.length;
+      if (random() < 0.02) {
+        const compaction = compactState(state);
+        dropped += compaction.manifests.length;
+        leases += compaction.leases;
+      }
     }
     compactState(state);
     assert.equal(digestState(state), expected, `order ${i}`);
@@ -213,6 +239,7 @@ Deno.test("compaction at random points during shuffled delivery with duplicates 
     assert.equal(serializeState(deserializeState(serializeState(state))), serializeState(state));
   }
   assert.ok(dropped > 0, "compaction dropped no manifest");
+  assert.ok(leases > 0, "compaction forgot no peer lease");
 });
 
 Deno.test("compaction leaves only what a view can use: ended epochs and unreferenced manifests go", () => {

@@ -42,8 +42,12 @@ import {
 } from "./config.ts";
 import { openFilesWarning, RESERVED_FILES, roomForFiles } from "./open_files.ts";
 import { startTracker } from "./tracker_server.ts";
+import { batchedLines } from "./batched_stderr.ts";
 import { pickSelf } from "./tracker_info.ts";
 import { parseTrackerList } from "../protocol/tracker_list.ts";
+
+/** The event log's lines, written once per turn. */
+const eventLines = batchedLines();
 
 const HELP = `${usageLine("tracker", "[TRACKER_INFO_FILE ID]")}
 
@@ -161,8 +165,7 @@ async function buildConfig(flags: FlagValues): Promise<TrackerConfig> {
   for (const warning of tls.warnings) console.error(`tracker: ${warning}`);
   config.dataDir = flags.string("data-dir") ??
     defaultDataDir(id !== undefined ? `id${config.id}` : String(config.port));
-  // deno-lint-ignore no-console
-  const log = createEventLog("tracker", logSettings(flags), (line) => console.error(line));
+  const log = createEventLog("tracker", logSettings(flags), (line) => eventLines.write(line));
   config.log = (line) => log(levelOf(line), line.replace(/^tracker: /, ""));
   return config;
 }
@@ -251,6 +254,7 @@ async function main(args: string[]): Promise<number> {
     tracker = await startTracker(config);
   } catch (error) {
     lock.release();
+    eventLines.flush();
     // deno-lint-ignore no-console
     console.error(
       errorLine("tracker", explainError(error, `start on ${config.host}:${config.port}`)),
@@ -259,6 +263,7 @@ async function main(args: string[]): Promise<number> {
   }
   // Listening for signals before the ready line: a stop right after it is clean too.
   const stopped = untilStopped();
+  eventLines.flush(); // what it logged while starting comes before the ready line
   // deno-lint-ignore no-console
   console.log(readyLine("tracker", tracker.addr));
   const dashboard = tracker.dashboardUrl;
@@ -271,6 +276,7 @@ async function main(args: string[]): Promise<number> {
   await tracker.close();
   lock.release();
   config.log(`tracker: stopped (${reason})`);
+  eventLines.flush();
   return EXIT_OK;
 }
 

@@ -105,7 +105,7 @@ export interface RetryRecord {
 
 const MAX_RETRY_KEY_CHARS = 256;
 /** The longest peer lease an op may grant: an hour. */
-const MAX_PEER_LEASE_MS = 3_600_000;
+export const MAX_PEER_LEASE_MS = 3_600_000;
 
 const MAX_CREDENTIAL_CHARS = 512;
 const STATUSES: readonly MemberStatus[] = ["pending", "member", "rejected", "left"];

@@ -10,13 +10,15 @@
  * expiry, measured against the horizon: the latest op stamp applied, a
  * maximum and so the same on every tracker that holds the same ops. An
  * expired session is not seen (views and snapshots skip it) and
- * {@link pruneSessions} drops it from memory. Conflicts between
+ * {@link pruneSessions} drops it from memory. Peer leases are forgotten
+ * the same way once the horizon is an hour past their op, the longest lease
+ * an op may grant (see {@link leaseForgotten}). Conflicts between
  * concurrent ops (a group created twice, an owner leaving while their heir
  * leaves too) are resolved when the state is read, by pure functions of it
  * (state_view.ts).
  */
 import type { Stamp } from "./hlc.ts";
-import type { Op } from "./ops.ts";
+import { MAX_PEER_LEASE_MS, type Op } from "./ops.ts";
 import { summarize } from "./piece_hashes.ts";
 import { addManifest } from "./state_manifests.ts";
 import { peerKey } from "./peer_key.ts";
@@ -82,6 +84,7 @@ export function applyOp(state: TrackerState, op: Op): void {
       return;
     }
     case "peer_lease":
+      if (leaseForgotten(at, state.horizonMs)) return; // it could only lose to what was forgotten
       keepLast(state.peerLeases, peerKey(b.user, b.addr), {
         stamp: at,
         value: b.ttlMs === 0 ? 0 : atMs + b.ttlMs,
@@ -177,6 +180,35 @@ export function pruneSessions(state: TrackerState): number {
   for (const [tokenHash, expiresMs] of state.closedSessions) {
     if (expiresMs > state.horizonMs) continue;
     state.closedSessions.delete(tokenHash);
+    dropped++;
+  }
+  return dropped;
+}
+
+/**
+ * Whether a peer lease written at `stamp` is over for good and may leave the
+ * state: the horizon is past its op by more than the longest lease an op may
+ * grant. Such a lease is dead on every tracker (it ended by the horizon), and
+ * any op that could still arrive for it is older still, so dead as well:
+ * applying it or not changes nothing anyone sees. A rule on op stamps only,
+ * so every tracker forgets the same leases whenever it compacts.
+ * @returns true when the lease can be forgotten
+ */
+export function leaseForgotten(stamp: Stamp, horizonMs: number): boolean {
+  return stampMs(stamp) + MAX_PEER_LEASE_MS <= horizonMs;
+}
+
+/**
+ * Drops the peer leases {@link leaseForgotten} by the horizon: of clients
+ * that left, or stopped renewing, at least an hour of op time ago.
+ * @param state the state to change in place
+ * @returns how many were dropped
+ */
+export function pruneLeases(state: TrackerState): number {
+  let dropped = 0;
+  for (const [key, lease] of state.peerLeases) {
+    if (!leaseForgotten(lease.stamp, state.horizonMs)) continue;
+    state.peerLeases.delete(key);
     dropped++;
   }
   return dropped;
@@ -314,5 +346,7 @@ export function mergeState(into: TrackerState, from: TrackerState): void {
     }
   }
   for (const manifest of from.manifests.values()) addManifest(into, manifest);
-  for (const [key, lease] of from.peerLeases) keepLast(into.peerLeases, key, lease);
+  for (const [key, lease] of from.peerLeases) {
+    if (!leaseForgotten(lease.stamp, into.horizonMs)) keepLast(into.peerLeases, key, lease);
+  }
 }

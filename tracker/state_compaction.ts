@@ -6,6 +6,8 @@
  *
  * - sessions that expired by the horizon, and the hashes of closed sessions
  *   once they would have expired (an expired session is never seen again);
+ * - peer leases whose op is older than the horizon by more than the longest
+ *   lease (state.ts, leaseForgotten): clients that left or lapsed;
  * - manifests that no active seed refers to: every share op carries its own
  *   manifest, and a seed that refers to one keeps it from then on, so a
  *   manifest dropped here is never needed by a seed applied later.
@@ -13,24 +15,27 @@
  * Ended group epochs leave in `applyOp` itself (state.ts), when their removal
  * arrives; what stays of them is their create and removal stamps.
  */
-import { pruneSessions } from "./state.ts";
+import { pruneLeases, pruneSessions } from "./state.ts";
 import type { TrackerState } from "./state_types.ts";
 
 /** What one compaction dropped. */
 export interface Compaction {
   /** Sessions and closed-session hashes. */
   sessions: number;
+  /** Peer leases forgotten. */
+  leases: number;
   /** Pieces keys of the manifests dropped. */
   manifests: string[];
 }
 
 /**
- * Drops expired sessions and unreferenced manifests.
+ * Drops expired sessions, forgotten peer leases and unreferenced manifests.
  * @param state the state to change in place
  * @returns what was dropped
  */
 export function compactState(state: TrackerState): Compaction {
   const sessions = pruneSessions(state);
+  const leases = pruneLeases(state);
   const referenced = new Set<string>();
   for (const group of state.groups.values()) {
     for (const epoch of group.epochs.values()) {
@@ -53,5 +58,5 @@ export function compactState(state: TrackerState): Compaction {
     if (keys?.size === 0) state.fileManifests.delete(manifest.fileHash);
     manifests.push(key);
   }
-  return { sessions, manifests };
+  return { sessions, leases, manifests };
 }

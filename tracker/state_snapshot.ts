@@ -2,14 +2,15 @@
  * Snapshots of the tracker state as JSON lines: a header, then one line per
  * user, session, group and manifest, every map in sorted key order, so the
  * same state always gives the same lines and no one string holds them all. Sessions are
- * written as token hashes, and only while neither closed nor expired.
+ * written as token hashes, and only while neither closed nor expired; peer
+ * leases until they are forgotten (state.ts).
  * Manifests are written without their piece hashes, which stay on disk.
  */
 import { AppError } from "../protocol/errors.ts";
 import type { Stamp } from "./hlc.ts";
 import type { MemberStatus } from "./ops.ts";
 import type { ManifestSummary } from "./piece_hashes.ts";
-import { createState, indexToken } from "./state.ts";
+import { createState, indexToken, leaseForgotten } from "./state.ts";
 import { addManifest } from "./state_manifests.ts";
 import type {
   EpochRecord,
@@ -99,7 +100,8 @@ export function* snapshotLines(state: TrackerState): Generator<string> {
     yield line(["manifest", key, state.manifests.get(key)!]);
   }
   for (const key of sortedKeys(state.peerLeases)) {
-    yield line(["lease", key, state.peerLeases.get(key)!]);
+    const lease = state.peerLeases.get(key)!;
+    if (!leaseForgotten(lease.stamp, state.horizonMs)) yield line(["lease", key, lease]);
   }
 }
 

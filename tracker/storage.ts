@@ -13,7 +13,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
-import { INSERT_PIECES, movePiecesOutOfOps, savePieces } from "./piece_store.ts";
+import { INSERT_PIECES, movePiecesOutOfOps, saveManifestPieces } from "./piece_store.ts";
 import { piecesKeyOf } from "./piece_hashes.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
 import { renameLegacyFileIds } from "./file_id_migration.ts";
@@ -122,7 +122,7 @@ export class OpStore {
         const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
         this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
         if (op.body.type === "share_file" && op.body.manifest !== undefined) {
-          savePieces(this.#insertPieces, op.body.manifest.pieceHashes);
+          saveManifestPieces(this.#insertPieces, op.body.manifest);
         }
       }
     });

@@ -37,6 +37,7 @@ import { vvToObject } from "./storage.ts";
 import { commandLabel } from "../protocol/prom_text.ts";
 import { TrackerActivity } from "./tracker_activity.ts";
 import { startTrackerDashboard } from "./tracker_dashboard.ts";
+import { CloseTally } from "./close_tally.ts";
 
 /** A running tracker. */
 export interface TrackerHandle extends AsyncDisposable {
@@ -227,12 +228,14 @@ export async function startTracker(
   };
 
   const budget = new BufferBudget(config.maxBufferedBytes);
+  const closes = new CloseTally(config.log);
   const accepting = acceptConnections(listener, {
     maxConnections: config.maxConnections,
     maxPerSource: config.maxConnectionsPerSource,
     firstMessageMs: config.firstMessageTimeoutMs,
     idleMs: config.idleTimeoutMs,
     serverName: "Tracker",
+    onClosed: (_source, reason) => closes.closed(reason),
     refusal: (message) => encodeLine(errorReply(null, "UNAVAILABLE", message)),
     serve: (conn, activity) => {
       const info: ConnInfo = {
@@ -282,6 +285,7 @@ export async function startTracker(
     closing ??= (async () => {
       await dashboard?.close();
       await accepting.close();
+      closes.flush();
       await links.close();
       await balancerLink?.close();
       replica.close();
