@@ -17,6 +17,13 @@ export const BAN_AFTER_CORRUPT_PIECES = 3;
 export const END_GAME_FETCHERS_PER_PIECE = 2;
 /** End-game duplicates a piece only once it is this much (and twice its expected time) late. */
 export const END_GAME_GRACE_MS = 200;
+/** A peer is asked for at most this long's worth of pieces at its measured rate (at least one). */
+export const PEER_QUEUE_MS = 250;
+/**
+ * Requests in flight to a peer before its first piece is back: a few, so
+ * downloaders starting together do not all queue the same pieces at a seeder.
+ */
+export const UNMEASURED_PEER_DEPTH = 4;
 /** Fewest request slots a peer's share may be. */
 export const MIN_PEER_SHARE_SLOTS = 2;
 /** A piece request (or connect) unanswered this long fails with TIMEOUT. */

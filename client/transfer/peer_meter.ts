@@ -6,7 +6,7 @@
  * outstanding, over a window of busy time that is halved once it grows past
  * a few seconds, so the figure follows a peer that speeds up or slows down.
  */
-import { PEER_RATE_WINDOW_MS } from "./config.ts";
+import { PEER_QUEUE_MS, PEER_RATE_WINDOW_MS, UNMEASURED_PEER_DEPTH } from "./config.ts";
 
 /** One peer's state. */
 export interface PeerState {
@@ -88,6 +88,38 @@ export function peerShares(
   const effective = rates.map((r) => (r > 0 ? r : mean));
   const sum = effective.reduce((a, b) => a + b, 0);
   return effective.map((r) => Math.max(minShare, Math.round((totalSlots * r) / sum)));
+}
+
+/**
+ * Requests worth keeping queued at a peer: what it delivers in `queueMs` at
+ * its measured rate, at least one; `unmeasured` until a piece has come back.
+ * A deeper queue adds no speed; at a slow, shared seeder it only keeps pieces
+ * promised to us that other downloaders then ask it for too.
+ * @returns the most requests to keep in flight to it
+ */
+export function queueDepth(
+  rate: number,
+  pieceBytes: number,
+  queueMs: number,
+  unmeasured: number,
+): number {
+  return rate > 0 ? Math.max(1, Math.ceil((rate * queueMs) / pieceBytes)) : unmeasured;
+}
+
+/**
+ * Each peer's request slots: its share by throughput, and no more than
+ * `PEER_QUEUE_MS` of its throughput.
+ * @returns slots per peer
+ */
+export function peerSlots(
+  rates: readonly number[],
+  totalSlots: number,
+  minShare: number,
+  pieceBytes: number,
+): number[] {
+  return peerShares(rates, totalSlots, minShare).map((share, i) =>
+    Math.min(share, queueDepth(rates[i]!, pieceBytes, PEER_QUEUE_MS, UNMEASURED_PEER_DEPTH))
+  );
 }
 
 /**

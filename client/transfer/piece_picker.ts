@@ -15,11 +15,11 @@
  * A piece goes to the peer that holds it and would finish it soonest: the
  * fewest requests in flight per unit of measured throughput (bytes delivered
  * per millisecond of having requests outstanding, over a window of the last
- * few seconds of busy time). A
- * peer that failed this piece before is avoided while another holder exists.
- * No peer is given more than its share of the request slots, in proportion to
- * its throughput (and never fewer than `minShare`, so a slow start can still
- * be measured), so a slow peer cannot hold many pieces hostage.
+ * few seconds of busy time). A peer that failed this piece before is avoided
+ * while another holder exists. No peer is given more than its share of the
+ * request slots, in proportion to its throughput (and never fewer than
+ * `minShare`, so a slow start can still be measured), so a slow peer cannot
+ * hold many pieces hostage; nor more than `PEER_QUEUE_MS` of its throughput.
  *
  * End-game: once every missing piece is in flight, a free slot asks a second
  * peer for the in-flight piece with the fewest fetchers (lowest index first);
@@ -40,11 +40,10 @@ import {
   markBusy,
   markIdle,
   newPeerState,
-  peerShares,
+  peerSlots,
   type PeerState,
   rateOf,
 } from "./peer_meter.ts";
-
 import type { FailureKind } from "./worker_messages.ts";
 import {
   BAN_AFTER_CORRUPT_PIECES,
@@ -253,8 +252,8 @@ export class PiecePicker {
   pick(totalSlots: number, nowMs: number): Assignment | null {
     const live = [...this.#peers.values()].filter((p) => !p.dropped);
     const rates = live.map((p) => rateOf(p, nowMs));
-    const shares = peerShares(rates, totalSlots, this.#minShare);
-    const free = live.filter((p, i) => p.inFlight < shares[i]!);
+    const slots = peerSlots(rates, totalSlots, this.#minShare, this.#pieceBytes);
+    const free = live.filter((p, i) => p.inFlight < slots[i]!);
     if (free.length === 0) return null;
     const freeRates = new Map(free.map((p) => [p, rateOf(p, nowMs)]));
     for (let q = 0; q < this.#queue.length; q++) {

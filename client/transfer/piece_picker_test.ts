@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { comparePieces, peerShares, PiecePicker, type PieceRank } from "./piece_picker.ts";
 import { makeBitfield } from "../../protocol/peer_frames.ts";
+import { queueDepth } from "./peer_meter.ts";
 
 const rank = (index: number, availability: number, retried = false): PieceRank => ({
   retried,
@@ -62,7 +63,7 @@ Deno.test("PiecePicker.pick() gives no peer more than its share", () => {
 });
 
 Deno.test("PiecePicker weights peers by measured throughput", () => {
-  const picker = new PiecePicker({ pieceCount: 40, minShare: 1 });
+  const picker = new PiecePicker({ pieceCount: 40, minShare: 1, pieceBytes: 1000 });
   picker.setPeerPieces("fast", ALL(40));
   picker.setPeerPieces("slow", ALL(40));
   const first = drain(picker, 4);
@@ -75,6 +76,20 @@ Deno.test("PiecePicker weights peers by measured throughput", () => {
     9,
     1,
   ]);
+});
+
+Deno.test("PiecePicker asks a slow peer for no more than a short queue's worth of pieces", () => {
+  const piece = 512 * 1024;
+  const picker = new PiecePicker({ pieceCount: 64, minShare: 2, pieceBytes: piece });
+  picker.setPeerPieces("seeder", ALL(64));
+  const first = drain(picker, 24);
+  assertEquals(first.length, 4, "unmeasured, a few requests");
+  // Measured at 2 MiB/s (2,097 B/ms): a quarter second holds one piece, so one in flight.
+  for (const [index] of first) picker.pieceDone(index, "seeder", piece, 250 * 4);
+  assertEquals(drain(picker, 24).length, 1);
+  assertEquals(queueDepth(2097, piece, 250, 4), 1);
+  assertEquals(queueDepth(600 * 1024, piece, 250, 4), 293, "a fast peer is not held back");
+  assertEquals(queueDepth(0, piece, 250, 4), 4);
 });
 
 Deno.test("PiecePicker retries a failed piece first, on another peer, then drops a failing peer", () => {
