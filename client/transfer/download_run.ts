@@ -18,7 +18,12 @@ import { RateMeter } from "./rate_meter.ts";
 import { TicketKeeper } from "./ticket_keeper.ts";
 import { createWorkerPool, type WorkerPool } from "./worker_pool.ts";
 import type { TaskReply, WorkerTask } from "./worker_messages.ts";
-import { DOWNLOAD_RATE_WINDOW_MS, PEER_RETRY_MS } from "./config.ts";
+import {
+  DOWNLOAD_RATE_WINDOW_MS,
+  MIN_REQUESTS_IN_FLIGHT,
+  PEER_RETRY_MS,
+  REQUESTED_BYTES_MAX,
+} from "./config.ts";
 
 const LOW_PEERS = 4; // fewer usable peers than this: ask the tracker for more at once
 
@@ -232,7 +237,9 @@ export class DownloadRun {
   }
 
   #slots(): number {
-    return (this.#pool?.size ?? 1) * this.#o.requestsPerWorker;
+    const byBytes = Math.floor(REQUESTED_BYTES_MAX / this.#o.manifest.pieceSize);
+    const byPool = (this.#pool?.size ?? 1) * this.#o.requestsPerWorker;
+    return Math.min(byPool, Math.max(MIN_REQUESTS_IN_FLIGHT, byBytes));
   }
 
   #submit(info: TaskInfo, task: (taskId: number) => WorkerTask): void {
