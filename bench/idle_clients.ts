@@ -22,6 +22,8 @@ interface LoadReport {
   connected: number;
   /** Connections still open when the measured window began. */
   alive: number;
+  /** Its worst timer delay from its start to the window's, in ms. */
+  beforeWindowLagMaxMs: number;
   refused: number;
   sent: number;
   latencies: number[];
@@ -43,6 +45,8 @@ async function cpuSeconds(pid: number): Promise<number | undefined> {
 /** A generator process whose clients are connected, waiting for its go. */
 interface Generator {
   connected: number;
+  /** Its worst timer delay while its clients connected, in ms. */
+  connectLagMaxMs: number;
   /** Starts its measured window. @returns its report at the end */
   go(): Promise<LoadReport>;
 }
@@ -67,9 +71,13 @@ async function startGenerator(addr: string, clients: number): Promise<Generator>
     text = text.slice(at + 1);
     return line;
   };
-  const { connected } = JSON.parse(await nextLine()) as { connected: number };
+  const { connected, connectLagMaxMs } = JSON.parse(await nextLine()) as {
+    connected: number;
+    connectLagMaxMs: number;
+  };
   return {
     connected,
+    connectLagMaxMs,
     go: async () => {
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode("go\n"));
@@ -162,6 +170,11 @@ async function level(requested: number): Promise<(string | number)[]> {
         Math.min(CLIENTS_PER_PROCESS, clients - i * CLIENTS_PER_PROCESS),
       )),
   );
+  // deno-lint-ignore no-console
+  console.log(
+    `${clients} clients: generators' worst timer delay while connecting ` +
+      generators.map((g) => `${g.connectLagMaxMs.toFixed(0)}`).join("+") + " ms",
+  );
   const sockets = (await openFiles(tracker.pid)) - (limit - room - SPARE_FILES);
   const cpuBefore = await cpuSeconds(tracker.pid);
   const wallBefore = performance.now();
@@ -178,6 +191,13 @@ async function level(requested: number): Promise<(string | number)[]> {
   const wallSeconds = (performance.now() - wallBefore) / 1000;
   await watching;
   reportCloses(tracker.stderrLines);
+  // deno-lint-ignore no-console
+  console.log(
+    `per generator: open at the window's start ${reports.map((r) => r.alive).join("+")}, ` +
+      `worst timer delay before it ${
+        reports.map((r) => r.beforeWindowLagMaxMs.toFixed(0)).join("+")
+      } ms`,
+  );
   const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const lags = reports.flatMap((r) => r.lags).sort((a, b) => a - b);
   const alive = reports.reduce((n, r) => n + r.alive, 0);

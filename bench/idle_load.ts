@@ -17,6 +17,8 @@ const CONNECT_BATCH = 100;
 /** Longest wait for a batch's first replies before connecting the next one. */
 const BATCH_ANSWER_MS = 30_000;
 const PING_INTERVAL_MS = 1000;
+/** How often the connect phase checks its own timer delay. */
+const LAG_CHECK_MS = 100;
 
 interface Client {
   conn: Deno.TcpConn;
@@ -97,6 +99,15 @@ async function main([addr, clientsText, secondsText]: string[]): Promise<void> {
     timer = setTimeout(tick, 0);
     stops.push(() => clearTimeout(timer));
   };
+  // How late a timer fires while the clients connect: a stall here silences every client
+  // already connected, and the tracker rightly closes them.
+  let connectLagMaxMs = 0;
+  let lastCheck = performance.now();
+  const lagCheck = setInterval(() => {
+    const now = performance.now();
+    connectLagMaxMs = Math.max(connectLagMaxMs, now - lastCheck - LAG_CHECK_MS);
+    lastCheck = now;
+  }, LAG_CHECK_MS);
   let refused = 0;
   for (let i = 0; i < clients; i += CONNECT_BATCH) {
     const batch = Math.min(CONNECT_BATCH, clients - i);
@@ -122,8 +133,9 @@ async function main([addr, clientsText, secondsText]: string[]): Promise<void> {
     }
   }
   // Tell the parent, and wait for its go: every generator's clients are connected by then.
-  console.log(JSON.stringify({ connected: all.length, refused }));
+  console.log(JSON.stringify({ connected: all.length, refused, connectLagMaxMs }));
   await waitForGo();
+  clearInterval(lagCheck);
   const alive = all.filter((c) => !c.closed).length;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -138,6 +150,7 @@ async function main([addr, clientsText, secondsText]: string[]): Promise<void> {
   console.log(JSON.stringify({
     connected: all.length,
     alive,
+    beforeWindowLagMaxMs: connectLagMaxMs,
     refused,
     sent: window.sent,
     latencies,
