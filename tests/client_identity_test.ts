@@ -9,6 +9,7 @@ import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
 import { testConfig } from "./tracker_helpers.ts";
 import { clientTestConfig } from "./test_configs.ts";
+import { eventually } from "./client_helpers.ts";
 
 Deno.test("login names its tracker and the user it replaced; whoami tells who and where", async () => {
   await using dir = await tempDir();
@@ -70,11 +71,11 @@ Deno.test("a saved session the tracker no longer knows is named in a notice and 
     clientTestConfig(clientDir),
     options(second.addr, (line) => notices.push(line)),
   );
-  const deadline = Date.now() + 10_000;
-  while (!notices.some((l) => l.includes("saved session")) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const notice = notices.find((l) => l.includes("saved session")) ?? notices.join("\n");
+  await eventually(
+    "the saved-session notice",
+    () => notices.some((l) => l.includes("saved session")),
+  );
+  const notice = notices.find((l) => l.includes("saved session"))!;
   assert.match(notice, new RegExp(`tracker ${second.addr} refused the saved session of alice`));
   assert.match(notice, /log in again/);
   const who = await client.run("whoami");
