@@ -9,6 +9,7 @@
  * `IDLE_BENCH_CLIENTS` (e.g. `1000,5000`) picks the levels.
  */
 import { spawnProgram, tempDir } from "../tests/harness.ts";
+import { cpuSecondsOfTrees } from "./process_cpu.ts";
 import { percentile, table } from "./tracker.ts";
 
 const LEVELS = [1000, 5000, 20_000];
@@ -29,17 +30,6 @@ interface LoadReport {
   latencies: number[];
   lags: number[];
   cpuPercent: number;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (read by `cat`: Deno keeps /proc from programs). */
-async function cpuSeconds(pid: number): Promise<number | undefined> {
-  try {
-    const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).output();
-    const fields = new TextDecoder().decode(out.stdout).split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
-  } catch {
-    return undefined;
-  }
 }
 
 /** A generator process whose clients are connected, waiting for its go. */
@@ -176,7 +166,7 @@ async function level(requested: number): Promise<(string | number)[]> {
       generators.map((g) => `${g.connectLagMaxMs.toFixed(0)}`).join("+") + " ms",
   );
   const sockets = (await openFiles(tracker.pid)) - (limit - room - SPARE_FILES);
-  const cpuBefore = await cpuSeconds(tracker.pid);
+  const cpuBefore = (await cpuSecondsOfTrees([tracker.pid]))[0];
   const wallBefore = performance.now();
   let rss = 0;
   const watching = (async () => {
@@ -187,7 +177,7 @@ async function level(requested: number): Promise<(string | number)[]> {
     }
   })();
   const reports = await Promise.all(generators.map((g) => g.go()));
-  const cpuAfter = await cpuSeconds(tracker.pid);
+  const cpuAfter = (await cpuSecondsOfTrees([tracker.pid]))[0];
   const wallSeconds = (performance.now() - wallBefore) / 1000;
   await watching;
   reportCloses(tracker.stderrLines);

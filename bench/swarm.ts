@@ -10,6 +10,7 @@
  * machine may be shared, so CPU shows what this run itself cost).
  */
 import { writeRandomFile } from "./transfer.ts";
+import { cpuSecondsOfTrees } from "./process_cpu.ts";
 import { join } from "node:path";
 import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
 import { type ClientProc, startClientProc } from "../tests/client_helpers.ts";
@@ -21,38 +22,6 @@ interface Shown {
   state: string;
   error: string | null;
   peers: { addr: string; bytes: number }[];
-}
-
-/**
- * User plus system CPU seconds so far of each process and its descendants,
- * from Linux /proc (read through `cat`: Deno lets only --allow-all read /proc).
- */
-async function cpuSeconds(pids: number[]): Promise<number[]> {
-  const out = await new Deno.Command("sh", {
-    args: ["-c", "cat /proc/[0-9]*/stat 2>/dev/null"],
-    stdout: "piped",
-  }).output();
-  const procs = new Map<number, { ppid: number; ticks: number }>();
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const close = line.lastIndexOf(")");
-    if (close < 0) continue;
-    const f = line.slice(close + 2).split(" ");
-    // ppid, then utime and stime in clock ticks (100 a second)
-    procs.set(Number(line.slice(0, line.indexOf(" "))), {
-      ppid: Number(f[1]),
-      ticks: Number(f[11]) + Number(f[12]),
-    });
-  }
-  return pids.map((pid) => {
-    let ticks = 0;
-    const todo = [pid];
-    for (let n = 0; todo.length > 0 && n < 10_000; n++) {
-      const at = todo.pop()!;
-      ticks += procs.get(at)?.ticks ?? 0;
-      for (const [child, p] of procs) if (p.ppid === at) todo.push(child);
-    }
-    return ticks / 100;
-  });
 }
 
 async function round(dir: string, source: string, sizeMib: number, count: number) {
@@ -84,14 +53,14 @@ async function round(dir: string, source: string, sizeMib: number, count: number
     const [seeder, ...leechers] = clients as [ClientProc, ...ClientProc[]];
     await seeder.ok(`upload_file ${source} g`, 300_000);
     const procs: ProgramHandle[] = [tracker, ...clients.map((c) => c.proc)];
-    const cpuBefore = await cpuSeconds(procs.map((p) => p.pid));
+    const cpuBefore = (await cpuSecondsOfTrees(procs.map((p) => p.pid))).map((s) => s ?? 0);
     const start = performance.now();
     await Promise.all(
       leechers.map((c, i) => c.ok(`download_file g swarm.bin ${join(dir, `out-${count}-${i}`)}`)),
     );
     const reports = await Promise.all(leechers.map((c) => c.ok("wait", 600_000)));
     const seconds = (performance.now() - start) / 1000;
-    const cpuAfter = await cpuSeconds(procs.map((p) => p.pid));
+    const cpuAfter = (await cpuSecondsOfTrees(procs.map((p) => p.pid))).map((s) => s ?? 0);
     const limit = sizeMib / SEEDER_CAP_MIB;
     console.log(
       `${count} leechers, ${sizeMib} MiB, seeder at ${SEEDER_CAP_MIB} MiB/s: all done in ` +
