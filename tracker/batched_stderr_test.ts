@@ -30,6 +30,8 @@ Deno.test("a closed stderr does not stop the tracker", () => {
   const lines = batchedLines(() => {
     throw new Error("closed");
   });
-  lines.write("lost");
-  lines.flush();
+  assert.doesNotThrow(() => {
+    lines.write("lost");
+    lines.flush();
+  });
 });
