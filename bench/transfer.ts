@@ -54,6 +54,27 @@ export async function writeRandomFile(path: string, bytes: number): Promise<void
   await file.syncData();
 }
 
+/**
+ * Writes and deletes a file of `bytes` zeros, so that the download that
+ * follows at once writes into memory just freed. A VM that hands free memory
+ * back to its host (virtio-balloon free page reporting, two seconds after it
+ * is freed) makes the next write into it fault every page in again: on this
+ * kind of machine, 1 GiB written into such memory took 3.3 s of system time
+ * against 0.3 s into memory freed a moment before. Without this, whichever
+ * run followed a pause paid that, the first run of a case most of all.
+ */
+async function primeMemory(path: string, bytes: number): Promise<void> {
+  const chunk = new Uint8Array(16 * MIB);
+  {
+    using file = await Deno.open(path, { write: true, create: true, truncate: true });
+    for (let done = 0; done < bytes; done += chunk.length) {
+      const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
+      for (let at = 0; at < part.length;) at += await file.write(part.subarray(at));
+    }
+  }
+  await Deno.remove(path);
+}
+
 let cpuQueries = 0;
 
 /** Asks each seeder process for its CPU time so far, in ms. */
@@ -151,22 +172,19 @@ async function benchSize(
       }
       peerArgs.set(transport, args);
     }
-    // Transports (and the reference) alternate run by run, so a slow spell of
-    // the machine hits them alike.
-    const trials = [1, 3].flatMap((count) =>
-      Array.from(
-        { length: runs },
-        (_, i) => [
-          ...transports.map((transport) => ({ count, transport, label: `run ${i + 1}` })),
-          ...(anchor === null
-            ? []
-            : [{ count, transport: "libtorrent" as const, label: `run ${i + 1}` }]),
-        ],
-      ).flat()
-    );
+    // Seeder counts, transports and the reference alternate run by run, so a
+    // slow spell of the machine hits them alike.
+    const trials = Array.from({ length: runs }, (_, i) =>
+      [1, 3].flatMap((count) => [
+        ...transports.map((transport) => ({ count, transport, label: `run ${i + 1}` })),
+        ...(anchor === null
+          ? []
+          : [{ count, transport: "libtorrent" as const, label: `run ${i + 1}` }]),
+      ])).flat();
     const rates = new Map<string, number[]>();
     const cpuPerGib = new Map<string, number[]>();
     for (const { count, transport, label } of trials) {
+      await primeMemory(`${dir}/primer`, sizeMib * MIB);
       if (transport === "libtorrent") {
         const key = `${seedersKey(count)}  libtorrent`;
         const ref = await runLibtorrent(anchor!, { sizeMib, seeders: count, workDir: dir });
