@@ -3,7 +3,8 @@
  * sending one request after another for a fixed time per command (logins
  * on as many as one address may hash at once). Prints requests/s and p50/p99
  * latency for login, list_files and upload_file, and the tracker's peak
- * resident memory.
+ * resident memory. BENCH_TRACKER_COMMANDS (a comma list of those names, e.g.
+ * `upload_file`) runs only those; BENCH_SECONDS sets the time per command.
  */
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
 import { createHash } from "node:crypto";
@@ -14,7 +15,12 @@ import { spawnProgram, tempDir } from "../tests/harness.ts";
 import { HASH_QUEUE_PER_SOURCE_MAX } from "../tracker/config.ts";
 
 const CONNECTIONS = 100;
-const SECONDS_PER_COMMAND = 3;
+const SECONDS_PER_COMMAND = Number(Deno.env.get("BENCH_SECONDS") ?? 3);
+const ONLY_COMMANDS = Deno.env.get("BENCH_TRACKER_COMMANDS")?.split(",");
+
+function wanted(name: string): boolean {
+  return ONLY_COMMANDS === undefined || ONLY_COMMANDS.some((only) => name.startsWith(only));
+}
 
 /** One measured command. */
 export interface Figures {
@@ -123,24 +129,28 @@ export async function run(): Promise<void> {
     });
     await admin.request("create_group", { token, group: "bench" });
     const rows: Figures[] = [];
-    rows.push(
-      // One address may queue only so many password hashes: more would be refused.
-      await measure(
-        "login",
-        conns.slice(0, HASH_QUEUE_PER_SOURCE_MAX),
-        (c) => c.request("login", { user: "bench", password: "pw" }),
-      ),
-    );
-    rows.push(
-      await measure("upload_file", conns, (c, n) =>
-        c.request("upload_file", {
-          token,
-          group: "bench",
-          name: `file-${n}`,
-          addr: "127.0.0.1:9000",
-          manifest: manifestFor(n),
-        })),
-    );
+    if (wanted("login")) {
+      rows.push(
+        // One address may queue only so many password hashes: more would be refused.
+        await measure(
+          "login",
+          conns.slice(0, HASH_QUEUE_PER_SOURCE_MAX),
+          (c) => c.request("login", { user: "bench", password: "pw" }),
+        ),
+      );
+    }
+    if (wanted("upload_file")) {
+      rows.push(
+        await measure("upload_file", conns, (c, n) =>
+          c.request("upload_file", {
+            token,
+            group: "bench",
+            name: `file-${n}`,
+            addr: "127.0.0.1:9000",
+            manifest: manifestFor(n),
+          })),
+      );
+    }
     await admin.request("create_group", { token, group: "small" });
     for (let i = 0; i < 10; i++) {
       const manifest = manifestFor(-1 - i);
@@ -152,13 +162,15 @@ export async function run(): Promise<void> {
         manifest,
       });
     }
-    rows.push(
-      await measure(
-        "list_files (10 files)",
-        conns,
-        (c) => c.request("list_files", { token, group: "small" }),
-      ),
-    );
+    if (wanted("list_files")) {
+      rows.push(
+        await measure(
+          "list_files (10 files)",
+          conns,
+          (c) => c.request("list_files", { token, group: "small" }),
+        ),
+      );
+    }
     // deno-lint-ignore no-console
     console.log(table(
       ["command", "requests", "req/s", "p50 ms", "p99 ms", "generator CPU %"],

@@ -1,0 +1,275 @@
+/**
+ * A snapshot of a state that keeps changing while it is written, a few lines
+ * at a time. Nothing is copied when it starts: the walk reads the live state,
+ * and before each op is applied {@link SnapshotCursor.beforeApply} keeps the
+ * value at the start of every record the op may change (copy on write). Leaf
+ * records (users, sessions, registers, manifests) are replaced, never changed
+ * in place (state.ts), so keeping one is keeping a reference; only a file's
+ * seeds map and a group's own fields are copied, and both are small.
+ *
+ * The walk visits the live maps with their own iterators, which keep their
+ * place across changes: a record added since the start is recognised by a
+ * kept "absent" and skipped, a record deleted since the start (a closed
+ * session) was kept and is written at the end of its map. A record may be
+ * written twice, always with its value at the start: readers set records by
+ * key, so that is harmless. A group is written as its own line, then one line
+ * per member and per file name, so that no line grows with the group.
+ *
+ * What compaction would drop (state_compaction.ts) is left out: sessions and
+ * leases over by the start's horizon, and manifests no seed at the start
+ * refers to. {@link SnapshotCursor.unneededManifests} then names the
+ * manifests that can also leave memory.
+ */
+import type { Stamp } from "./hlc.ts";
+import type { Op } from "./ops.ts";
+import { leaseForgotten } from "./state.ts";
+import type {
+  EpochRecord,
+  GroupRecord,
+  Register,
+  Seed,
+  SessionRecord,
+  TrackerState,
+  UserRecord,
+} from "./state_types.ts";
+import type { MemberStatus } from "./ops.ts";
+import { peerKey } from "./peer_key.ts";
+
+/** The version written by the cursor: groups split into member and file lines. */
+export const SLICED_SNAPSHOT_VERSION = 4;
+
+/** A group's own fields at the start, with its epochs as they were. */
+interface GroupHead {
+  creates: Map<Stamp, string>;
+  removals: Map<Stamp, Stamp>;
+  epochs: Array<[Stamp, Register<string> | undefined, EpochRecord]>;
+}
+
+/** Start values of what changed since the start; null: absent at the start. */
+interface Kept {
+  users: Map<string, UserRecord | null>;
+  sessions: Map<string, SessionRecord | null>;
+  closed: Map<string, number | null>;
+  leases: Map<string, Register<number> | null>;
+  groups: Map<string, GroupHead | null>;
+  members: Map<string, Register<MemberStatus> | null>;
+  files: Map<string, Map<string, Register<Seed>> | null>;
+}
+
+/** A snapshot being written from a live state; see the module comment. */
+export class SnapshotCursor {
+  /** The horizon at the start: what the snapshot's sessions and leases are measured by. */
+  readonly horizonMs: number;
+  #state: TrackerState;
+  #kept: Kept = {
+    users: new Map(),
+    sessions: new Map(),
+    closed: new Map(),
+    leases: new Map(),
+    groups: new Map(),
+    members: new Map(),
+    files: new Map(),
+  };
+  #referenced = new Set<string>();
+  #legacyFileHashes = new Set<string>();
+  #lines: Generator<string>;
+  #done = false;
+
+  /** Starts a snapshot of `state` as it is now. */
+  constructor(state: TrackerState) {
+    this.#state = state;
+    this.horizonMs = state.horizonMs;
+    this.#lines = this.#walk();
+  }
+
+  /** Whether every line was taken. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /**
+   * Keeps the start value of every record `op` may change; call it before applying the op.
+   * @param op the op about to be applied to the live state
+   */
+  beforeApply(op: Op): void {
+    // Also once done: unneededManifests() looks at the files changed since the start.
+    const b = op.body;
+    const s = this.#state;
+    switch (b.type) {
+      case "create_user":
+        return keep(this.#kept.users, b.user, s.users);
+      case "open_session":
+        return keep(this.#kept.sessions, b.tokenHash, s.sessions);
+      case "close_session":
+        keep(this.#kept.sessions, b.tokenHash, s.sessions);
+        return keep(this.#kept.closed, b.tokenHash, s.closedSessions);
+      case "peer_lease":
+        return keep(this.#kept.leases, peerKey(b.user, b.addr), s.peerLeases);
+      case "create_group":
+        this.#keepGroup(b.group);
+        return this.#keepMember(b.group, op.stamp, b.owner);
+      case "remove_group":
+        return this.#keepGroup(b.group); // the removed epoch stays whole in the kept head
+      case "set_member":
+        this.#keepGroup(b.group);
+        return this.#keepMember(b.group, b.epoch, b.user);
+      case "set_owner":
+        return this.#keepGroup(b.group);
+      case "share_file":
+      case "unshare_file":
+        this.#keepGroup(b.group);
+        return this.#keepFile(b.group, b.epoch, b.name);
+    }
+  }
+
+  /**
+   * The next lines of the snapshot.
+   * @returns at most `maxLines` lines; fewer only when the snapshot is done
+   */
+  take(maxLines: number): string[] {
+    const lines: string[] = [];
+    while (!this.#done && lines.length < maxLines) {
+      const next = this.#lines.next();
+      if (next.done) this.#done = true;
+      else lines.push(next.value);
+    }
+    return lines;
+  }
+
+  /**
+   * Manifests that may leave memory once the snapshot is done: none of the
+   * start's seeds refers to them, nor any seed written since.
+   * @returns their pieces keys
+   */
+  unneededManifests(): string[] {
+    const needed = new Set(this.#referenced);
+    const legacy = new Set(this.#legacyFileHashes);
+    for (const key of this.#kept.files.keys()) {
+      const [group, epoch, name] = JSON.parse(key) as [string, Stamp, string];
+      const seeds = this.#state.groups.get(group)?.epochs.get(epoch)?.files.get(name);
+      for (const { value } of seeds?.values() ?? []) noteSeed(value, needed, legacy);
+    }
+    const unneeded: string[] = [];
+    for (const [key, manifest] of this.#state.manifests) {
+      if (!needed.has(key) && !legacy.has(manifest.fileHash)) unneeded.push(key);
+    }
+    return unneeded;
+  }
+
+  #keepGroup(name: string): void {
+    if (this.#kept.groups.has(name)) return;
+    const group = this.#state.groups.get(name);
+    this.#kept.groups.set(name, group === undefined ? null : headOf(group));
+  }
+
+  #keepMember(group: string, epoch: Stamp, user: string): void {
+    const key = unitKey(group, epoch, user);
+    if (this.#kept.members.has(key)) return;
+    const members = this.#state.groups.get(group)?.epochs.get(epoch)?.members;
+    this.#kept.members.set(key, members?.get(user) ?? null);
+  }
+
+  #keepFile(group: string, epoch: Stamp, name: string): void {
+    const key = unitKey(group, epoch, name);
+    if (this.#kept.files.has(key)) return;
+    const seeds = this.#state.groups.get(group)?.epochs.get(epoch)?.files.get(name);
+    this.#kept.files.set(key, seeds === undefined ? null : new Map(seeds));
+  }
+
+  *#walk(): Generator<string> {
+    const s = this.#state;
+    const k = this.#kept;
+    const horizon = this.horizonMs;
+    yield JSON.stringify({ version: SLICED_SNAPSHOT_VERSION, horizonMs: horizon });
+    for (const [name, user] of startValues(s.users, k.users)) yield line("user", name, user);
+    for (const [key, session] of startValues(s.sessions, k.sessions)) {
+      if (session.expiresMs > horizon) yield line("session", key, session);
+    }
+    for (const [key, expiresMs] of startValues(s.closedSessions, k.closed)) {
+      if (expiresMs > horizon) yield line("closed", key, expiresMs);
+    }
+    for (const [key, lease] of startValues(s.peerLeases, k.leases)) {
+      if (!leaseForgotten(lease.stamp, horizon)) yield line("lease", key, lease);
+    }
+    for (const [name, live] of s.groups) {
+      const head = k.groups.has(name) ? k.groups.get(name) : headOf(live);
+      if (head === null || head === undefined) continue; // created since the start
+      yield* this.#groupLines(name, head);
+    }
+    // Last, so that every seed of the start has been seen.
+    for (const [key, manifest] of startValues(s.manifests, new Map<string, null>())) {
+      if (this.#referenced.has(key) || this.#legacyFileHashes.has(manifest.fileHash)) {
+        yield line("manifest", key, manifest);
+      }
+    }
+  }
+
+  *#groupLines(name: string, head: GroupHead): Generator<string> {
+    const epochs = head.epochs.map(([stamp, owner]) => [
+      stamp,
+      { owner: owner ?? null, members: [], files: [] },
+    ]);
+    yield line("group", name, { creates: [...head.creates], removals: [...head.removals], epochs });
+    for (const [epoch, , record] of head.epochs) {
+      for (const [user, live] of record.members) {
+        const key = unitKey(name, epoch, user);
+        const reg = this.#kept.members.has(key) ? this.#kept.members.get(key) : live;
+        if (reg !== null && reg !== undefined) {
+          yield JSON.stringify(["member", name, epoch, user, reg]);
+        }
+      }
+      for (const [file, live] of record.files) {
+        const key = unitKey(name, epoch, file);
+        const seeds = this.#kept.files.has(key) ? this.#kept.files.get(key) : live;
+        if (seeds === null || seeds === undefined) continue;
+        for (const { value } of seeds.values()) {
+          noteSeed(value, this.#referenced, this.#legacyFileHashes);
+        }
+        yield JSON.stringify(["file", name, epoch, file, [...seeds]]);
+      }
+    }
+  }
+}
+
+function line(kind: string, key: string, value: unknown): string {
+  return JSON.stringify([kind, key, value]);
+}
+
+function unitKey(group: string, epoch: Stamp, name: string): string {
+  return JSON.stringify([group, epoch, name]);
+}
+
+function headOf(group: GroupRecord): GroupHead {
+  return {
+    creates: new Map(group.creates),
+    removals: new Map(group.removals),
+    epochs: [...group.epochs].map(([stamp, epoch]) => [stamp, epoch.owner, epoch]),
+  };
+}
+
+function keep<T>(kept: Map<string, T | null>, key: string, live: Map<string, T>): void {
+  if (!kept.has(key)) kept.set(key, live.get(key) ?? null);
+}
+
+function noteSeed(seed: Seed, keys: Set<string>, legacyFileHashes: Set<string>): void {
+  if (!seed.active) return;
+  if (seed.piecesKey !== undefined) keys.add(seed.piecesKey);
+  else legacyFileHashes.add(seed.fileHash); // from before shares carried manifests: any of its file's
+}
+
+/**
+ * The start value of every record of a live map, in the map's order, then
+ * those deleted since the start.
+ */
+function* startValues<T>(
+  live: Map<string, T>,
+  kept: Map<string, T | null>,
+): Generator<[string, T]> {
+  for (const [key, value] of live) {
+    const start = kept.has(key) ? kept.get(key) : value;
+    if (start !== null && start !== undefined) yield [key, start];
+  }
+  for (const [key, start] of kept) {
+    if (start !== null && !live.has(key)) yield [key, start];
+  }
+}
