@@ -17,17 +17,17 @@ import { INSERT_PIECES, movePiecesOutOfOps, saveManifestPieces } from "./piece_s
 import { piecesKeyOf } from "./piece_hashes.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
 import { renameLegacyFileIds } from "./file_id_migration.ts";
-import { type VersionVector, vvFromObject, vvToObject } from "./version_vector.ts";
+import {
+  type SnapshotReader,
+  SnapshotRows,
+  type StagedSnapshot,
+  transaction,
+} from "./snapshot_rows.ts";
+import type { VersionVector } from "./version_vector.ts";
 
 /** A saved state and the version vector it covers. */
 export interface StoredSnapshot {
   state: string;
-  versionVector: VersionVector;
-}
-
-/** A saved state as its lines, read one at a time, and the version vector it covers. */
-export interface SnapshotReader {
-  lines: Iterable<string>;
   versionVector: VersionVector;
 }
 
@@ -55,9 +55,6 @@ const SCHEMA = `
   );
 `;
 
-/** Characters of snapshot lines stored in one row. */
-const SNAPSHOT_ROW_CHARS = 64 * 1024;
-
 interface OpRow {
   origin: number;
   seq: number;
@@ -68,6 +65,7 @@ interface OpRow {
 
 export { type VersionVector, vvFromObject, vvToObject } from "./version_vector.ts";
 export { commitFailure } from "./commit_failure.ts";
+export type { SnapshotReader, StagedSnapshot } from "./snapshot_rows.ts";
 
 /** The SQLite op log of one tracker. */
 export class OpStore {
@@ -76,6 +74,7 @@ export class OpStore {
   #after: StatementSync;
   #insertPieces: StatementSync;
   #readPieces: StatementSync;
+  #snapshots: SnapshotRows;
 
   /**
    * Opens (or creates) `tracker.db` in `dataDir`; the directory is 0700 and
@@ -101,6 +100,7 @@ export class OpStore {
     ).get();
     // A log from before piece hashes left the state (or whose old ops were just renamed).
     if (hasPieces === undefined || renamed) movePiecesOutOfOps(this.#db);
+    this.#snapshots = new SnapshotRows(this.#db);
     this.#insertPieces = this.#db.prepare(INSERT_PIECES);
     this.#readPieces = this.#db.prepare("SELECT hashes FROM piece_hashes WHERE key = ?");
     this.#insert = this.#db.prepare(
@@ -141,16 +141,7 @@ export class OpStore {
   }
 
   #transaction(body: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      body();
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      // SQLite rolls back by itself after some errors (SQLITE_FULL among
-      // them); a second ROLLBACK would fail and hide the real error.
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    transaction(this.#db, body);
   }
 
   /**
@@ -245,19 +236,7 @@ export class OpStore {
    * @returns the reader, or undefined when none is saved
    */
   snapshotReader(): SnapshotReader | undefined {
-    const row = this.#db.prepare("SELECT state, version_vector FROM snapshot WHERE slot = 1")
-      .get() as { state: string; version_vector: string } | undefined;
-    if (row === undefined) return undefined;
-    const versionVector = vvFromObject(JSON.parse(row.version_vector));
-    if (row.state !== "") return { lines: [row.state], versionVector }; // an older single text
-    const db = this.#db;
-    const lines = {
-      *[Symbol.iterator]() {
-        const rows = db.prepare("SELECT line FROM snapshot_lines ORDER BY n").iterate();
-        for (const r of rows as Iterable<{ line: string }>) yield* r.line.split("\n");
-      },
-    };
-    return { lines, versionVector };
+    return this.#snapshots.reader();
   }
 
   /**
@@ -269,17 +248,23 @@ export class OpStore {
     afterRow: number,
     limit: number,
   ): { lines: string[]; rows: number; versionVector: string } {
-    const meta = this.#db.prepare("SELECT version_vector FROM snapshot WHERE slot = 1").get() as
-      | { version_vector: string }
-      | undefined;
-    const rows = this.#db.prepare(
-      "SELECT line FROM snapshot_lines WHERE n > ? ORDER BY n LIMIT ?",
-    ).all(afterRow, limit) as unknown as { line: string }[];
-    return {
-      lines: rows.flatMap((row) => row.line.split("\n")),
-      rows: rows.length,
-      versionVector: meta?.version_vector ?? "",
-    };
+    return this.#snapshots.page(afterRow, limit);
+  }
+
+  /**
+   * Starts staging a new snapshot beside the saved one (snapshot_rows.ts).
+   * @returns the staged snapshot, seen only once swapped in
+   */
+  stageSnapshot(): StagedSnapshot {
+    return this.#snapshots.stage();
+  }
+
+  /**
+   * Deletes rows of snapshots older than the saved one, a few at a time.
+   * @returns whether any are left
+   */
+  dropOldSnapshotRows(maxRows: number): boolean {
+    return this.#snapshots.dropOld(maxRows);
   }
 
   /**
@@ -300,35 +285,14 @@ export class OpStore {
   }
 
   /**
-   * Replaces the snapshot, in one transaction, writing its lines as they come.
+   * Replaces the snapshot at once (the swap is one transaction), writing its lines as they come.
    * @param lines the snapshot's lines (or one text of newline-separated lines)
    */
   saveSnapshot(lines: Iterable<string> | string, versionVector: VersionVector): void {
-    const insert = this.#db.prepare("INSERT INTO snapshot_lines (n, line) VALUES (?, ?)");
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      this.#db.exec("DELETE FROM snapshot_lines");
-      // Lines go in rows of about SNAPSHOT_ROW_CHARS: one insert per line cost a fifth of
-      // the write throughput while snapshots of 30,000 files were taken.
-      let n = 0;
-      let row: string[] = [];
-      let chars = 0;
-      for (const line of typeof lines === "string" ? lines.split("\n") : lines) {
-        row.push(line);
-        chars += line.length;
-        if (chars < SNAPSHOT_ROW_CHARS) continue;
-        insert.run(n++, row.join("\n"));
-        [row, chars] = [[], 0];
-      }
-      if (row.length > 0) insert.run(n++, row.join("\n"));
-      this.#db.prepare(
-        "INSERT OR REPLACE INTO snapshot (slot, state, version_vector) VALUES (1, '', ?)",
-      ).run(JSON.stringify(vvToObject(versionVector)));
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    const staged = this.#snapshots.stage();
+    staged.add(typeof lines === "string" ? lines.split("\n") : [...lines]);
+    staged.swapIn(versionVector);
+    while (this.#snapshots.dropOld(Number.MAX_SAFE_INTEGER));
   }
 
   /**
@@ -350,16 +314,16 @@ export class OpStore {
       key: string;
     }[];
     const gone = keys.filter((row) => !keep.has(row.key));
-    const remove = this.#db.prepare("DELETE FROM piece_hashes WHERE key = ?");
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const row of gone) remove.run(row.key);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    this.deletePieces(gone.map((row) => row.key));
     return gone.length;
+  }
+
+  /** Deletes the piece hashes stored under these keys, in one transaction. */
+  deletePieces(keys: readonly string[]): void {
+    const remove = this.#db.prepare("DELETE FROM piece_hashes WHERE key = ?");
+    this.#transaction(() => {
+      for (const key of keys) remove.run(key);
+    });
   }
 
   /**
