@@ -17,8 +17,8 @@
  *
  * What compaction would drop (state_compaction.ts) is left out: sessions and
  * leases over by the start's horizon, and manifests no seed at the start
- * refers to. {@link SnapshotCursor.unneededManifests} then names the
- * manifests that can also leave memory.
+ * refers to. {@link SnapshotCursor.droppable} then names them, so that they
+ * can leave memory too without another pass over the state.
  */
 import type { Stamp } from "./hlc.ts";
 import type { Op } from "./ops.ts";
@@ -56,6 +56,16 @@ interface Kept {
   files: Map<string, Map<string, Register<Seed>> | null>;
 }
 
+/** What the snapshot left out, by key: it may leave memory too (see {@link SnapshotCursor.droppable}). */
+export interface Droppable {
+  /** Token hashes of sessions or closed sessions over by the start's horizon. */
+  sessions: string[];
+  /** Peer leases forgotten by the start's horizon. */
+  leases: string[];
+  /** Pieces keys of manifests no seed of the start refers to. */
+  manifests: string[];
+}
+
 /** A snapshot being written from a live state; see the module comment. */
 export class SnapshotCursor {
   /** The horizon at the start: what the snapshot's sessions and leases are measured by. */
@@ -72,6 +82,9 @@ export class SnapshotCursor {
   };
   #referenced = new Set<string>();
   #legacyFileHashes = new Set<string>();
+  /** File hashes of the shares applied since the start: their manifests may be needed again. */
+  #sharedSince = new Set<string>();
+  #droppable: Droppable = { sessions: [], leases: [], manifests: [] };
   #lines: Generator<string>;
   #done = false;
 
@@ -92,8 +105,13 @@ export class SnapshotCursor {
    * @param op the op about to be applied to the live state
    */
   beforeApply(op: Op): void {
-    // Also once done: unneededManifests() looks at the files changed since the start.
     const b = op.body;
+    if (b.type === "share_file") {
+      // Also once done: see mayDropManifest().
+      this.#sharedSince.add(b.fileHash);
+      if (b.manifest !== undefined) this.#sharedSince.add(b.manifest.fileHash);
+    }
+    if (this.#done) return;
     const s = this.#state;
     switch (b.type) {
       case "create_user":
@@ -137,23 +155,24 @@ export class SnapshotCursor {
   }
 
   /**
-   * Manifests that may leave memory once the snapshot is done: none of the
-   * start's seeds refers to them, nor any seed written since.
-   * @returns their pieces keys
+   * What the snapshot left out and may leave memory: the sessions, closed
+   * sessions and leases that are over (for good: the horizon only grows),
+   * and the manifests that no seed of the start referred to, as long as
+   * {@link SnapshotCursor.mayDropManifest} says so when they are dropped.
+   * @returns the keys, complete once the cursor is done
    */
-  unneededManifests(): string[] {
-    const needed = new Set(this.#referenced);
-    const legacy = new Set(this.#legacyFileHashes);
-    for (const key of this.#kept.files.keys()) {
-      const [group, epoch, name] = JSON.parse(key) as [string, Stamp, string];
-      const seeds = this.#state.groups.get(group)?.epochs.get(epoch)?.files.get(name);
-      for (const { value } of seeds?.values() ?? []) noteSeed(value, needed, legacy);
-    }
-    const unneeded: string[] = [];
-    for (const [key, manifest] of this.#state.manifests) {
-      if (!needed.has(key) && !legacy.has(manifest.fileHash)) unneeded.push(key);
-    }
-    return unneeded;
+  droppable(): Droppable {
+    return this.#droppable;
+  }
+
+  /**
+   * Whether a manifest the snapshot left out may leave memory now: no share
+   * of its file was applied since the start (such a share may refer to it).
+   * Ops keep being noted after the snapshot is done, so this holds at any later time.
+   * @returns true when no seed can refer to it
+   */
+  mayDropManifest(manifest: { fileHash: string }): boolean {
+    return !this.#sharedSince.has(manifest.fileHash);
   }
 
   #keepGroup(name: string): void {
@@ -182,14 +201,18 @@ export class SnapshotCursor {
     const horizon = this.horizonMs;
     yield JSON.stringify({ version: SLICED_SNAPSHOT_VERSION, horizonMs: horizon });
     for (const [name, user] of startValues(s.users, k.users)) yield line("user", name, user);
+    const drop = this.#droppable;
     for (const [key, session] of startValues(s.sessions, k.sessions)) {
       if (session.expiresMs > horizon) yield line("session", key, session);
+      else drop.sessions.push(key);
     }
     for (const [key, expiresMs] of startValues(s.closedSessions, k.closed)) {
       if (expiresMs > horizon) yield line("closed", key, expiresMs);
+      else drop.sessions.push(key);
     }
     for (const [key, lease] of startValues(s.peerLeases, k.leases)) {
       if (!leaseForgotten(lease.stamp, horizon)) yield line("lease", key, lease);
+      else drop.leases.push(key);
     }
     for (const [name, live] of s.groups) {
       const head = k.groups.has(name) ? k.groups.get(name) : headOf(live);
@@ -200,7 +223,7 @@ export class SnapshotCursor {
     for (const [key, manifest] of startValues(s.manifests, new Map<string, null>())) {
       if (this.#referenced.has(key) || this.#legacyFileHashes.has(manifest.fileHash)) {
         yield line("manifest", key, manifest);
-      }
+      } else drop.manifests.push(key);
     }
   }
 

@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { AppError } from "../protocol/errors.ts";
 import type { Op } from "./ops.ts";
 import { SnapshotCursor } from "./snapshot_cursor.ts";
-import { applyOp, createState, digestState, type TrackerState } from "./state.ts";
+import {
+  applyOp,
+  createState,
+  digestState,
+  pruneLease,
+  pruneSession,
+  type TrackerState,
+} from "./state.ts";
+import { removeManifest } from "./state_manifests.ts";
 import { compactState } from "./state_compaction.ts";
 import { serializeState, stateFromLines } from "./state_snapshot.ts";
 import { type Command, manifestOf, seededRandom, SimTracker } from "./_test_helpers.ts";
@@ -85,24 +93,41 @@ Deno.test("SnapshotCursor writes the state of its start while ops keep being app
   }
 });
 
-Deno.test("SnapshotCursor.unneededManifests() names only manifests compaction drops", () => {
+Deno.test("SnapshotCursor.droppable() names only what compaction drops, and dropping it changes nothing seen", () => {
   for (let seed = 1; seed <= 40; seed++) {
     const random = seededRandom(seed * 104_729);
     const ops = history(seed, 300);
     const start = Math.floor(random() * ops.length);
     const live = stateOf(ops.slice(0, start));
     const cursor = new SnapshotCursor(live);
-    for (const op of ops.slice(start)) {
+    const dropAt = start + Math.floor(random() * (ops.length - start));
+    for (const [i, op] of ops.entries()) {
+      if (i < start) continue;
+      if (i === dropAt) dropAll(live, cursor);
       cursor.take(2);
       cursor.beforeApply(op);
       applyOp(live, op);
     }
     cursor.take(Number.MAX_SAFE_INTEGER);
-    const droppable = new Set(compactState(stateOf(ops)).manifests);
-    const unneeded = cursor.unneededManifests();
-    for (const key of unneeded) assert.ok(droppable.has(key), `seed ${seed}: ${key}`);
+    if (dropAt >= ops.length) dropAll(live, cursor);
+    const whole = stateOf(ops);
+    assert.equal(digestState(live), digestState(whole), `seed ${seed}`);
+    compactState(whole);
+    compactState(live);
+    assert.equal(serializeState(live), serializeState(whole), `seed ${seed}`);
   }
 });
+
+// Drops what the cursor found droppable so far, as a snapshot job does.
+function dropAll(state: TrackerState, cursor: SnapshotCursor): void {
+  const { sessions, leases, manifests } = cursor.droppable();
+  for (const key of sessions) pruneSession(state, key);
+  for (const key of leases) pruneLease(state, key);
+  for (const key of manifests) {
+    const manifest = state.manifests.get(key);
+    if (manifest !== undefined && cursor.mayDropManifest(manifest)) removeManifest(state, key);
+  }
+}
 
 Deno.test("SnapshotCursor writes a group as its own line, then a line per member and file", () => {
   const t = new SimTracker(1);

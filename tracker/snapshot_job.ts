@@ -2,42 +2,45 @@
  * A snapshot written while the tracker keeps working: each turn of the event
  * loop takes lines from a {@link SnapshotCursor} for about SLICE_MS and stages
  * them (snapshot_rows.ts); ops go on being decided, applied and committed in
- * between. When the last line is staged, the same turn swaps the snapshot in,
- * lets what compaction drops leave memory and cuts the log behind the
- * snapshot; later turns delete the old snapshot's rows. A job that is
- * abandoned (the state was replaced, or the tracker closes) stops at once:
+ * between. The turn that stages the last line swaps the snapshot in. Later
+ * turns, a bounded amount each: what the snapshot left out leaves memory and
+ * the piece hashes of dropped manifests leave disk; then the log is cut
+ * behind the snapshot; then the old snapshot's rows are deleted. A job that
+ * is abandoned (the state is replaced, or the tracker closes) stops at once:
  * what it staged is never swapped in.
  */
 import { clearImmediate, setImmediate } from "node:timers";
 import type { Op } from "./ops.ts";
 import { cutLogBehind, type LogCut } from "./replica_snapshot.ts";
 import { SnapshotCursor } from "./snapshot_cursor.ts";
-import { pruneLeases, pruneSessions, type TrackerState } from "./state.ts";
+import { pruneLease, pruneSession, type TrackerState } from "./state.ts";
 import { removeManifest } from "./state_manifests.ts";
 import { commitFailure, type StagedSnapshot } from "./storage.ts";
 
-/** Time one turn spends on a snapshot, in ms: short enough not to hold up replies. */
+/** Time one turn spends taking snapshot lines, in ms: short enough not to hold up replies. */
 const SLICE_MS = 2;
 /** Lines taken between two looks at the clock. */
 const LINES_PER_LOOK = 32;
+/** Entries dropped from memory per turn once the snapshot is in. */
+const DROPS_PER_TURN = 2000;
 /** Rows of an older snapshot deleted per turn (about 64 KiB each). */
 const OLD_ROWS_PER_TURN = 16;
+
+type VersionVector = LogCut["held"];
 
 /** What a job reads and moves: the store, the live state and where the log may be cut. */
 export interface SnapshotJobInput extends Omit<LogCut, "peers" | "cut"> {
   state: TrackerState;
-  /** What each peer is known to hold, asked when the snapshot is in. */
+  /** What each peer is known to hold, asked once the snapshot is in. */
   peers: () => VersionVector[];
   log?: ((line: string) => void) | undefined;
-  /** The clock that bounds a slice. @default performance.now */
+  /** The clock that bounds a slice, in ms. @default performance.now */
   nowMs?: () => number;
 }
 
-type VersionVector = LogCut["held"];
-
 /** One snapshot being written; see the module comment. */
 export class SnapshotJob {
-  /** Resolves with whether the snapshot was swapped in, once the job is over. */
+  /** Resolves once the job is over: true when the snapshot was swapped in and the log cut. */
   readonly finished: Promise<boolean>;
   #input: SnapshotJobInput;
   #cursor: SnapshotCursor;
@@ -46,7 +49,7 @@ export class SnapshotJob {
   #timer: ReturnType<typeof setImmediate> | undefined;
   #end = Promise.withResolvers<boolean>();
 
-  /** Starts a snapshot of the state as it is now, covering `input.held`. */
+  /** Starts a snapshot of the state as it is now, covering `input.held` (all committed). */
   constructor(input: SnapshotJobInput) {
     this.#input = { ...input, held: new Map(input.held) };
     this.#cursor = new SnapshotCursor(input.state);
@@ -59,7 +62,7 @@ export class SnapshotJob {
     this.#cursor.beforeApply(op);
   }
 
-  /** Stops the job; nothing it staged is swapped in. */
+  /** Stops the job; nothing more is written, and a snapshot not yet swapped in never is. */
   abandon(): void {
     if (this.#abandoned) return;
     this.#abandoned = true;
@@ -74,8 +77,12 @@ export class SnapshotJob {
     });
   }
 
+  #fail(what: string, error: unknown): void {
+    this.#input.log?.(`tracker: cannot ${what}: ${commitFailure(error)}`);
+    this.abandon();
+  }
+
   #stageSlice(): void {
-    const { store, log } = this.#input;
     const now = this.#input.nowMs ?? (() => performance.now());
     const started = now();
     const lines: string[] = [];
@@ -83,36 +90,46 @@ export class SnapshotJob {
       !this.#cursor.done && now() - started < SLICE_MS
     );
     try {
-      this.#staged ??= store.stageSnapshot();
+      this.#staged ??= this.#input.store.stageSnapshot();
       this.#staged.add(lines);
       if (this.#cursor.done) this.#staged.swapIn(this.#input.held);
     } catch (error) {
-      log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);
-      return this.abandon();
+      return this.#fail("save a snapshot", error);
     }
     if (!this.#cursor.done) return this.#next(() => this.#stageSlice());
-    this.#compactMemory();
+    const { sessions, leases, manifests } = this.#cursor.droppable();
+    this.#next(() => this.#drop([...sessions], [...leases], [...manifests]));
+  }
+
+  // What the snapshot left out leaves memory too, as compaction would (state_compaction.ts).
+  #drop(sessions: string[], leases: string[], manifests: string[]): void {
+    const { state, store } = this.#input;
+    for (const key of sessions.splice(0, DROPS_PER_TURN)) pruneSession(state, key);
+    for (const key of leases.splice(0, DROPS_PER_TURN)) pruneLease(state, key);
+    const dropped = manifests.splice(0, DROPS_PER_TURN).filter((key) => {
+      const manifest = state.manifests.get(key);
+      return manifest !== undefined && this.#cursor.mayDropManifest(manifest);
+    });
+    for (const key of dropped) removeManifest(state, key);
+    try {
+      if (dropped.length > 0) store.deletePieces(dropped);
+    } catch (error) {
+      return this.#fail("delete piece hashes", error); // only garbage is left behind
+    }
+    if (sessions.length + leases.length + manifests.length > 0) {
+      return this.#next(() => this.#drop(sessions, leases, manifests));
+    }
+    this.#next(() => this.#cutLog());
+  }
+
+  #cutLog(): void {
     try {
       cutLogBehind({ ...this.#input, peers: this.#input.peers(), cut: new Map() });
     } catch (error) {
-      log?.(`tracker: cannot cut the op log: ${commitFailure(error)}`);
+      return this.#fail("cut the op log", error);
     }
     this.#end.resolve(true);
     this.#next(() => this.#dropOldRows());
-  }
-
-  // What the saved snapshot left out leaves memory too, as compaction would (state_compaction.ts).
-  #compactMemory(): void {
-    const { state, store } = this.#input;
-    pruneSessions(state);
-    pruneLeases(state);
-    const unneeded = this.#cursor.unneededManifests();
-    for (const key of unneeded) removeManifest(state, key);
-    try {
-      store.deletePieces(unneeded);
-    } catch (error) {
-      this.#input.log?.(`tracker: cannot delete piece hashes: ${commitFailure(error)}`);
-    }
   }
 
   #dropOldRows(): void {
@@ -121,7 +138,7 @@ export class SnapshotJob {
         this.#next(() => this.#dropOldRows());
       }
     } catch (error) {
-      this.#input.log?.(`tracker: cannot delete an old snapshot: ${commitFailure(error)}`);
+      this.#fail("delete an old snapshot", error);
     }
   }
 }

@@ -34,7 +34,9 @@ export interface ScheduledReplica {
 export class SnapshotSchedule {
   #replica: ScheduledReplica;
   #since = 0;
+  /** The latest job: writing a snapshot, or (once it is in) deleting the old one's rows. */
   #job: SnapshotJob | undefined;
+  #writing = false;
 
   /** A schedule for `replica`, with no ops since its last snapshot. */
   constructor(replica: ScheduledReplica) {
@@ -49,7 +51,7 @@ export class SnapshotSchedule {
 
   /** Keeps what `op` changes for the snapshot being written; call it before applying the op. */
   beforeApply(op: Op): void {
-    this.#job?.beforeApply(op);
+    if (this.#writing) this.#job?.beforeApply(op);
   }
 
   /** Counts ops just committed (the queue is empty) and starts a snapshot when one is due. */
@@ -63,10 +65,10 @@ export class SnapshotSchedule {
    * @returns whether there was one
    */
   stop(): boolean {
-    const job = this.#job;
-    this.#job = undefined;
-    job?.abandon();
-    return job !== undefined;
+    const writing = this.#writing;
+    this.#job?.abandon();
+    [this.#job, this.#writing] = [undefined, false];
+    return writing;
   }
 
   /** On close: saves a snapshot at once if the log has ops it does not cover. */
@@ -92,7 +94,7 @@ export class SnapshotSchedule {
   }
 
   #due(): boolean {
-    if (this.#job !== undefined) return false;
+    if (this.#writing) return false; // one at a time
     const r = this.#replica;
     const every = Math.max(r.options().snapshotEveryOps, r.opCount() / 2);
     if (this.#since < every) return false;
@@ -102,6 +104,7 @@ export class SnapshotSchedule {
   #start(): void {
     const r = this.#replica;
     const { logKeepOps, log } = r.options();
+    this.#job?.abandon(); // its old rows, if any are left, go with this one's
     const job = new SnapshotJob({
       store: r.store(),
       state: r.state(),
@@ -111,9 +114,9 @@ export class SnapshotSchedule {
       logKeepOps,
       log,
     });
-    [this.#job, this.#since] = [job, 0];
+    [this.#job, this.#writing, this.#since] = [job, true, 0];
     void job.finished.then((saved) => {
-      if (this.#job === job) this.#job = undefined;
+      if (this.#job === job) this.#writing = false;
       if (!saved) this.#since = Math.max(this.#since, 1); // the log is not covered yet
     });
   }
