@@ -54,10 +54,24 @@ export function saveSnapshot(input: SnapshotInput): boolean {
 
 /** Cuts the log behind a snapshot just saved, as far as every known peer allows. */
 export function cutLogBehind(input: LogCut): void {
-  const { store, held, base } = input;
+  const upTo = logCutPoint(input);
+  if (upTo.size === 0) return;
+  input.store.truncateLog(upTo, REMEMBERED_RETRIES);
+  raiseBase(input.base, upTo);
+}
+
+/**
+ * Where the log may be cut behind a snapshot just saved.
+ * @returns origin -> last seq to delete, only where that moves the log's start
+ */
+export function logCutPoint(input: LogCut): VersionVector {
+  const { held, base } = input;
   const upTo = truncationPoint(held, base, input.peers, input.logKeepOps ?? LOG_KEEP_OPS);
   for (const [origin, seq] of input.cut) upTo.set(origin, Math.max(seq, upTo.get(origin) ?? 0));
-  if (upTo.size === 0) return;
-  store.truncateLog(upTo, REMEMBERED_RETRIES);
+  return upTo;
+}
+
+/** Raises the log's start, per origin, to at least `upTo`. */
+export function raiseBase(base: VersionVector, upTo: VersionVector): void {
   for (const [origin, seq] of upTo) base.set(origin, Math.max(seq, base.get(origin) ?? 0));
 }

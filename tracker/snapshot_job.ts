@@ -11,7 +11,8 @@
  */
 import { clearImmediate, setImmediate } from "node:timers";
 import type { Op } from "./ops.ts";
-import { cutLogBehind, type LogCut } from "./replica_snapshot.ts";
+import { REMEMBERED_RETRIES } from "./config.ts";
+import { type LogCut, logCutPoint, raiseBase } from "./replica_snapshot.ts";
 import { SnapshotCursor } from "./snapshot_cursor.ts";
 import { pruneLease, pruneSession, type TrackerState } from "./state.ts";
 import { removeManifest } from "./state_manifests.ts";
@@ -23,6 +24,8 @@ const SLICE_MS = 2;
 const LINES_PER_LOOK = 32;
 /** Entries dropped from memory per turn once the snapshot is in. */
 const DROPS_PER_TURN = 2000;
+/** Ops deleted from the log per turn. */
+const CUT_OPS_PER_TURN = 2000;
 /** Rows of an older snapshot deleted per turn (about 64 KiB each). */
 const OLD_ROWS_PER_TURN = 16;
 
@@ -119,12 +122,16 @@ export class SnapshotJob {
     if (sessions.length + leases.length + manifests.length > 0) {
       return this.#next(() => this.#drop(sessions, leases, manifests));
     }
-    this.#next(() => this.#cutLog());
+    const upTo = logCutPoint({ ...this.#input, peers: this.#input.peers(), cut: new Map() });
+    // Raised before the ops go: a peer that lacks them is sent the snapshot, which has them.
+    raiseBase(this.#input.base, upTo);
+    this.#next(() => this.#cutLog(upTo));
   }
 
-  #cutLog(): void {
+  #cutLog(upTo: VersionVector): void {
     try {
-      cutLogBehind({ ...this.#input, peers: this.#input.peers(), cut: new Map() });
+      const more = this.#input.store.truncateLog(upTo, REMEMBERED_RETRIES, CUT_OPS_PER_TURN);
+      if (more) return this.#next(() => this.#cutLog(upTo));
     } catch (error) {
       return this.#fail("cut the op log", error);
     }

@@ -91,6 +91,10 @@ export class OpStore {
     if (!columns.some((c) => c["name"] === "retry")) {
       this.#db.exec("ALTER TABLE ops ADD COLUMN retry TEXT"); // a log from before retry ids
     }
+    // The latest ops with a retry record are found without a scan of the log (truncateLog).
+    this.#db.exec(
+      "CREATE INDEX IF NOT EXISTS ops_retry_stamp ON ops (stamp) WHERE retry IS NOT NULL",
+    );
     hashLegacyTokens(this.#db); // a log from before tokens were hashed
     // A log from before file ids were hashes of piece hashes: its snapshot goes too.
     const renamed = renameLegacyFileIds(this.#db) > 0;
@@ -192,12 +196,14 @@ export class OpStore {
   }
 
   /**
-   * Deletes the ops up to a seq per origin, in one transaction; the caller
-   * has saved a snapshot that covers them.
+   * Deletes the ops up to a seq per origin (at most `maxOps` of them), in one
+   * transaction; the caller has saved a snapshot that covers them.
    * @param upTo origin -> last seq to delete
    * @param keepRetries how many of the latest ops with a retry record to keep anyway
+   * @param maxOps most ops to delete now, from the start of the log
+   * @returns whether ops up to `upTo` are left (when `maxOps` stopped it)
    */
-  truncateLog(upTo: VersionVector, keepRetries: number): void {
+  truncateLog(upTo: VersionVector, keepRetries: number, maxOps = Number.MAX_SAFE_INTEGER): boolean {
     // The latest ops that carry a retry record stay, so that a command retried after a
     // restart is still answered (see recentRetries).
     const kept = this.#db.prepare(
@@ -210,17 +216,25 @@ export class OpStore {
       `INSERT INTO log_base (origin, seq) VALUES (?, ?)
        ON CONFLICT (origin) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
     );
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    const from = this.logBase();
+    let budget = maxOps;
+    let more = false;
+    this.#transaction(() => {
       for (const [origin, seq] of upTo) {
-        remove.run(origin, seq, kept?.stamp ?? "");
-        base.run(origin, seq);
+        const start = from.get(origin) ?? 0;
+        if (start >= seq) continue;
+        if (budget <= 0) {
+          more = true;
+          continue;
+        }
+        const end = Math.min(seq, start + budget);
+        remove.run(origin, end, kept?.stamp ?? "");
+        base.run(origin, end);
+        budget -= end - start;
+        if (end < seq) more = true;
       }
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
+    return more;
   }
 
   /** The latest HLC stamp in the log, if any. */
