@@ -85,7 +85,8 @@ export class SnapshotCursor {
   /** File hashes of the shares applied since the start: their manifests may be needed again. */
   #sharedSince = new Set<string>();
   #droppable: Droppable = { sessions: [], leases: [], manifests: [] };
-  #lines: Generator<string>;
+  /** Yields a line, or undefined for a step that wrote none (a record skipped). */
+  #lines: Generator<string | undefined>;
   #done = false;
 
   /** Starts a snapshot of `state` as it is now. */
@@ -141,15 +142,17 @@ export class SnapshotCursor {
   }
 
   /**
-   * The next lines of the snapshot.
-   * @returns at most `maxLines` lines; fewer only when the snapshot is done
+   * The next lines of the snapshot, in at most `maxSteps` steps: a step looks
+   * at one record and writes at most one line, so that records skipped (added
+   * since the start) cost turns like any others.
+   * @returns the lines written
    */
-  take(maxLines: number): string[] {
+  take(maxSteps: number): string[] {
     const lines: string[] = [];
-    while (!this.#done && lines.length < maxLines) {
+    for (let step = 0; step < maxSteps && !this.#done; step++) {
       const next = this.#lines.next();
       if (next.done) this.#done = true;
-      else lines.push(next.value);
+      else if (next.value !== undefined) lines.push(next.value);
     }
     return lines;
   }
@@ -195,39 +198,56 @@ export class SnapshotCursor {
     this.#kept.files.set(key, seeds === undefined ? null : new Map(seeds));
   }
 
-  *#walk(): Generator<string> {
+  *#walk(): Generator<string | undefined> {
     const s = this.#state;
     const k = this.#kept;
     const horizon = this.horizonMs;
     yield JSON.stringify({ version: SLICED_SNAPSHOT_VERSION, horizonMs: horizon });
-    for (const [name, user] of startValues(s.users, k.users)) yield line("user", name, user);
+    for (const entry of startValues(s.users, k.users)) {
+      yield entry && line("user", entry[0], entry[1]);
+    }
     const drop = this.#droppable;
-    for (const [key, session] of startValues(s.sessions, k.sessions)) {
-      if (session.expiresMs > horizon) yield line("session", key, session);
-      else drop.sessions.push(key);
+    for (const entry of startValues(s.sessions, k.sessions)) {
+      if (entry === undefined || entry[1].expiresMs > horizon) {
+        yield entry && line("session", entry[0], entry[1]);
+      } else {
+        drop.sessions.push(entry[0]);
+        yield undefined;
+      }
     }
-    for (const [key, expiresMs] of startValues(s.closedSessions, k.closed)) {
-      if (expiresMs > horizon) yield line("closed", key, expiresMs);
-      else drop.sessions.push(key);
+    for (const entry of startValues(s.closedSessions, k.closed)) {
+      if (entry === undefined || entry[1] > horizon) yield entry && line("closed", ...entry);
+      else {
+        drop.sessions.push(entry[0]);
+        yield undefined;
+      }
     }
-    for (const [key, lease] of startValues(s.peerLeases, k.leases)) {
-      if (!leaseForgotten(lease.stamp, horizon)) yield line("lease", key, lease);
-      else drop.leases.push(key);
+    for (const entry of startValues(s.peerLeases, k.leases)) {
+      if (entry === undefined || !leaseForgotten(entry[1].stamp, horizon)) {
+        yield entry && line("lease", ...entry);
+      } else {
+        drop.leases.push(entry[0]);
+        yield undefined;
+      }
     }
     for (const [name, live] of s.groups) {
       const head = k.groups.has(name) ? k.groups.get(name) : headOf(live);
-      if (head === null || head === undefined) continue; // created since the start
-      yield* this.#groupLines(name, head);
+      if (head === null || head === undefined) yield undefined; // created since the start
+      else yield* this.#groupLines(name, head);
     }
     // Last, so that every seed of the start has been seen.
-    for (const [key, manifest] of startValues(s.manifests, new Map<string, null>())) {
-      if (this.#referenced.has(key) || this.#legacyFileHashes.has(manifest.fileHash)) {
-        yield line("manifest", key, manifest);
-      } else drop.manifests.push(key);
+    for (const entry of startValues(s.manifests, new Map<string, null>())) {
+      if (entry === undefined) yield undefined;
+      else if (this.#referenced.has(entry[0]) || this.#legacyFileHashes.has(entry[1].fileHash)) {
+        yield line("manifest", ...entry);
+      } else {
+        drop.manifests.push(entry[0]);
+        yield undefined;
+      }
     }
   }
 
-  *#groupLines(name: string, head: GroupHead): Generator<string> {
+  *#groupLines(name: string, head: GroupHead): Generator<string | undefined> {
     const epochs = head.epochs.map(([stamp, owner]) => [
       stamp,
       { owner: owner ?? null, members: [], files: [] },
@@ -237,14 +257,17 @@ export class SnapshotCursor {
       for (const [user, live] of record.members) {
         const key = unitKey(name, epoch, user);
         const reg = this.#kept.members.has(key) ? this.#kept.members.get(key) : live;
-        if (reg !== null && reg !== undefined) {
-          yield JSON.stringify(["member", name, epoch, user, reg]);
-        }
+        yield reg === null || reg === undefined
+          ? undefined
+          : JSON.stringify(["member", name, epoch, user, reg]);
       }
       for (const [file, live] of record.files) {
         const key = unitKey(name, epoch, file);
         const seeds = this.#kept.files.has(key) ? this.#kept.files.get(key) : live;
-        if (seeds === null || seeds === undefined) continue;
+        if (seeds === null || seeds === undefined) {
+          yield undefined;
+          continue;
+        }
         for (const { value } of seeds.values()) {
           noteSeed(value, this.#referenced, this.#legacyFileHashes);
         }
@@ -282,17 +305,18 @@ function noteSeed(seed: Seed, keys: Set<string>, legacyFileHashes: Set<string>):
 
 /**
  * The start value of every record of a live map, in the map's order, then
- * those deleted since the start.
+ * those deleted since the start; undefined for each record looked at and
+ * skipped (added since the start, or kept and still there).
  */
 function* startValues<T>(
   live: Map<string, T>,
   kept: Map<string, T | null>,
-): Generator<[string, T]> {
+): Generator<[string, T] | undefined> {
   for (const [key, value] of live) {
     const start = kept.has(key) ? kept.get(key) : value;
-    if (start !== null && start !== undefined) yield [key, start];
+    yield start === null || start === undefined ? undefined : [key, start];
   }
   for (const [key, start] of kept) {
-    if (start !== null && !live.has(key)) yield [key, start];
+    yield start === null || live.has(key) ? undefined : [key, start];
   }
 }
