@@ -29,6 +29,9 @@ export interface Figures {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** A stall of the event loop shows here and in the maximum before it moves the p99. */
+  p999Ms: number;
+  maxMs: number;
   /** CPU the benchmark's own process used meanwhile, % of one core: near 100, it is the bottleneck. */
   generatorCpu: number;
 }
@@ -88,6 +91,8 @@ export async function measure(
     perSecond: latencies.length / elapsed,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
+    p999Ms: percentile(latencies, 0.999),
+    maxMs: latencies.at(-1) ?? 0,
     generatorCpu: (cpu.user + cpu.system) / 1e4 / elapsed,
   };
 }
@@ -105,6 +110,11 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return cells.map((row) => row.map((c, i) => String(c).padStart(widths[i]!)).join("  ")).join(
     "\n",
   );
+}
+
+function cellsOf(r: Figures): (string | number)[] {
+  const latencies = [r.p50Ms, r.p99Ms, r.p999Ms, r.maxMs];
+  return [r.name, String(r.requests), r.perSecond, ...latencies, r.generatorCpu];
 }
 
 function manifestFor(n: number) {
@@ -173,8 +183,8 @@ export async function run(): Promise<void> {
     }
     // deno-lint-ignore no-console
     console.log(table(
-      ["command", "requests", "req/s", "p50 ms", "p99 ms", "generator CPU %"],
-      rows.map((r) => [r.name, String(r.requests), r.perSecond, r.p50Ms, r.p99Ms, r.generatorCpu]),
+      ["command", "requests", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "generator CPU %"],
+      rows.map(cellsOf),
     ));
     // deno-lint-ignore no-console
     console.log(
