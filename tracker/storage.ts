@@ -7,14 +7,15 @@
  * the snapshot are deleted, and `log_base` records up to where, per origin
  * (a peer that needs older ops gets the snapshot instead).
  * Piece hashes of manifests are kept apart, as raw bytes under the hash of
- * those bytes (piece_hashes.ts), written in the transaction of the op that
- * carried them and read when a download asks.
+ * those bytes (piece_hashes.ts, piece_lists.ts), written in the transaction
+ * of the op that carried them and read when a download asks.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
-import { INSERT_PIECES, movePiecesOutOfOps, saveManifestPieces } from "./piece_store.ts";
-import { piecesKeyOf } from "./piece_hashes.ts";
+import { movePiecesOutOfOps } from "./piece_store.ts";
+import { PieceLists } from "./piece_lists.ts";
+import { piecesKeyOf, summarize } from "./piece_hashes.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
 import { renameLegacyFileIds } from "./file_id_migration.ts";
 import {
@@ -72,8 +73,7 @@ export class OpStore {
   #db: DatabaseSync;
   #insert: StatementSync;
   #after: StatementSync;
-  #insertPieces: StatementSync;
-  #readPieces: StatementSync;
+  #pieces: PieceLists;
   #snapshots: SnapshotRows;
 
   /**
@@ -100,13 +100,12 @@ export class OpStore {
     const renamed = renameLegacyFileIds(this.#db) > 0;
     if (renamed) this.#db.exec("DELETE FROM snapshot_lines");
     const hasPieces = this.#db.prepare(
-      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'piece_hashes'",
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('piece_hashes', 'piece_lists')",
     ).get();
     // A log from before piece hashes left the state (or whose old ops were just renamed).
     if (hasPieces === undefined || renamed) movePiecesOutOfOps(this.#db);
     this.#snapshots = new SnapshotRows(this.#db);
-    this.#insertPieces = this.#db.prepare(INSERT_PIECES);
-    this.#readPieces = this.#db.prepare("SELECT hashes FROM piece_hashes WHERE key = ?");
+    this.#pieces = new PieceLists(this.#db);
     this.#insert = this.#db.prepare(
       "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );
@@ -121,15 +120,22 @@ export class OpStore {
    * @throws the SQLite error when the transaction cannot commit (it is rolled back)
    */
   append(ops: readonly Op[]): void {
-    this.#transaction(() => {
-      for (const op of ops) {
-        const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
-        this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
-        if (op.body.type === "share_file" && op.body.manifest !== undefined) {
-          saveManifestPieces(this.#insertPieces, op.body.manifest);
+    let committed = false;
+    try {
+      this.#transaction(() => {
+        for (const op of ops) {
+          const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
+          this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
+          if (op.body.type === "share_file" && op.body.manifest !== undefined) {
+            const { summary, packed } = summarize(op.body.manifest);
+            this.#pieces.stage(summary.piecesKey, packed);
+          }
         }
-      }
-    });
+      });
+      committed = true;
+    } finally {
+      this.#pieces.settle(committed);
+    }
   }
 
   /**
@@ -287,7 +293,7 @@ export class OpStore {
    */
   putPieces(key: string, packed: Uint8Array): boolean {
     if (packed.length % 32 !== 0 || piecesKeyOf(packed) !== key) return false;
-    this.#insertPieces.run(key, packed);
+    this.#pieces.put(key, packed);
     return true;
   }
 
@@ -314,8 +320,7 @@ export class OpStore {
    * @returns their raw bytes, 32 per piece, or undefined when none are stored
    */
   readPieces(key: string): Uint8Array | undefined {
-    const row = this.#readPieces.get(key) as { hashes: Uint8Array } | undefined;
-    return row?.hashes;
+    return this.#pieces.read(key);
   }
 
   /**
@@ -324,20 +329,14 @@ export class OpStore {
    * @returns how many lists were deleted
    */
   sweepPieces(keep: ReadonlyMap<string, unknown>): number {
-    const keys = this.#db.prepare("SELECT key FROM piece_hashes").all() as unknown as {
-      key: string;
-    }[];
-    const gone = keys.filter((row) => !keep.has(row.key));
-    this.deletePieces(gone.map((row) => row.key));
+    const gone = this.#pieces.keys().filter((key) => !keep.has(key));
+    this.#pieces.delete(gone);
     return gone.length;
   }
 
   /** Deletes the piece hashes stored under these keys, in one transaction. */
   deletePieces(keys: readonly string[]): void {
-    const remove = this.#db.prepare("DELETE FROM piece_hashes WHERE key = ?");
-    this.#transaction(() => {
-      for (const key of keys) remove.run(key);
-    });
+    this.#pieces.delete(keys);
   }
 
   /**
