@@ -9,7 +9,6 @@
  * is abandoned (the state is replaced, or the tracker closes) stops at once:
  * what it staged is never swapped in.
  */
-import { clearImmediate, setImmediate } from "node:timers";
 import type { Op } from "./ops.ts";
 import { REMEMBERED_RETRIES } from "./config.ts";
 import { type LogCut, logCutPoint, raiseBase } from "./replica_snapshot.ts";
@@ -49,7 +48,7 @@ export class SnapshotJob {
   #cursor: SnapshotCursor;
   #staged: StagedSnapshot | undefined;
   #abandoned = false;
-  #timer: ReturnType<typeof setImmediate> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #end = Promise.withResolvers<boolean>();
 
   /** Starts a snapshot of the state as it is now, covering `input.held` (all committed). */
@@ -69,15 +68,17 @@ export class SnapshotJob {
   abandon(): void {
     if (this.#abandoned) return;
     this.#abandoned = true;
-    if (this.#timer !== undefined) clearImmediate(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#end.resolve(false);
   }
 
   #next(step: () => void): void {
-    this.#timer = setImmediate(() => {
+    // A timer, not setImmediate: in Deno a chain of immediates runs before any socket is read,
+    // so requests waited for the whole snapshot however short each slice was.
+    this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (!this.#abandoned) step();
-    });
+    }, 0);
   }
 
   #fail(what: string, error: unknown): void {
