@@ -80,7 +80,7 @@ Deno.test("OpStore moves the piece hashes of an older log out of its ops and dro
     store.close();
     // As a log written before piece hashes were kept apart.
     const db = new DatabaseSync(`${dir}/tracker.db`);
-    db.exec("DROP TABLE piece_hashes");
+    db.exec("DROP TABLE piece_lists");
     db.close();
     const reopened = new OpStore(dir);
     const key = summarize(manifestOf("old", 3)).summary.piecesKey;
@@ -90,6 +90,40 @@ Deno.test("OpStore moves the piece hashes of an older log out of its ops and dro
     );
     assert.equal(reopened.loadSnapshot(), undefined);
     reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("OpStore moves piece hashes kept by key into lists kept by rowid, and deletes them by key", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new OpStore(dir);
+    store.close();
+    // As a log written when piece hashes were kept in a table keyed by their key.
+    const db = new DatabaseSync(`${dir}/tracker.db`);
+    const packed = packPieceHashes(manifestOf("kept by key", 5).pieceHashes);
+    const key = piecesKeyOf(packed);
+    db.exec(`DROP TABLE piece_lists;
+      CREATE TABLE piece_hashes (key TEXT PRIMARY KEY, hashes BLOB NOT NULL) WITHOUT ROWID;`);
+    db.prepare("INSERT INTO piece_hashes VALUES (?, ?)").run(key, packed);
+    db.close();
+    const reopened = new OpStore(dir);
+    try {
+      assert.deepEqual(reopened.readPieces(key), packed);
+      reopened.append([shareOp(1, "another", 2)]);
+      const other = summarize(manifestOf("another", 2)).summary.piecesKey;
+      assert.equal(reopened.sweepPieces(new Map([[other, true]])), 1);
+      assert.equal(reopened.readPieces(key), undefined);
+      assert.equal(reopened.readPieces(other)?.length, 3 * 32);
+    } finally {
+      reopened.close();
+    }
+    const check = new DatabaseSync(`${dir}/tracker.db`);
+    const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'piece_hashes'")
+      .all();
+    check.close();
+    assert.deepEqual(tables, [], "the table keyed by key is gone");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

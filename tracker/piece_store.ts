@@ -4,8 +4,7 @@
  * one-time move of an older log's hashes out of its ops.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Manifest } from "../protocol/manifest.ts";
-import { packPieceHashes, piecesKeyOf, summarize } from "./piece_hashes.ts";
+import { packPieceHashes, piecesKeyOf } from "./piece_hashes.ts";
 
 const PIECES_SCHEMA = `
   CREATE TABLE IF NOT EXISTS piece_hashes (
@@ -15,18 +14,12 @@ const PIECES_SCHEMA = `
 `;
 
 /** Stores a packed list of piece hashes once. */
-export const INSERT_PIECES = "INSERT OR IGNORE INTO piece_hashes (key, hashes) VALUES (?, ?)";
+const INSERT_PIECES = "INSERT OR IGNORE INTO piece_hashes (key, hashes) VALUES (?, ?)";
 
 /** Packs and stores one list of piece hashes. */
 export function savePieces(insert: StatementSync, hashes: readonly string[]): void {
   const packed = packPieceHashes(hashes);
   insert.run(piecesKeyOf(packed), packed);
-}
-
-/** Stores the piece hashes of an op's manifest (packed once, when the op was applied). */
-export function saveManifestPieces(insert: StatementSync, manifest: Manifest): void {
-  const { summary, packed } = summarize(manifest);
-  insert.run(summary.piecesKey, packed);
 }
 
 /**

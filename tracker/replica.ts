@@ -14,12 +14,7 @@
  * transaction, and writes are refused until the log commits (write_gate.ts).
  */
 import { clearImmediate, setImmediate } from "node:timers";
-import {
-  REMEMBERED_RETRIES,
-  SNAPSHOT_DEFER_MAX_OPS,
-  WRITE_PROBE_BYTES,
-  WRITE_RETRY_MS,
-} from "./config.ts";
+import { REMEMBERED_RETRIES, WRITE_PROBE_BYTES, WRITE_RETRY_MS } from "./config.ts";
 import {
   formatStamp,
   initialClock,
@@ -33,7 +28,7 @@ import type { Op, OpBody } from "./ops.ts";
 import { type ManifestSummary, unpackPieceHashes } from "./piece_hashes.ts";
 import { applyOp, createState, digestState, mergeState, type TrackerState } from "./state.ts";
 import { needsSnapshot } from "./log_truncation.ts";
-import { saveSnapshot } from "./replica_snapshot.ts";
+import { SnapshotSchedule } from "./snapshot_schedule.ts";
 import { type LogView, missingOps, opsBehind } from "./replica_feed.ts";
 import { RetryMemory } from "./retry_memory.ts";
 import { loadReplica } from "./replica_load.ts";
@@ -61,7 +56,6 @@ export class Replica {
   #committed: VersionVector = new Map();
   #queue: Pending[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
-  #sinceSnapshot = 0;
   #options: ReplicaOptions;
   #waiters = new Set<() => void>();
   #peers = new PeerKnowledge();
@@ -69,6 +63,15 @@ export class Replica {
   #base: VersionVector = new Map();
   /** Replies already given to commands sent with a retry id, by retry key. */
   #retries = new RetryMemory(REMEMBERED_RETRIES);
+  #snapshots = new SnapshotSchedule({
+    options: () => this.#options,
+    peers: this.#peers,
+    store: () => this.#store,
+    state: () => this.#state,
+    held: () => this.#vv,
+    base: () => this.#base,
+    opCount: () => this.opCount,
+  });
 
   private constructor(options: ReplicaOptions, store: OpStore) {
     this.id = options.id;
@@ -95,7 +98,7 @@ export class Replica {
     this.#vv = loaded.vv;
     this.#base = loaded.base;
     this.#committed = new Map(this.#vv);
-    this.#sinceSnapshot = loaded.sinceSnapshot;
+    this.#snapshots.restart(loaded.sinceSnapshot); // its snapshot job, if any, is abandoned
     this.#retries = new RetryMemory(REMEMBERED_RETRIES);
     for (const record of loaded.retries) this.#retries.remember(record);
   }
@@ -174,6 +177,7 @@ export class Replica {
     // What is queued is committed first, in this same turn: the snapshot saved below covers only
     // committed ops and the peer's.
     this.#flush();
+    this.#snapshots.stop();
     mergeState(this.#state, state);
     const ahead: VersionVector = new Map();
     for (const [origin, seq] of vv) if (seq > (this.#vv.get(origin) ?? 0)) ahead.set(origin, seq);
@@ -183,7 +187,7 @@ export class Replica {
     }
     const known = this.#peers.of(fromPeer);
     for (const [origin, seq] of vv) if (seq > (known.get(origin) ?? 0)) known.set(origin, seq);
-    this.#snapshot(ahead);
+    this.#snapshots.saveNow(ahead);
     this.wakeAll();
   }
 
@@ -234,6 +238,7 @@ export class Replica {
       const seq = (this.#vv.get(this.id) ?? 0) + 1;
       this.#vv.set(this.id, seq);
       const op: Op = { origin: this.id, seq, stamp: formatStamp(this.#clock, this.id), body };
+      this.#snapshots.beforeApply(op);
       applyOp(this.#state, op);
       ops.push(op);
     }
@@ -268,6 +273,7 @@ export class Replica {
         break;
       }
       this.#vv.set(op.origin, op.seq);
+      this.#snapshots.beforeApply(op);
       applyOp(this.#state, op);
       if (op.retry !== undefined) this.#retries.remember(op.retry);
       fresh.push(op);
@@ -319,7 +325,7 @@ export class Replica {
     this.#gate.close();
     this.#flush();
     try {
-      if (this.#sinceSnapshot > 0) this.#snapshot();
+      this.#snapshots.closing();
     } finally {
       this.#gate.close(); // a failed last commit may have started a probe
       this.#store.close();
@@ -364,36 +370,7 @@ export class Replica {
       if (op.seq > (this.#committed.get(op.origin) ?? 0)) this.#committed.set(op.origin, op.seq);
     }
     for (const pending of batch) pending.resolve();
-    this.#sinceSnapshot += ops.length;
-    if (this.#snapshotDue()) this.#snapshot();
+    this.#snapshots.committed(ops.length);
     if (ops.length > 0) this.wakeAll();
-  }
-
-  /**
-   * Every N ops, or every half of the log once that is longer: snapshots of a
-   * large state stay rare, and a restart replays at most a bounded share.
-   * While catching up on ops a peer is known to hold, wait until caught up
-   * (for at most SNAPSHOT_DEFER_MAX_OPS more ops): catching up on 100,000 ops
-   * otherwise serialized the growing state five times, half the catch-up time.
-   */
-  #snapshotDue(): boolean {
-    const every = Math.max(this.#options.snapshotEveryOps, this.opCount / 2);
-    if (this.#sinceSnapshot < every) return false;
-    return this.#sinceSnapshot >= every + SNAPSHOT_DEFER_MAX_OPS || !this.#peers.ahead(this.#vv);
-  }
-
-  /** Saves a snapshot, then cuts the log behind it (at least up to `cut`). */
-  #snapshot(cut: VersionVector = new Map()): void {
-    const saved = saveSnapshot({
-      store: this.#store,
-      state: this.#state,
-      held: this.#vv,
-      base: this.#base,
-      peers: this.#peers.all(),
-      cut,
-      logKeepOps: this.#options.logKeepOps,
-      log: this.#options.log,
-    });
-    if (saved) this.#sinceSnapshot = 0;
   }
 }

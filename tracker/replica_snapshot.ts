@@ -1,7 +1,9 @@
 /**
- * A replica's snapshot: the compacted state saved as lines, the piece hashes
- * no manifest needs swept, then the op log cut behind the snapshot as far as
- * every known peer allows (log_truncation.ts).
+ * A replica's snapshot taken at once (on close, or after installing a
+ * peer's): the compacted state saved as lines, the piece hashes no manifest
+ * needs swept, then the op log cut behind the snapshot as far as every known
+ * peer allows (log_truncation.ts). Snapshots taken while the tracker runs are
+ * written a slice at a time instead (snapshot_job.ts).
  */
 import { LOG_KEEP_OPS, REMEMBERED_RETRIES } from "./config.ts";
 import { truncationPoint } from "./log_truncation.ts";
@@ -10,10 +12,9 @@ import { compactState } from "./state_compaction.ts";
 import { snapshotLines } from "./state_snapshot.ts";
 import { commitFailure, type OpStore, type VersionVector } from "./storage.ts";
 
-/** What a snapshot reads and moves. */
-export interface SnapshotInput {
+/** Where the log may be cut behind a saved snapshot. */
+export interface LogCut {
   store: OpStore;
-  state: TrackerState;
   /** Highest seq held per origin: what the snapshot covers. */
   held: VersionVector;
   /** Per origin, the last seq already cut from the log; raised here. */
@@ -24,6 +25,11 @@ export interface SnapshotInput {
   cut: VersionVector;
   /** Most ops kept behind the snapshot for a lagging peer. @default LOG_KEEP_OPS */
   logKeepOps?: number | undefined;
+}
+
+/** What a snapshot reads and moves. */
+export interface SnapshotInput extends LogCut {
+  state: TrackerState;
   log?: ((line: string) => void) | undefined;
 }
 
@@ -33,7 +39,7 @@ export interface SnapshotInput {
  * @returns whether the snapshot was saved
  */
 export function saveSnapshot(input: SnapshotInput): boolean {
-  const { store, state, held, base } = input;
+  const { store, state, held } = input;
   compactState(state); // what no view can need leaves memory here, and the snapshot
   try {
     store.saveSnapshot(snapshotLines(state), held);
@@ -42,10 +48,30 @@ export function saveSnapshot(input: SnapshotInput): boolean {
     input.log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);
     return false;
   }
+  cutLogBehind(input);
+  return true;
+}
+
+/** Cuts the log behind a snapshot just saved, as far as every known peer allows. */
+export function cutLogBehind(input: LogCut): void {
+  const upTo = logCutPoint(input);
+  if (upTo.size === 0) return;
+  input.store.truncateLog(upTo, REMEMBERED_RETRIES);
+  raiseBase(input.base, upTo);
+}
+
+/**
+ * Where the log may be cut behind a snapshot just saved.
+ * @returns origin -> last seq to delete, only where that moves the log's start
+ */
+export function logCutPoint(input: LogCut): VersionVector {
+  const { held, base } = input;
   const upTo = truncationPoint(held, base, input.peers, input.logKeepOps ?? LOG_KEEP_OPS);
   for (const [origin, seq] of input.cut) upTo.set(origin, Math.max(seq, upTo.get(origin) ?? 0));
-  if (upTo.size === 0) return true;
-  store.truncateLog(upTo, REMEMBERED_RETRIES);
+  return upTo;
+}
+
+/** Raises the log's start, per origin, to at least `upTo`. */
+export function raiseBase(base: VersionVector, upTo: VersionVector): void {
   for (const [origin, seq] of upTo) base.set(origin, Math.max(seq, base.get(origin) ?? 0));
-  return true;
 }

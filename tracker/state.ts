@@ -186,6 +186,27 @@ export function pruneSessions(state: TrackerState): number {
 }
 
 /**
+ * Drops what {@link pruneSessions} would of one token hash: its session and
+ * its closed hash, each only if it expired by the horizon.
+ * @param state the state to change in place
+ * @returns how many entries were dropped
+ */
+export function pruneSession(state: TrackerState, tokenHash: string): number {
+  let dropped = 0;
+  const session = state.sessions.get(tokenHash);
+  if (session !== undefined && session.expiresMs <= state.horizonMs) {
+    dropSession(state, tokenHash);
+    dropped++;
+  }
+  const closedUntil = state.closedSessions.get(tokenHash);
+  if (closedUntil !== undefined && closedUntil <= state.horizonMs) {
+    state.closedSessions.delete(tokenHash);
+    dropped++;
+  }
+  return dropped;
+}
+
+/**
  * Whether a peer lease written at `stamp` is over for good and may leave the
  * state: the horizon is past its op by more than the longest lease an op may
  * grant. Such a lease is dead on every tracker (it ended by the horizon), and
@@ -212,6 +233,17 @@ export function pruneLeases(state: TrackerState): number {
     dropped++;
   }
   return dropped;
+}
+
+/**
+ * Drops one peer lease if it is {@link leaseForgotten} by the horizon.
+ * @param state the state to change in place
+ * @returns whether it was dropped
+ */
+export function pruneLease(state: TrackerState, key: string): boolean {
+  const lease = state.peerLeases.get(key);
+  if (lease === undefined || !leaseForgotten(lease.stamp, state.horizonMs)) return false;
+  return state.peerLeases.delete(key);
 }
 
 /**

@@ -17,6 +17,7 @@
  */
 import { pruneLeases, pruneSessions } from "./state.ts";
 import type { TrackerState } from "./state_types.ts";
+import { removeManifest } from "./state_manifests.ts";
 
 /** What one compaction dropped. */
 export interface Compaction {
@@ -50,12 +51,9 @@ export function compactState(state: TrackerState): Compaction {
     }
   }
   const manifests: string[] = [];
-  for (const [key, manifest] of state.manifests) {
+  for (const key of state.manifests.keys()) {
     if (referenced.has(key)) continue;
-    state.manifests.delete(key);
-    const keys = state.fileManifests.get(manifest.fileHash);
-    keys?.delete(key);
-    if (keys?.size === 0) state.fileManifests.delete(manifest.fileHash);
+    removeManifest(state, key);
     manifests.push(key);
   }
   return { sessions, leases, manifests };

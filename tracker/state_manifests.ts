@@ -18,6 +18,19 @@ export function addManifest(state: TrackerState, manifest: ManifestSummary): voi
 }
 
 /**
+ * Removes a manifest and its entry in the file hash index.
+ * @param state the state to change in place
+ */
+export function removeManifest(state: TrackerState, piecesKey: string): void {
+  const manifest = state.manifests.get(piecesKey);
+  if (manifest === undefined) return;
+  state.manifests.delete(piecesKey);
+  const keys = state.fileManifests.get(manifest.fileHash);
+  keys?.delete(piecesKey);
+  if (keys?.size === 0) state.fileManifests.delete(manifest.fileHash);
+}
+
+/**
  * The manifest a file hash is served with: the least of those held for it by
  * {@link compareSummaries}, or of those named in `keys` when given.
  * @returns the manifest, or undefined when none is held

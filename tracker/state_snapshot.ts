@@ -12,6 +12,7 @@ import type { MemberStatus } from "./ops.ts";
 import type { ManifestSummary } from "./piece_hashes.ts";
 import { createState, indexToken, leaseForgotten } from "./state.ts";
 import { addManifest } from "./state_manifests.ts";
+import { SLICED_SNAPSHOT_VERSION } from "./snapshot_cursor.ts";
 import type {
   EpochRecord,
   GroupRecord,
@@ -23,7 +24,9 @@ import type {
 } from "./state_types.ts";
 
 // 2: token hashes, session expiry and the horizon. 3: lines; manifests without piece hashes; peer leases.
+// 4 (snapshot_cursor.ts): also member and file lines apart from their group's line.
 const SNAPSHOT_VERSION = 3;
+const READABLE_VERSIONS = [SNAPSHOT_VERSION, SLICED_SNAPSHOT_VERSION];
 
 type Entries<T> = Array<[string, T]>;
 
@@ -72,7 +75,9 @@ type RecordJson =
   | ["closed", string, number]
   | ["group", string, GroupJson]
   | ["manifest", string, ManifestSummary]
-  | ["lease", string, Register<number>];
+  | ["lease", string, Register<number>]
+  | ["member", string, Stamp, string, Register<MemberStatus>]
+  | ["file", string, Stamp, string, Entries<Register<Seed>>];
 
 /**
  * Writes a snapshot of the state as lines, one record each, so that neither
@@ -151,7 +156,9 @@ export class SnapshotBuilder {
     try {
       if (this.#header === undefined) {
         const header = JSON.parse(text) as HeaderJson;
-        if (header?.version !== SNAPSHOT_VERSION) throw new TypeError("unknown snapshot version");
+        if (!READABLE_VERSIONS.includes(header?.version)) {
+          throw new TypeError("unknown snapshot version");
+        }
         if (!Number.isSafeInteger(header.horizonMs)) throw new TypeError("horizonMs");
         this.#header = header;
         this.#state.horizonMs = header.horizonMs;
@@ -214,9 +221,22 @@ function readRecord(state: TrackerState, record: RecordJson): void {
     case "lease":
       state.peerLeases.set(record[1], record[2]);
       return;
+    case "member":
+      epochRead(state, record[1], record[2]).members.set(record[3], record[4]);
+      return;
+    case "file":
+      epochRead(state, record[1], record[2]).files.set(record[3], toMap(record[4], (r) => r));
+      return;
     default:
       throw new TypeError(`an unknown record "${String(record[0]).slice(0, 20)}"`);
   }
+}
+
+// The epoch a member or file line belongs to: its group's line came first.
+function epochRead(state: TrackerState, group: string, epoch: Stamp): EpochRecord {
+  const record = state.groups.get(group)?.epochs.get(epoch);
+  if (record === undefined) throw new TypeError("a member or file line before its group");
+  return record;
 }
 
 /**

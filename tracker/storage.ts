@@ -7,27 +7,28 @@
  * the snapshot are deleted, and `log_base` records up to where, per origin
  * (a peer that needs older ops gets the snapshot instead).
  * Piece hashes of manifests are kept apart, as raw bytes under the hash of
- * those bytes (piece_hashes.ts), written in the transaction of the op that
- * carried them and read when a download asks.
+ * those bytes (piece_hashes.ts, piece_lists.ts), written in the transaction
+ * of the op that carried them and read when a download asks.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ensurePrivateDir, preparePrivateDatabase } from "../protocol/private_files.ts";
 import type { Op, RetryRecord } from "./ops.ts";
-import { INSERT_PIECES, movePiecesOutOfOps, saveManifestPieces } from "./piece_store.ts";
-import { piecesKeyOf } from "./piece_hashes.ts";
+import { movePiecesOutOfOps } from "./piece_store.ts";
+import { PieceLists } from "./piece_lists.ts";
+import { piecesKeyOf, summarize } from "./piece_hashes.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
 import { renameLegacyFileIds } from "./file_id_migration.ts";
-import { type VersionVector, vvFromObject, vvToObject } from "./version_vector.ts";
+import {
+  type SnapshotReader,
+  SnapshotRows,
+  type StagedSnapshot,
+  transaction,
+} from "./snapshot_rows.ts";
+import type { VersionVector } from "./version_vector.ts";
 
 /** A saved state and the version vector it covers. */
 export interface StoredSnapshot {
   state: string;
-  versionVector: VersionVector;
-}
-
-/** A saved state as its lines, read one at a time, and the version vector it covers. */
-export interface SnapshotReader {
-  lines: Iterable<string>;
   versionVector: VersionVector;
 }
 
@@ -55,9 +56,6 @@ const SCHEMA = `
   );
 `;
 
-/** Characters of snapshot lines stored in one row. */
-const SNAPSHOT_ROW_CHARS = 64 * 1024;
-
 interface OpRow {
   origin: number;
   seq: number;
@@ -68,14 +66,15 @@ interface OpRow {
 
 export { type VersionVector, vvFromObject, vvToObject } from "./version_vector.ts";
 export { commitFailure } from "./commit_failure.ts";
+export type { SnapshotReader, StagedSnapshot } from "./snapshot_rows.ts";
 
 /** The SQLite op log of one tracker. */
 export class OpStore {
   #db: DatabaseSync;
   #insert: StatementSync;
   #after: StatementSync;
-  #insertPieces: StatementSync;
-  #readPieces: StatementSync;
+  #pieces: PieceLists;
+  #snapshots: SnapshotRows;
 
   /**
    * Opens (or creates) `tracker.db` in `dataDir`; the directory is 0700 and
@@ -92,17 +91,21 @@ export class OpStore {
     if (!columns.some((c) => c["name"] === "retry")) {
       this.#db.exec("ALTER TABLE ops ADD COLUMN retry TEXT"); // a log from before retry ids
     }
+    // The latest ops with a retry record are found without a scan of the log (truncateLog).
+    this.#db.exec(
+      "CREATE INDEX IF NOT EXISTS ops_retry_stamp ON ops (stamp) WHERE retry IS NOT NULL",
+    );
     hashLegacyTokens(this.#db); // a log from before tokens were hashed
     // A log from before file ids were hashes of piece hashes: its snapshot goes too.
     const renamed = renameLegacyFileIds(this.#db) > 0;
     if (renamed) this.#db.exec("DELETE FROM snapshot_lines");
     const hasPieces = this.#db.prepare(
-      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'piece_hashes'",
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('piece_hashes', 'piece_lists')",
     ).get();
     // A log from before piece hashes left the state (or whose old ops were just renamed).
     if (hasPieces === undefined || renamed) movePiecesOutOfOps(this.#db);
-    this.#insertPieces = this.#db.prepare(INSERT_PIECES);
-    this.#readPieces = this.#db.prepare("SELECT hashes FROM piece_hashes WHERE key = ?");
+    this.#snapshots = new SnapshotRows(this.#db);
+    this.#pieces = new PieceLists(this.#db);
     this.#insert = this.#db.prepare(
       "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );
@@ -117,15 +120,22 @@ export class OpStore {
    * @throws the SQLite error when the transaction cannot commit (it is rolled back)
    */
   append(ops: readonly Op[]): void {
-    this.#transaction(() => {
-      for (const op of ops) {
-        const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
-        this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
-        if (op.body.type === "share_file" && op.body.manifest !== undefined) {
-          saveManifestPieces(this.#insertPieces, op.body.manifest);
+    let committed = false;
+    try {
+      this.#transaction(() => {
+        for (const op of ops) {
+          const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
+          this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
+          if (op.body.type === "share_file" && op.body.manifest !== undefined) {
+            const { summary, packed } = summarize(op.body.manifest);
+            this.#pieces.stage(summary.piecesKey, packed);
+          }
         }
-      }
-    });
+      });
+      committed = true;
+    } finally {
+      this.#pieces.settle(committed);
+    }
   }
 
   /**
@@ -141,16 +151,7 @@ export class OpStore {
   }
 
   #transaction(body: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      body();
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      // SQLite rolls back by itself after some errors (SQLITE_FULL among
-      // them); a second ROLLBACK would fail and hide the real error.
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    transaction(this.#db, body);
   }
 
   /**
@@ -201,12 +202,14 @@ export class OpStore {
   }
 
   /**
-   * Deletes the ops up to a seq per origin, in one transaction; the caller
-   * has saved a snapshot that covers them.
+   * Deletes the ops up to a seq per origin (at most `maxOps` of them), in one
+   * transaction; the caller has saved a snapshot that covers them.
    * @param upTo origin -> last seq to delete
    * @param keepRetries how many of the latest ops with a retry record to keep anyway
+   * @param maxOps most ops to delete now, from the start of the log
+   * @returns whether ops up to `upTo` are left (when `maxOps` stopped it)
    */
-  truncateLog(upTo: VersionVector, keepRetries: number): void {
+  truncateLog(upTo: VersionVector, keepRetries: number, maxOps = Number.MAX_SAFE_INTEGER): boolean {
     // The latest ops that carry a retry record stay, so that a command retried after a
     // restart is still answered (see recentRetries).
     const kept = this.#db.prepare(
@@ -219,17 +222,25 @@ export class OpStore {
       `INSERT INTO log_base (origin, seq) VALUES (?, ?)
        ON CONFLICT (origin) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
     );
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    const from = this.logBase();
+    let budget = maxOps;
+    let more = false;
+    this.#transaction(() => {
       for (const [origin, seq] of upTo) {
-        remove.run(origin, seq, kept?.stamp ?? "");
-        base.run(origin, seq);
+        const start = from.get(origin) ?? 0;
+        if (start >= seq) continue;
+        if (budget <= 0) {
+          more = true;
+          continue;
+        }
+        const end = Math.min(seq, start + budget);
+        remove.run(origin, end, kept?.stamp ?? "");
+        base.run(origin, end);
+        budget -= end - start;
+        if (end < seq) more = true;
       }
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
+    return more;
   }
 
   /** The latest HLC stamp in the log, if any. */
@@ -245,19 +256,7 @@ export class OpStore {
    * @returns the reader, or undefined when none is saved
    */
   snapshotReader(): SnapshotReader | undefined {
-    const row = this.#db.prepare("SELECT state, version_vector FROM snapshot WHERE slot = 1")
-      .get() as { state: string; version_vector: string } | undefined;
-    if (row === undefined) return undefined;
-    const versionVector = vvFromObject(JSON.parse(row.version_vector));
-    if (row.state !== "") return { lines: [row.state], versionVector }; // an older single text
-    const db = this.#db;
-    const lines = {
-      *[Symbol.iterator]() {
-        const rows = db.prepare("SELECT line FROM snapshot_lines ORDER BY n").iterate();
-        for (const r of rows as Iterable<{ line: string }>) yield* r.line.split("\n");
-      },
-    };
-    return { lines, versionVector };
+    return this.#snapshots.reader();
   }
 
   /**
@@ -269,17 +268,23 @@ export class OpStore {
     afterRow: number,
     limit: number,
   ): { lines: string[]; rows: number; versionVector: string } {
-    const meta = this.#db.prepare("SELECT version_vector FROM snapshot WHERE slot = 1").get() as
-      | { version_vector: string }
-      | undefined;
-    const rows = this.#db.prepare(
-      "SELECT line FROM snapshot_lines WHERE n > ? ORDER BY n LIMIT ?",
-    ).all(afterRow, limit) as unknown as { line: string }[];
-    return {
-      lines: rows.flatMap((row) => row.line.split("\n")),
-      rows: rows.length,
-      versionVector: meta?.version_vector ?? "",
-    };
+    return this.#snapshots.page(afterRow, limit);
+  }
+
+  /**
+   * Starts staging a new snapshot beside the saved one (snapshot_rows.ts).
+   * @returns the staged snapshot, seen only once swapped in
+   */
+  stageSnapshot(): StagedSnapshot {
+    return this.#snapshots.stage();
+  }
+
+  /**
+   * Deletes rows of snapshots older than the saved one, a few at a time.
+   * @returns whether any are left
+   */
+  dropOldSnapshotRows(maxRows: number): boolean {
+    return this.#snapshots.dropOld(maxRows);
   }
 
   /**
@@ -288,7 +293,7 @@ export class OpStore {
    */
   putPieces(key: string, packed: Uint8Array): boolean {
     if (packed.length % 32 !== 0 || piecesKeyOf(packed) !== key) return false;
-    this.#insertPieces.run(key, packed);
+    this.#pieces.put(key, packed);
     return true;
   }
 
@@ -300,35 +305,14 @@ export class OpStore {
   }
 
   /**
-   * Replaces the snapshot, in one transaction, writing its lines as they come.
+   * Replaces the snapshot at once (the swap is one transaction), writing its lines as they come.
    * @param lines the snapshot's lines (or one text of newline-separated lines)
    */
   saveSnapshot(lines: Iterable<string> | string, versionVector: VersionVector): void {
-    const insert = this.#db.prepare("INSERT INTO snapshot_lines (n, line) VALUES (?, ?)");
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      this.#db.exec("DELETE FROM snapshot_lines");
-      // Lines go in rows of about SNAPSHOT_ROW_CHARS: one insert per line cost a fifth of
-      // the write throughput while snapshots of 30,000 files were taken.
-      let n = 0;
-      let row: string[] = [];
-      let chars = 0;
-      for (const line of typeof lines === "string" ? lines.split("\n") : lines) {
-        row.push(line);
-        chars += line.length;
-        if (chars < SNAPSHOT_ROW_CHARS) continue;
-        insert.run(n++, row.join("\n"));
-        [row, chars] = [[], 0];
-      }
-      if (row.length > 0) insert.run(n++, row.join("\n"));
-      this.#db.prepare(
-        "INSERT OR REPLACE INTO snapshot (slot, state, version_vector) VALUES (1, '', ?)",
-      ).run(JSON.stringify(vvToObject(versionVector)));
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    const staged = this.#snapshots.stage();
+    staged.add(typeof lines === "string" ? lines.split("\n") : [...lines]);
+    staged.swapIn(versionVector);
+    while (this.#snapshots.dropOld(Number.MAX_SAFE_INTEGER));
   }
 
   /**
@@ -336,8 +320,7 @@ export class OpStore {
    * @returns their raw bytes, 32 per piece, or undefined when none are stored
    */
   readPieces(key: string): Uint8Array | undefined {
-    const row = this.#readPieces.get(key) as { hashes: Uint8Array } | undefined;
-    return row?.hashes;
+    return this.#pieces.read(key);
   }
 
   /**
@@ -346,20 +329,14 @@ export class OpStore {
    * @returns how many lists were deleted
    */
   sweepPieces(keep: ReadonlyMap<string, unknown>): number {
-    const keys = this.#db.prepare("SELECT key FROM piece_hashes").all() as unknown as {
-      key: string;
-    }[];
-    const gone = keys.filter((row) => !keep.has(row.key));
-    const remove = this.#db.prepare("DELETE FROM piece_hashes WHERE key = ?");
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const row of gone) remove.run(row.key);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    const gone = this.#pieces.keys().filter((key) => !keep.has(key));
+    this.#pieces.delete(gone);
     return gone.length;
+  }
+
+  /** Deletes the piece hashes stored under these keys, in one transaction. */
+  deletePieces(keys: readonly string[]): void {
+    this.#pieces.delete(keys);
   }
 
   /**
