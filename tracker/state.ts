@@ -172,16 +172,8 @@ function dropSession(state: TrackerState, tokenHash: string): void {
  */
 export function pruneSessions(state: TrackerState): number {
   let dropped = 0;
-  for (const [tokenHash, session] of state.sessions) {
-    if (session.expiresMs > state.horizonMs) continue;
-    dropSession(state, tokenHash);
-    dropped++;
-  }
-  for (const [tokenHash, expiresMs] of state.closedSessions) {
-    if (expiresMs > state.horizonMs) continue;
-    state.closedSessions.delete(tokenHash);
-    dropped++;
-  }
+  for (const tokenHash of state.sessions.keys()) dropped += pruneSession(state, tokenHash);
+  for (const tokenHash of state.closedSessions.keys()) dropped += pruneSession(state, tokenHash);
   return dropped;
 }
 
@@ -227,11 +219,7 @@ export function leaseForgotten(stamp: Stamp, horizonMs: number): boolean {
  */
 export function pruneLeases(state: TrackerState): number {
   let dropped = 0;
-  for (const [key, lease] of state.peerLeases) {
-    if (!leaseForgotten(lease.stamp, state.horizonMs)) continue;
-    state.peerLeases.delete(key);
-    dropped++;
-  }
+  for (const key of state.peerLeases.keys()) if (pruneLease(state, key)) dropped++;
   return dropped;
 }
 
