@@ -12,6 +12,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { fileHashOf, type Manifest } from "../protocol/manifest.ts";
+import { transaction } from "./sql_transaction.ts";
 
 /** The `user_version` of an op log whose file ids are hashes of piece hashes. */
 const FILE_IDS_VERSION = 2;
@@ -53,15 +54,10 @@ export function renameLegacyFileIds(db: DatabaseSync): number {
     return [{ ...row, body: JSON.stringify(body), retry: retry && JSON.stringify(retry) }];
   });
   const update = db.prepare("UPDATE ops SET body = ?, retry = ? WHERE origin = ? AND seq = ?");
-  db.exec("BEGIN IMMEDIATE");
-  try {
+  transaction(db, () => {
     for (const row of changed) update.run(row.body, row.retry, row.origin, row.seq);
     if (changed.length > 0) db.exec("DELETE FROM snapshot");
     db.exec(`PRAGMA user_version = ${FILE_IDS_VERSION}`);
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
+  });
   return changed.length;
 }

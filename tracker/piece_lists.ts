@@ -9,7 +9,7 @@
  * A log that kept lists by key (`piece_hashes`) is moved over when opened.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { transaction } from "./snapshot_rows.ts";
+import { transaction } from "./sql_transaction.ts";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS piece_lists (

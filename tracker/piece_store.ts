@@ -5,6 +5,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { packPieceHashes, piecesKeyOf } from "./piece_hashes.ts";
+import { transaction } from "./sql_transaction.ts";
 
 const PIECES_SCHEMA = `
   CREATE TABLE IF NOT EXISTS piece_hashes (
@@ -27,8 +28,7 @@ export function savePieces(insert: StatementSync, hashes: readonly string[]): vo
  * snapshot (an older one holds the hashes in its state).
  */
 export function movePiecesOutOfOps(db: DatabaseSync): void {
-  db.exec("BEGIN IMMEDIATE");
-  try {
+  transaction(db, () => {
     db.exec(PIECES_SCHEMA);
     const insert = db.prepare(INSERT_PIECES);
     const rows = db.prepare(
@@ -38,9 +38,5 @@ export function movePiecesOutOfOps(db: DatabaseSync): void {
     for (const row of rows) savePieces(insert, JSON.parse(row.hashes));
     db.exec("DELETE FROM snapshot");
     db.exec("DELETE FROM snapshot_lines");
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
+  });
 }

@@ -13,6 +13,7 @@
  * crash or an abandoned snapshot, are deleted when the log is opened.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { transaction } from "./sql_transaction.ts";
 import { type VersionVector, vvFromObject, vvToObject } from "./version_vector.ts";
 
 /** Characters of snapshot lines stored in one row. */
@@ -177,19 +178,5 @@ export class SnapshotRows {
       this.#db.prepare("DELETE FROM snapshot_lines WHERE n < ?").run(upTo);
     });
     return upTo < first;
-  }
-}
-
-/** Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT), rolled back when it throws. */
-export function transaction(db: DatabaseSync, body: () => void): void {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    body();
-    db.exec("COMMIT");
-  } catch (error) {
-    // SQLite rolls back by itself after some errors (SQLITE_FULL among
-    // them); a second ROLLBACK would fail and hide the real error.
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
   }
 }

@@ -18,12 +18,8 @@ import { PieceLists } from "./piece_lists.ts";
 import { piecesKeyOf, summarize } from "./piece_hashes.ts";
 import { hashLegacyTokens } from "./storage_migration.ts";
 import { renameLegacyFileIds } from "./file_id_migration.ts";
-import {
-  type SnapshotReader,
-  SnapshotRows,
-  type StagedSnapshot,
-  transaction,
-} from "./snapshot_rows.ts";
+import { type SnapshotReader, SnapshotRows, type StagedSnapshot } from "./snapshot_rows.ts";
+import { transaction } from "./sql_transaction.ts";
 import type { VersionVector } from "./version_vector.ts";
 
 /** A saved state and the version vector it covers. */
@@ -122,7 +118,7 @@ export class OpStore {
   append(ops: readonly Op[]): void {
     let committed = false;
     try {
-      this.#transaction(() => {
+      transaction(this.#db, () => {
         for (const op of ops) {
           const retry = op.retry === undefined ? null : JSON.stringify(op.retry);
           this.#insert.run(op.origin, op.seq, op.stamp, JSON.stringify(op.body), retry);
@@ -145,13 +141,9 @@ export class OpStore {
    */
   probeSpace(bytes: number): void {
     this.#db.exec("CREATE TABLE IF NOT EXISTS space_probe (slot INTEGER PRIMARY KEY, filler BLOB)");
-    this.#transaction(() => {
+    transaction(this.#db, () => {
       this.#db.prepare("INSERT OR REPLACE INTO space_probe VALUES (1, randomblob(?))").run(bytes);
     });
-  }
-
-  #transaction(body: () => void): void {
-    transaction(this.#db, body);
   }
 
   /**
@@ -225,7 +217,7 @@ export class OpStore {
     const from = this.logBase();
     let budget = maxOps;
     let more = false;
-    this.#transaction(() => {
+    transaction(this.#db, () => {
       for (const [origin, seq] of upTo) {
         const start = from.get(origin) ?? 0;
         if (start >= seq) continue;

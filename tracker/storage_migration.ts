@@ -11,6 +11,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { SESSION_TTL_MS } from "./config.ts";
 import { hashToken } from "./token_hash.ts";
+import { transaction } from "./sql_transaction.ts";
 
 /** The `user_version` of an op log whose session ops hold token hashes. */
 const TOKENS_HASHED_VERSION = 1;
@@ -43,16 +44,12 @@ export function hashLegacyTokens(db: DatabaseSync): number {
     return 0;
   }
   const update = db.prepare("UPDATE ops SET body = ? WHERE origin = ? AND seq = ?");
-  db.exec("PRAGMA secure_delete = ON; BEGIN IMMEDIATE");
-  try {
+  db.exec("PRAGMA secure_delete = ON");
+  transaction(db, () => {
     for (const row of rows) update.run(JSON.stringify(migrated(row)), row.origin, row.seq);
     db.exec("DELETE FROM snapshot");
     db.exec(`PRAGMA user_version = ${TOKENS_HASHED_VERSION}`);
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
+  });
   db.exec("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
   return rows.length;
 }
