@@ -9,6 +9,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
+import { writeAll } from "./conn_io.ts";
 
 /** Cleartext a connection holds unread before it stops reading from the socket. */
 const READ_HIGH_WATER_BYTES = 16 * 1024;
@@ -210,9 +211,7 @@ class ReleasingTlsConn implements Deno.Conn {
 
   get writable(): WritableStream<Uint8Array<ArrayBufferLike>> {
     return this.#writable ??= new WritableStream<Uint8Array<ArrayBufferLike>>({
-      write: async (chunk) => {
-        for (let done = 0; done < chunk.byteLength;) done += await this.write(chunk.subarray(done));
-      },
+      write: (chunk) => writeAll(this, chunk),
       close: () => this[Symbol.dispose](),
       abort: () => this[Symbol.dispose](),
     });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createPeerCert } from "./certificates.ts";
+import { writeAll } from "./conn_io.ts";
 import { listenReleasingTls } from "./tls_server.ts";
 
 const encoder = new TextEncoder();
@@ -28,7 +29,7 @@ Deno.test("a releasing TLS listener talks TLS both ways and ends a closed connec
     const big = encoder.encode(
       `echo ${decoder.decode(buffer.subarray(0, n ?? 0))} `.repeat(20_000),
     );
-    for (let done = 0; done < big.byteLength;) done += await conn.write(big.subarray(done));
+    await writeAll(conn, big);
     assert.equal((conn.remoteAddr as Deno.NetAddr).hostname, "127.0.0.1");
     conn.close();
     assert.throws(() => conn.close(), Deno.errors.BadResource);

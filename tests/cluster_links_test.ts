@@ -5,6 +5,7 @@
  * a forwarder on a link's path cannot inject or replay a message.
  */
 import assert from "node:assert/strict";
+import { writeAll } from "../protocol/conn_io.ts";
 import { startTracker } from "../tracker/tracker_server.ts";
 import { tempDir } from "./harness.ts";
 import { connect, rejectsWith, testConfig, userSession, waitFor } from "./tracker_helpers.ts";
@@ -86,10 +87,6 @@ function startRelay(target: string, rewrite: (line: string) => string = (l) => l
       await Promise.all([...tasks]);
     },
   };
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }
 
 function closeQuietly(conn: Deno.Conn): void {
