@@ -2,10 +2,13 @@
  * Idle-clients benchmark: one tracker, and 1,000, 5,000 and 20,000 clients
  * that each hold a connection and ping once a second, spread over
  * load-generator processes of at most CLIENTS_PER_PROCESS each. Prints ping
- * p50/p99, the tracker's RSS and CPU, the sockets it holds, and the
+ * p50/p99, the server's RSS and CPU, the sockets it holds, and the
  * generators' own timer lag and CPU: a generator whose timers fire late is
  * the bottleneck, not the tracker. A level past what the open-files limit
  * lets one tracker hold is said so, and measured at the most that fits.
+ * The largest level is run again against a server that only answers pings
+ * (null_server.ts): what the runtime itself needs for that many clients on
+ * this machine, beside what the tracker needs.
  * `IDLE_BENCH_CLIENTS` (e.g. `1000,5000`) picks the levels.
  */
 import { spawnProgram, tempDir } from "../tests/harness.ts";
@@ -125,23 +128,30 @@ function reportCloses(lines: string[]): void {
   }
 }
 
-async function level(requested: number): Promise<(string | number)[]> {
+/** The server the clients ping: a tracker, or the null server. */
+type ServerKind = "tracker" | "null server";
+
+async function level(requested: number, kind: ServerKind): Promise<(string | number)[]> {
   await using dir = await tempDir("p2p-idle-");
-  await using tracker = await spawnProgram("tracker", [
-    "--port",
-    "0",
-    "--data-dir",
-    dir.path,
-    "--max-connections",
-    String(requested + 1000),
-    // Every bench client comes from 127.0.0.1; real clients come from many addresses.
-    "--max-conns-per-address",
-    String(requested + 1000),
-  ]);
-  const { limit, room } = await connectionRoom(tracker.pid);
+  await using server = kind === "null server"
+    ? await spawnProgram("null", [], { entry: "bench/null_server.ts" })
+    : await spawnProgram("tracker", [
+      "--port",
+      "0",
+      "--data-dir",
+      dir.path,
+      "--max-connections",
+      String(requested + 1000),
+      // Every bench client comes from 127.0.0.1; real clients come from many addresses.
+      "--max-conns-per-address",
+      String(requested + 1000),
+    ]);
+  const { limit, room } = await connectionRoom(server.pid);
   let clients = requested;
   if (requested > room) {
     clients = Math.floor(room / 500) * 500;
+  }
+  if (requested > room && kind === "tracker") {
     // deno-lint-ignore no-console
     console.log(
       `${requested} clients do not fit in one tracker here: the open-files limit is ${limit} ` +
@@ -156,7 +166,7 @@ async function level(requested: number): Promise<(string | number)[]> {
   const generators = await Promise.all(
     Array.from({ length: parts }, (_, i) =>
       startGenerator(
-        tracker.addr,
+        server.addr,
         Math.min(CLIENTS_PER_PROCESS, clients - i * CLIENTS_PER_PROCESS),
       )),
   );
@@ -165,22 +175,22 @@ async function level(requested: number): Promise<(string | number)[]> {
     `${clients} clients: generators' worst timer delay while connecting ` +
       generators.map((g) => `${g.connectLagMaxMs.toFixed(0)}`).join("+") + " ms",
   );
-  const sockets = (await openFiles(tracker.pid)) - (limit - room - SPARE_FILES);
-  const cpuBefore = (await cpuSecondsOfTrees([tracker.pid]))[0];
+  const sockets = (await openFiles(server.pid)) - (limit - room - SPARE_FILES);
+  const cpuBefore = (await cpuSecondsOfTrees([server.pid]))[0];
   const wallBefore = performance.now();
   let rss = 0;
   const watching = (async () => {
     // Resident memory while every client is connected, sampled through the window.
     while (performance.now() - wallBefore < SECONDS * 1000) {
-      rss = Math.max(rss, await residentMiB(tracker.pid));
+      rss = Math.max(rss, await residentMiB(server.pid));
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   })();
   const reports = await Promise.all(generators.map((g) => g.go()));
-  const cpuAfter = (await cpuSecondsOfTrees([tracker.pid]))[0];
+  const cpuAfter = (await cpuSecondsOfTrees([server.pid]))[0];
   const wallSeconds = (performance.now() - wallBefore) / 1000;
   await watching;
-  reportCloses(tracker.stderrLines);
+  reportCloses(server.stderrLines);
   // deno-lint-ignore no-console
   console.log(
     `per generator: open at the window's start ${reports.map((r) => r.alive).join("+")}, ` +
@@ -192,19 +202,20 @@ async function level(requested: number): Promise<(string | number)[]> {
   const lags = reports.flatMap((r) => r.lags).sort((a, b) => a - b);
   const alive = reports.reduce((n, r) => n + r.alive, 0);
   const sent = reports.reduce((n, r) => n + r.sent, 0);
-  const trackerCpu = cpuBefore === undefined || cpuAfter === undefined
+  const serverCpu = cpuBefore === undefined || cpuAfter === undefined
     ? "?"
     : `${(((cpuAfter - cpuBefore) / wallSeconds) * 100).toFixed(0)}%`;
   const loadCpu = reports.map((r) => r.cpuPercent.toFixed(0)).join("+");
+  const count = clients === requested ? String(clients) : `${clients} (of ${requested})`;
   return [
-    clients === requested ? String(clients) : `${clients} (of ${requested})`,
+    kind === "tracker" ? count : `${count}, ${kind}`,
     String(alive),
     String(sockets),
     percentile(latencies, 0.5),
     percentile(latencies, 0.99),
     String(sent - latencies.length),
     rss,
-    trackerCpu,
+    serverCpu,
     percentile(lags, 0.99),
     `${loadCpu}%`,
   ];
@@ -215,18 +226,19 @@ export async function run(): Promise<void> {
   const chosen = Deno.env.get("IDLE_BENCH_CLIENTS");
   const levels = chosen === undefined ? LEVELS : chosen.split(",").map(Number);
   const rows = [];
-  for (const clients of levels) rows.push(await level(clients));
+  for (const clients of levels) rows.push(await level(clients, "tracker"));
+  rows.push(await level(Math.max(...levels), "null server"));
   // deno-lint-ignore no-console
   console.log(table(
     [
       "clients",
       "open at start",
-      "tracker sockets",
+      "server sockets",
       "ping p50 ms",
       "p99 ms",
       "unanswered",
-      "tracker RSS MiB",
-      "tracker CPU",
+      "server RSS MiB",
+      "server CPU",
       "generator lag p99 ms",
       "generator CPU",
     ],

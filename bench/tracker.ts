@@ -3,7 +3,9 @@
  * sending one request after another for a fixed time per command (logins
  * on as many as one address may hash at once). Prints requests/s and p50/p99
  * latency for login, list_files and upload_file, and the tracker's peak
- * resident memory. BENCH_TRACKER_COMMANDS (a comma list of those names, e.g.
+ * resident memory; upload_file is also sent to a server that does nothing
+ * (null_server.ts), the ceiling of the machine and the load generator.
+ * BENCH_TRACKER_COMMANDS (a comma list of those names, e.g.
  * `upload_file`) runs only those; BENCH_SECONDS sets the time per command.
  */
 import type { TrackerReplies } from "../protocol/tracker_messages.ts";
@@ -117,6 +119,27 @@ function cellsOf(r: Figures): (string | number)[] {
   return [r.name, String(r.requests), r.perSecond, ...latencies, r.generatorCpu];
 }
 
+/**
+ * Sends the same requests to a server that answers without doing anything
+ * (null_server.ts): the ceiling of this machine's runtime, loopback and load
+ * generator, which the tracker's figures are read against.
+ * @returns the figures
+ */
+async function measureNullServer(
+  name: string,
+  request: (conn: RpcClient, n: number) => Promise<unknown>,
+): Promise<Figures> {
+  await using server = await spawnProgram("null", [], { entry: "bench/null_server.ts" });
+  const conns = await Promise.all(
+    Array.from({ length: CONNECTIONS }, () => RpcClient.connect(server.addr)),
+  );
+  try {
+    return await measure(name, conns, request);
+  } finally {
+    for (const conn of conns) conn.close();
+  }
+}
+
 function manifestFor(n: number) {
   const hash = createHash("sha256").update(`bench-${n}`).digest("hex");
   const piece = { size: 1000, pieceSize: 1024, pieceHashes: [hash] };
@@ -149,17 +172,17 @@ export async function run(): Promise<void> {
         ),
       );
     }
+    const upload = (c: RpcClient, n: number) =>
+      c.request("upload_file", {
+        token,
+        group: "bench",
+        name: `file-${n}`,
+        addr: "127.0.0.1:9000",
+        manifest: manifestFor(n),
+      });
     if (wanted("upload_file")) {
-      rows.push(
-        await measure("upload_file", conns, (c, n) =>
-          c.request("upload_file", {
-            token,
-            group: "bench",
-            name: `file-${n}`,
-            addr: "127.0.0.1:9000",
-            manifest: manifestFor(n),
-          })),
-      );
+      rows.push(await measure("upload_file", conns, upload));
+      rows.push(await measureNullServer("upload_file, null server", upload));
     }
     await admin.request("create_group", { token, group: "small" });
     for (let i = 0; i < 10; i++) {
