@@ -331,11 +331,6 @@ export class OpStore {
     this.#pieces.delete(keys);
   }
 
-  /**
-   * A log from before piece hashes were kept apart: stores those of every
-   * manifest in it and drops the snapshot that held them (the state is
-   * replayed from the log, which is whole).
-   */
   /** Closes the database. */
   close(): void {
     if (this.#db.isOpen) this.#db.close();

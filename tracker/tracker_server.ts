@@ -134,7 +134,7 @@ export async function startTracker(
     try {
       const reply = await answer(info, raw);
       if (typeof raw["token"] === "string" && info.user === undefined) {
-        info.user = sessionUserOrUndefined(raw["token"]);
+        info.user = userOf(raw["token"]);
       }
       return reply;
     } catch (error) {
@@ -145,7 +145,8 @@ export async function startTracker(
       activity.answered(commandLabel(raw["cmd"], outcome), outcome, ms, Date.now());
     }
   };
-  const sessionUserOrUndefined = (token: string) => {
+  // The user of a session token, or undefined when it opens none (for logs and the dashboard).
+  const userOf = (token: string) => {
     try {
       return sessionUser(replica.state, token);
     } catch {
@@ -219,13 +220,6 @@ export async function startTracker(
     return withKey ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
 
-  const userOf = (token: string) => {
-    try {
-      return sessionUser(replica.state, token);
-    } catch {
-      return undefined;
-    }
-  };
 
   const budget = new BufferBudget(config.maxBufferedBytes);
   const closes = new CloseTally(config.log);
