@@ -253,9 +253,10 @@ export class PiecePicker {
     const live = [...this.#peers.values()].filter((p) => !p.dropped);
     const rates = live.map((p) => rateOf(p, nowMs));
     const slots = peerSlots(rates, totalSlots, this.#minShare, this.#pieceBytes);
-    const free = live.filter((p, i) => p.inFlight < slots[i]!);
-    if (free.length === 0) return null;
-    const freeRates = new Map(free.map((p) => [p, rateOf(p, nowMs)]));
+    const freeRates = new Map(
+      live.flatMap((p, i) => p.inFlight < slots[i]! ? [[p, rates[i]!] as const] : []),
+    );
+    if (freeRates.size === 0) return null;
     for (let q = 0; q < this.#queue.length; q++) {
       const index = this.#queue[q]!;
       const peer = this.#bestPeer(index, freeRates, live);
