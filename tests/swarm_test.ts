@@ -43,6 +43,48 @@ async function shown(client: ClientProc, name: string): Promise<Shown | undefine
   return list.find((d) => d.name === name);
 }
 
+/** Alice in group g on two clients (home and work), both seeding one file, and bob, also in g. */
+interface TwoSeeders extends AsyncDisposable {
+  home: ClientProc;
+  work: ClientProc;
+  bob: ClientProc;
+  /** The shared file's bytes. */
+  bytes: Uint8Array;
+}
+
+async function aliceSeedsFromTwoClients(
+  dir: string,
+  trackerAddr: string,
+  file: { name: string; size: number; seed: number },
+): Promise<TwoSeeders> {
+  const t = ["--tracker", trackerAddr];
+  const started: ClientProc[] = [];
+  const start = async (name: string) => {
+    const client = await startClientProc(join(dir, name), t);
+    started.push(client);
+    return client;
+  };
+  const dispose = async () => {
+    for (const client of started) await client[Symbol.asyncDispose]();
+  };
+  try {
+    const [home, bob] = [await start("alice-home"), await start("bob")];
+    await setUpGroup([home, bob], ["alice", "bob"], "g");
+    const work = await start("alice-work");
+    await work.ok("login alice pw-alice");
+    const source = join(dir, file.name);
+    const bytes = await writeTestFile(source, file.size, file.seed);
+    await home.ok(`upload_file ${source} g`);
+    await work.ok(`upload_file ${source} g`);
+    // One user on two clients is two peers.
+    assert.equal((await fileInfo(bob, file.name))?.seeders, 2);
+    return { home, work, bob, bytes, [Symbol.asyncDispose]: dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
 Deno.test("leechers of a capped seeder get pieces from each other and all finish intact", async () => {
   await using dir = await tempDir("swarm-leechers-");
   await using tracker = await startTracker(dir.path);
@@ -88,41 +130,28 @@ Deno.test("leechers of a capped seeder get pieces from each other and all finish
 Deno.test("a client that quits is no longer handed out; the same user's other client goes on", async () => {
   await using dir = await tempDir("swarm-clients-");
   await using tracker = await startTracker(dir.path);
-  const t = ["--tracker", tracker.addr];
-  await using home = await startClientProc(join(dir.path, "alice-home"), t);
-  await using bob = await startClientProc(join(dir.path, "bob"), t);
-  await setUpGroup([home, bob], ["alice", "bob"], "g");
-  const work = await startClientProc(join(dir.path, "alice-work"), t);
-  try {
-    await work.ok("login alice pw-alice");
-    const source = join(dir.path, "notes.txt");
-    const bytes = await writeTestFile(source, 3 * PIECE, 4);
-    await home.ok(`upload_file ${source} g`);
-    await work.ok(`upload_file ${source} g`);
-    // One user on two clients is two peers.
-    assert.equal((await fileInfo(bob, "notes.txt"))?.seeders, 2);
-    await work.proc.stop("SIGTERM");
-    await eventually("the quit client to leave", async () => {
-      return (await fileInfo(bob, "notes.txt"))?.seeders === 1;
-    });
-    await bob.ok(`download_file g notes.txt ${join(dir.path, "got.txt")}`);
-    const [d] = (await bob.ok("wait")).downloads as Shown[];
-    assert.equal(d?.state, "complete", JSON.stringify(d));
-    assert.deepEqual(d!.peers.map((p) => p.addr), [home.proc.addr]);
-    assert.deepEqual(await Deno.readFile(join(dir.path, "got.txt")), bytes);
-    // Bob stops sharing his copy and the last client quits: the file answers UNAVAILABLE.
-    await bob.ok(`stop_share g notes.txt`);
-    assert.equal((await fileInfo(bob, "notes.txt"))?.seeders, 1);
-    await home.proc.stop("SIGTERM");
-    await eventually("the file to have no live peer", async () => {
-      return (await fileInfo(bob, "notes.txt"))?.seeders === 0;
-    });
-    const refused = await bob.cmd(`download_file g notes.txt ${join(dir.path, "again.txt")}`);
-    assert.equal(refused.ok, false);
-    assert.equal((refused as { error: { code: string } }).error.code, "UNAVAILABLE");
-  } finally {
-    await work[Symbol.asyncDispose]();
-  }
+  const file = { name: "notes.txt", size: 3 * PIECE, seed: 4 };
+  await using clients = await aliceSeedsFromTwoClients(dir.path, tracker.addr, file);
+  const { home, work, bob, bytes } = clients;
+  await work.proc.stop("SIGTERM");
+  await eventually("the quit client to leave", async () => {
+    return (await fileInfo(bob, "notes.txt"))?.seeders === 1;
+  });
+  await bob.ok(`download_file g notes.txt ${join(dir.path, "got.txt")}`);
+  const [d] = (await bob.ok("wait")).downloads as Shown[];
+  assert.equal(d?.state, "complete", JSON.stringify(d));
+  assert.deepEqual(d!.peers.map((p) => p.addr), [home.proc.addr]);
+  assert.deepEqual(await Deno.readFile(join(dir.path, "got.txt")), bytes);
+  // Bob stops sharing his copy and the last client quits: the file answers UNAVAILABLE.
+  await bob.ok(`stop_share g notes.txt`);
+  assert.equal((await fileInfo(bob, "notes.txt"))?.seeders, 1);
+  await home.proc.stop("SIGTERM");
+  await eventually("the file to have no live peer", async () => {
+    return (await fileInfo(bob, "notes.txt"))?.seeders === 0;
+  });
+  const refused = await bob.cmd(`download_file g notes.txt ${join(dir.path, "again.txt")}`);
+  assert.equal(refused.ok, false);
+  assert.equal((refused as { error: { code: string } }).error.code, "UNAVAILABLE");
 });
 
 Deno.test("a download whose seeder quits waits for peers and completes when it comes back", async () => {
@@ -164,25 +193,13 @@ Deno.test("a client killed with SIGKILL stops being handed out once its lease ru
   await using tracker = await spawnProgram("tracker", [
     ...["--port", "0", "--data-dir", join(dir.path, "tracker"), "--peer-lease", "8000"],
   ]);
-  const t = ["--tracker", tracker.addr];
-  await using home = await startClientProc(join(dir.path, "alice-home"), t);
-  await using bob = await startClientProc(join(dir.path, "bob"), t);
-  await setUpGroup([home, bob], ["alice", "bob"], "g");
-  const work = await startClientProc(join(dir.path, "alice-work"), t);
-  try {
-    await work.ok("login alice pw-alice");
-    const source = join(dir.path, "crash.txt");
-    await writeTestFile(source, PIECE, 6);
-    await home.ok(`upload_file ${source} g`);
-    await work.ok(`upload_file ${source} g`);
-    assert.equal((await fileInfo(bob, "crash.txt"))?.seeders, 2);
-    // No goodbye: the crashed client's lease simply stops being renewed, while
-    // the live client's, older than a lease by then, is renewed all along.
-    await work.proc.stop("SIGKILL");
-    await eventually("the crashed client's lease to run out", async () => {
-      return (await fileInfo(bob, "crash.txt"))?.seeders === 1;
-    }, 30_000);
-  } finally {
-    await work.proc.stop("SIGKILL");
-  }
+  const file = { name: "crash.txt", size: PIECE, seed: 6 };
+  await using clients = await aliceSeedsFromTwoClients(dir.path, tracker.addr, file);
+  const { work, bob } = clients;
+  // No goodbye: the crashed client's lease simply stops being renewed, while
+  // the live client's, older than a lease by then, is renewed all along.
+  await work.proc.stop("SIGKILL");
+  await eventually("the crashed client's lease to run out", async () => {
+    return (await fileInfo(bob, "crash.txt"))?.seeders === 1;
+  }, 30_000);
 });
