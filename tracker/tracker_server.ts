@@ -220,7 +220,6 @@ export async function startTracker(
     return withKey ? { ...data as object, clusterKey: clusterKey.publicKey } : data;
   };
 
-
   const budget = new BufferBudget(config.maxBufferedBytes);
   const closes = new CloseTally(config.log);
   const accepting = acceptConnections(listener, {
