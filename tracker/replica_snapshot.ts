@@ -3,13 +3,14 @@
  * peer's): the compacted state saved as lines, the piece hashes no manifest
  * needs swept, then the op log cut behind the snapshot as far as every known
  * peer allows (log_truncation.ts). Snapshots taken while the tracker runs are
- * written a slice at a time instead (snapshot_job.ts).
+ * written a slice at a time instead (snapshot_job.ts), in the same format
+ * (snapshot_cursor.ts): no line grows with a group.
  */
 import { LOG_KEEP_OPS, REMEMBERED_RETRIES } from "./config.ts";
 import { truncationPoint } from "./log_truncation.ts";
 import type { TrackerState } from "./state.ts";
 import { compactState } from "./state_compaction.ts";
-import { snapshotLines } from "./state_snapshot.ts";
+import { allSnapshotLines } from "./snapshot_cursor.ts";
 import { commitFailure, type OpStore, type VersionVector } from "./storage.ts";
 
 /** Where the log may be cut behind a saved snapshot. */
@@ -42,7 +43,7 @@ export function saveSnapshot(input: SnapshotInput): boolean {
   const { store, state, held } = input;
   compactState(state); // what no view can need leaves memory here, and the snapshot
   try {
-    store.saveSnapshot(snapshotLines(state), held);
+    store.saveSnapshot(allSnapshotLines(state), held);
     store.sweepPieces(state.manifests);
   } catch (error) {
     input.log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);

@@ -277,6 +277,19 @@ export class SnapshotCursor {
   }
 }
 
+/**
+ * Every line of a snapshot of `state`, for one taken at once: nothing changes
+ * the state while they are read, so no start value needs keeping.
+ * @returns the lines, in the order a {@link SnapshotCursor} writes them
+ */
+export function* allSnapshotLines(state: TrackerState): Generator<string> {
+  const cursor = new SnapshotCursor(state);
+  while (!cursor.done) yield* cursor.take(LINES_PER_TAKE);
+}
+
+/** Steps per take of {@link allSnapshotLines}. */
+const LINES_PER_TAKE = 1024;
+
 function line(kind: string, key: string, value: unknown): string {
   return JSON.stringify([kind, key, value]);
 }

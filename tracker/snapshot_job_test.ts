@@ -5,6 +5,8 @@ import { applyOp, createState, digestState } from "./state.ts";
 import { compactState } from "./state_compaction.ts";
 import { stateFromLines } from "./state_snapshot.ts";
 import { vvFromObject } from "./storage.ts";
+import { manifestOf, SimTracker } from "./_test_helpers.ts";
+import { SLICED_SNAPSHOT_VERSION } from "./snapshot_cursor.ts";
 
 const SNAPSHOT_EVERY_OPS = 1500;
 
@@ -88,6 +90,43 @@ Deno.test("Replica: close() while a snapshot is being written saves a whole one 
     assert.equal(replica.opCount, 6 * 400 * 2);
     const saved = savedSnapshot(replica);
     assert.equal(vvFromObject(JSON.parse(saved.vv)).get(1), 6 * 400 * 2);
+  } finally {
+    replica.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Replica: the snapshot saved at close writes a group of many files as a line per file", async () => {
+  const source = new SimTracker(2);
+  source.createUser("alice");
+  const token = source.login("alice");
+  source.run(token, { cmd: "create_group", group: "big" });
+  for (let i = 0; i < 300; i++) {
+    const manifest = manifestOf(`content ${i}`);
+    source.run(token, {
+      cmd: "upload_file",
+      group: "big",
+      name: `f${i}`,
+      addr: "127.0.0.1:9",
+      manifest,
+    });
+  }
+  const dir = await Deno.makeTempDir();
+  // No snapshot is due before close: the one saved there is the one read back.
+  const options = { id: 1, dataDir: dir, snapshotEveryOps: 1_000_000 };
+  let replica = Replica.open(options);
+  try {
+    assert.equal(await replica.receive(source.log, 2), source.log.length);
+  } finally {
+    replica.close(); // saved at once, as after installing a peer's snapshot
+  }
+  replica = Replica.open(options);
+  try {
+    const { lines } = savedSnapshot(replica);
+    assert.equal(JSON.parse(lines[0]!).version, SLICED_SNAPSHOT_VERSION);
+    assert.equal(lines.filter((line) => line.startsWith('["file","big"')).length, 300);
+    assert.ok(lines.every((line) => line.length < 2000), "no line grows with the group");
+    assert.equal(replica.digest().digest, digestState(source.state));
   } finally {
     replica.close();
     await Deno.remove(dir, { recursive: true });

@@ -80,8 +80,9 @@ type RecordJson =
   | ["file", string, Stamp, string, Entries<Register<Seed>>];
 
 /**
- * Writes a snapshot of the state as lines, one record each, so that neither
- * writer nor reader ever holds the whole text.
+ * Writes the state as lines, one record each, keys sorted: the canonical
+ * form two states are compared by. Trackers save their snapshots in the
+ * sliced format instead (snapshot_cursor.ts); both are read back here.
  * @param state the state
  * @returns JSON lines that {@link stateFromLines} reads back
  */
