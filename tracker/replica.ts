@@ -70,7 +70,6 @@ export class Replica {
     state: () => this.#state,
     held: () => this.#vv,
     base: () => this.#base,
-    opCount: () => this.opCount,
   });
 
   private constructor(options: ReplicaOptions, store: OpStore) {
@@ -98,7 +97,8 @@ export class Replica {
     this.#vv = loaded.vv;
     this.#base = loaded.base;
     this.#committed = new Map(this.#vv);
-    this.#snapshots.restart(loaded.sinceSnapshot); // its snapshot job, if any, is abandoned
+    // Its snapshot job, if any, is abandoned.
+    this.#snapshots.restart(loaded.sinceSnapshot, loaded.snapshotLines);
     this.#retries = new RetryMemory(REMEMBERED_RETRIES);
     for (const record of loaded.retries) this.#retries.remember(record);
   }

@@ -6,6 +6,7 @@
 import { REMEMBERED_RETRIES, REPLAY_PAGE_OPS } from "./config.ts";
 import type { RetryRecord } from "./ops.ts";
 import { applyOp, createState, type TrackerState } from "./state.ts";
+import { counted } from "./replica_snapshot.ts";
 import { stateFromLines } from "./state_snapshot.ts";
 import type { OpStore, VersionVector } from "./storage.ts";
 
@@ -18,6 +19,8 @@ export interface LoadedReplica {
   base: VersionVector;
   /** Ops replayed on top of the snapshot. */
   sinceSnapshot: number;
+  /** Lines of the snapshot loaded (0 without one). */
+  snapshotLines: number;
   /** The latest retry records, oldest first. */
   retries: RetryRecord[];
 }
@@ -28,7 +31,10 @@ export interface LoadedReplica {
  */
 export function loadReplica(store: OpStore): LoadedReplica {
   const snapshot = store.snapshotReader();
-  const state = snapshot === undefined ? createState() : stateFromLines(snapshot.lines);
+  let snapshotLines = 0;
+  const state = snapshot === undefined
+    ? createState()
+    : stateFromLines(counted(snapshot.lines, () => snapshotLines++));
   const vv = store.versionVector();
   for (const [origin, seq] of snapshot?.versionVector ?? []) {
     if (seq > (vv.get(origin) ?? 0)) vv.set(origin, seq);
@@ -45,5 +51,5 @@ export function loadReplica(store: OpStore): LoadedReplica {
     }
   }
   const retries = store.recentRetries(REMEMBERED_RETRIES);
-  return { state, vv, base: store.logBase(), sinceSnapshot, retries };
+  return { state, vv, base: store.logBase(), sinceSnapshot, snapshotLines, retries };
 }

@@ -37,20 +37,32 @@ export interface SnapshotInput extends LogCut {
 /**
  * Saves a snapshot and cuts the log behind it. A snapshot that cannot be
  * saved is logged and skipped: the log is whole without it.
- * @returns whether the snapshot was saved
+ * @returns how many lines the snapshot has, or undefined when it was not saved
  */
-export function saveSnapshot(input: SnapshotInput): boolean {
+export function saveSnapshot(input: SnapshotInput): number | undefined {
   const { store, state, held } = input;
   compactState(state); // what no view can need leaves memory here, and the snapshot
+  let lines = 0;
   try {
-    store.saveSnapshot(allSnapshotLines(state), held);
+    store.saveSnapshot(counted(allSnapshotLines(state), () => lines++), held);
     store.sweepPieces(state.manifests);
   } catch (error) {
     input.log?.(`tracker: cannot save a snapshot: ${commitFailure(error)}`);
-    return false;
+    return undefined;
   }
   cutLogBehind(input);
-  return true;
+  return lines;
+}
+
+/**
+ * Passes items through, calling `count` for each.
+ * @returns the same items
+ */
+export function* counted<T>(items: Iterable<T>, count: () => void): Generator<T> {
+  for (const item of items) {
+    count();
+    yield item;
+  }
 }
 
 /** Cuts the log behind a snapshot just saved, as far as every known peer allows. */

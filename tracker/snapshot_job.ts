@@ -48,6 +48,7 @@ export class SnapshotJob {
   #cursor: SnapshotCursor;
   #staged: StagedSnapshot | undefined;
   #abandoned = false;
+  #lineCount = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #end = Promise.withResolvers<boolean>();
 
@@ -57,6 +58,11 @@ export class SnapshotJob {
     this.#cursor = new SnapshotCursor(input.state);
     this.finished = this.#end.promise;
     this.#next(() => this.#stageSlice());
+  }
+
+  /** Lines staged so far: once the job is finished, the snapshot's size. */
+  get lineCount(): number {
+    return this.#lineCount;
   }
 
   /** Keeps what `op` changes as it was at the start; call it before applying the op. */
@@ -93,6 +99,7 @@ export class SnapshotJob {
     do lines.push(...this.#cursor.take(LINES_PER_LOOK)); while (
       !this.#cursor.done && now() - started < SLICE_MS
     );
+    this.#lineCount += lines.length;
     try {
       this.#staged ??= this.#input.store.stageSnapshot();
       this.#staged.add(lines);

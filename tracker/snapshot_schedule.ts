@@ -1,7 +1,10 @@
 /**
- * When a replica saves snapshots, and how. Every N ops, or every half of the
- * log once that is longer: snapshots of a large state stay rare, and a
- * restart replays at most a bounded share. While catching up on ops a peer
+ * When a replica saves snapshots, and how. Every N ops, or once as many ops
+ * as the last snapshot had lines when that is more: writing a snapshot then
+ * costs at most about a line per op, however large the state, and a restart
+ * reads at most about twice the snapshot (its lines, then the ops since).
+ * The op count alone would not do: a small state kept busy by lease renewals
+ * would be snapshotted, and its log cut, ever more rarely as its history grew. While catching up on ops a peer
  * is known to hold, wait until caught up (for at most SNAPSHOT_DEFER_MAX_OPS
  * more ops): catching up on 100,000 ops otherwise serialized the growing
  * state five times, half the catch-up time. A due snapshot is written a slice
@@ -27,13 +30,14 @@ export interface ScheduledReplica {
   held(): VersionVector;
   /** Per origin, the last seq cut from the log (changed in place by a cut). */
   base(): VersionVector;
-  opCount(): number;
 }
 
 /** The snapshots of one replica; see the module comment. */
 export class SnapshotSchedule {
   #replica: ScheduledReplica;
   #since = 0;
+  /** Lines of the latest snapshot saved or loaded: the size of the state it held. */
+  #lines = 0;
   /** The latest job: writing a snapshot, or (once it is in) deleting the old one's rows. */
   #job: SnapshotJob | undefined;
   #writing = false;
@@ -43,10 +47,14 @@ export class SnapshotSchedule {
     this.#replica = replica;
   }
 
-  /** Starts counting again after a load that replayed `since` ops over the snapshot. */
-  restart(since: number): void {
+  /**
+   * Starts counting again after a load that replayed `since` ops over a
+   * snapshot of `lines` lines (0: none).
+   */
+  restart(since: number, lines: number): void {
     this.stop();
     this.#since = since;
+    this.#lines = lines;
   }
 
   /** Keeps what `op` changes for the snapshot being written; call it before applying the op. */
@@ -90,13 +98,15 @@ export class SnapshotSchedule {
       logKeepOps: r.options().logKeepOps,
       log: r.options().log,
     });
-    if (saved) this.#since = 0;
+    if (saved === undefined) return;
+    this.#since = 0;
+    this.#lines = saved;
   }
 
   #due(): boolean {
     if (this.#writing) return false; // one at a time
     const r = this.#replica;
-    const every = Math.max(r.options().snapshotEveryOps, r.opCount() / 2);
+    const every = Math.max(r.options().snapshotEveryOps, this.#lines);
     if (this.#since < every) return false;
     return this.#since >= every + SNAPSHOT_DEFER_MAX_OPS || !r.peers.ahead(r.held());
   }
@@ -117,6 +127,7 @@ export class SnapshotSchedule {
     [this.#job, this.#writing, this.#since] = [job, true, 0];
     void job.finished.then((saved) => {
       if (this.#job === job) this.#writing = false;
+      if (saved) this.#lines = job.lineCount;
       if (!saved) this.#since = Math.max(this.#since, 1); // the log is not covered yet
     });
   }
