@@ -148,9 +148,7 @@ async function level(requested: number, kind: ServerKind): Promise<(string | num
     ]);
   const { limit, room } = await connectionRoom(server.pid);
   let clients = requested;
-  if (requested > room) {
-    clients = Math.floor(room / 500) * 500;
-  }
+  if (requested > room) clients = Math.floor(room / 500) * 500;
   if (requested > room && kind === "tracker") {
     // deno-lint-ignore no-console
     console.log(

@@ -4,12 +4,13 @@
  * costs at most about a line per op, however large the state, and a restart
  * reads at most about twice the snapshot (its lines, then the ops since).
  * The op count alone would not do: a small state kept busy by lease renewals
- * would be snapshotted, and its log cut, ever more rarely as its history grew. While catching up on ops a peer
- * is known to hold, wait until caught up (for at most SNAPSHOT_DEFER_MAX_OPS
- * more ops): catching up on 100,000 ops otherwise serialized the growing
- * state five times, half the catch-up time. A due snapshot is written a slice
- * per turn (snapshot_job.ts), one at a time; one is saved at once only where
- * it must be (after a peer's snapshot is installed, and on close).
+ * would be snapshotted, and its log cut, ever more rarely as its history grew.
+ * While catching up on ops a peer is known to hold, wait until caught up
+ * (for at most SNAPSHOT_DEFER_MAX_OPS more ops): catching up on 100,000 ops
+ * otherwise serialized the growing state five times, half the catch-up time.
+ * A due snapshot is written a slice per turn (snapshot_job.ts), one at a
+ * time; one is saved at once only where it must be (after a peer's snapshot
+ * is installed, and on close).
  */
 import { SNAPSHOT_DEFER_MAX_OPS } from "./config.ts";
 import type { Op } from "./ops.ts";
