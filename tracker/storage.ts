@@ -98,10 +98,10 @@ export class OpStore {
     const hasPieces = this.#db.prepare(
       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('piece_hashes', 'piece_lists')",
     ).get();
-    // A log from before piece hashes left the state (or whose old ops were just renamed).
-    if (hasPieces === undefined || renamed) movePiecesOutOfOps(this.#db);
-    this.#snapshots = new SnapshotRows(this.#db);
     this.#pieces = new PieceLists(this.#db);
+    // A log from before piece hashes left the state (or whose old ops were just renamed).
+    if (hasPieces === undefined || renamed) movePiecesOutOfOps(this.#db, this.#pieces);
+    this.#snapshots = new SnapshotRows(this.#db);
     this.#insert = this.#db.prepare(
       "INSERT OR IGNORE INTO ops (origin, seq, stamp, body, retry) VALUES (?, ?, ?, ?, ?)",
     );
