@@ -129,7 +129,7 @@ export class SnapshotSchedule {
     void job.finished.then((saved) => {
       if (this.#job === job) this.#writing = false;
       if (saved) this.#lines = job.lineCount;
-      if (!saved) this.#since = Math.max(this.#since, 1); // the log is not covered yet
+      else this.#since = Math.max(this.#since, 1); // the log is not covered yet
     });
   }
 }
