@@ -22,6 +22,7 @@
  * TRANSFER_BENCH_REFERENCE=0 skips the reference runs.
  */
 import { randomFillSync } from "node:crypto";
+import { writeAll } from "../protocol/conn_io.ts";
 import { defaultWorkerCount, hashFile } from "../client/transfer/mod.ts";
 import { type ProgramHandle, spawnProgram } from "../tests/harness.ts";
 import { findLibtorrentAnchor, runLibtorrent } from "./reference_runs.ts";
@@ -41,17 +42,26 @@ interface DownloadFigures {
 
 /** Writes `bytes` random bytes to `path`, flushed to disk. */
 export async function writeRandomFile(path: string, bytes: number): Promise<void> {
+  // Flushed now so that the kernel's background writeback of these dirty pages
+  // (its 30 s expiry falls during the first runs) does not compete with the
+  // downloads: measured, it cost the first runs up to a third of their throughput.
+  await writeFileInChunks(path, bytes, { fill: randomFillSync, sync: true });
+}
+
+/** Writes a file of `bytes` in chunks of 16 MiB, each filled by `fill` (zeros without). */
+async function writeFileInChunks(
+  path: string,
+  bytes: number,
+  options: { fill?: (chunk: Uint8Array) => void; sync?: boolean } = {},
+): Promise<void> {
   const chunk = new Uint8Array(16 * MIB);
   using file = await Deno.open(path, { write: true, create: true, truncate: true });
   for (let done = 0; done < bytes; done += chunk.length) {
     const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
-    randomFillSync(part);
-    for (let at = 0; at < part.length;) at += await file.write(part.subarray(at));
+    options.fill?.(part);
+    await writeAll(file, part);
   }
-  // Flushed now so that the kernel's background writeback of these dirty pages
-  // (its 30 s expiry falls during the first runs) does not compete with the
-  // downloads: measured, it cost the first runs up to a third of their throughput.
-  await file.syncData();
+  if (options.sync) await file.syncData();
 }
 
 /**
@@ -64,14 +74,7 @@ export async function writeRandomFile(path: string, bytes: number): Promise<void
  * run followed a pause paid that, the first run of a case most of all.
  */
 async function primeMemory(path: string, bytes: number): Promise<void> {
-  const chunk = new Uint8Array(16 * MIB);
-  {
-    using file = await Deno.open(path, { write: true, create: true, truncate: true });
-    for (let done = 0; done < bytes; done += chunk.length) {
-      const part = chunk.subarray(0, Math.min(chunk.length, bytes - done));
-      for (let at = 0; at < part.length;) at += await file.write(part.subarray(at));
-    }
-  }
+  await writeFileInChunks(path, bytes);
   await Deno.remove(path);
 }
 
